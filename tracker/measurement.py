@@ -61,7 +61,8 @@ class Measurement:
     ``figures`` holds exactly the names of ``FIGURES_BY_VIEW[view]``; per-cm² and µm
     figures are ``None`` when the pixel size is unknown. ``overlay_rgb`` is an (H, W, 3)
     uint8 picture of what was detected. ``widths_um`` lists every counted hair's shaft width
-    (empty without calibration or for global photos).
+    (empty without calibration or for global photos). ``notes`` tell people what limits
+    the figures without being a fault of the photo (no calibration, marker not found).
     """
 
     view: View
@@ -72,6 +73,7 @@ class Measurement:
     figures: dict[str, Figure]
     overlay_rgb: np.ndarray = field(repr=False, compare=False)
     widths_um: tuple[float, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         """The object printed by ``python -m tracker analyze --json`` (minus ``image``)."""

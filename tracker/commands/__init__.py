@@ -2,4 +2,6 @@
 
 from types import ModuleType
 
-COMMAND_MODULES: list[ModuleType] = []
+from tracker.commands import analyze, db, demo, export, import_archive, summary, users
+
+COMMAND_MODULES: list[ModuleType] = [analyze, summary, export, db, import_archive, users, demo]

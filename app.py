@@ -1,0 +1,38 @@
+"""The clinic app: log-in, then the pages the signed-in role may open (``streamlit run app.py``)."""
+
+import streamlit as st
+
+from app_pages import session
+from models import Role
+
+st.set_page_config(
+    page_title="Hair progress tracker", page_icon=":material/monitoring:", layout="wide"
+)
+session.connect_database()
+
+PATIENTS = st.Page("app_pages/patients.py", title="Patients", icon=":material/groups:")
+PATIENT = st.Page("app_pages/patient.py", title="Patient record", icon=":material/person:")
+NEW_PATIENT = st.Page("app_pages/new_patient.py", title="New patient", icon=":material/person_add:")
+RECORD_VISIT = st.Page("app_pages/visit.py", title="Record a visit", icon=":material/add_a_photo:")
+MY_RECORD = st.Page("app_pages/my_record.py", title="My progress", icon=":material/monitoring:")
+OUTCOMES = st.Page("app_pages/outcomes.py", title="Clinic outcomes", icon=":material/analytics:")
+USERS = st.Page("app_pages/users.py", title="Accounts", icon=":material/manage_accounts:")
+PAGES_BY_ROLE: dict[Role, list[st.Page]] = {
+    Role.CLINICIAN: [PATIENTS, PATIENT, NEW_PATIENT, RECORD_VISIT],
+    Role.ADMIN: [OUTCOMES, USERS, PATIENTS, PATIENT],
+    Role.PATIENT: [MY_RECORD],
+}
+
+actor = session.signed_in_actor()
+if actor is None:
+    current = st.navigation(
+        [st.Page("app_pages/login.py", title="Log in", icon=":material/login:")]
+    )
+else:
+    current = st.navigation(PAGES_BY_ROLE[actor.role])
+    with st.sidebar:
+        st.caption(f"Signed in as {actor.email} ({actor.role.value})")
+        if st.button("Log out", icon=":material/logout:"):
+            session.sign_out("You are logged out.")
+            st.rerun()
+current.run()

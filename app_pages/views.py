@@ -1,0 +1,217 @@
+"""Pieces several pages show: verdicts, progress charts with their noise band, photo pairs.
+
+Not a page. Everything shown here was fetched through the services by the calling page or
+is fetched here through them with the same actor, so access is checked as usual.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from tracker.progress import MEASURES, MeasureProgress, SiteProgress, format_value
+from tracker.reports.records import VisitSummary
+from tracker.services import photos
+from tracker.services.access import Actor
+from tracker.services.progress import CountedPhoto, PatientProgress
+from tracker.services.records import PhotoRecord
+
+VERDICT_BADGES: dict[str, tuple[str, str]] = {
+    "improving": ("Improving", "green"),
+    "worsening": ("Worsening", "red"),
+    "no measurable change": ("No measurable change yet", "orange"),
+    "insufficient data": ("Not enough data yet", "gray"),
+}
+PLAIN_VERDICTS: dict[str, str] = {
+    "improving": "has measurably improved since your first session",
+    "worsening": "has measurably decreased since your first session",
+    "no measurable change": (
+        "has not changed by more than the measurement can detect yet; "
+        "small changes early in a course are normal and may still be under way"
+    ),
+    "insufficient data": "cannot be judged yet: a comparison needs your baseline and a later visit",
+}
+
+
+def verdict_badge(verdict: str) -> None:
+    label, colour = VERDICT_BADGES[verdict]
+    st.badge(label, color=colour)
+
+
+def site_title(site: SiteProgress) -> str:
+    kind = "Close-up (trichoscopy)" if site.view == "trichoscopy" else "Global photo"
+    return f"{kind}: {site.site}"
+
+
+def progress_chart(progress: MeasureProgress) -> alt.LayerChart:
+    """Visit means with the band around the baseline that measurement noise can explain."""
+    spec = MEASURES[progress.measure]
+    axis_title = f"{spec.label} ({spec.unit})" if spec.unit else spec.label
+    baseline = progress.baseline
+    rows = [
+        {
+            "session": point.session,
+            "value": point.mean,
+            "photos": point.n_photos,
+            "noise_low": baseline - point.mdc if baseline is not None else None,
+            "noise_high": baseline + point.mdc if baseline is not None else None,
+        }
+        for point in progress.points
+    ]
+    frame = pd.DataFrame(rows)
+    x = alt.X("session:Q", title="Session", axis=alt.Axis(tickMinStep=1, format="d"))
+    line = (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title=axis_title, scale=alt.Scale(zero=False)),
+            tooltip=["session", alt.Tooltip("value:Q", format=".3g"), "photos"],
+        )
+    )
+    layers: list[alt.Chart] = [line]
+    if baseline is not None and not any(math.isnan(point.mdc) for point in progress.points):
+        band = (
+            alt.Chart(frame)
+            .mark_area(opacity=0.2, color="gray")
+            .encode(x=x, y="noise_low:Q", y2="noise_high:Q")
+        )
+        layers.insert(0, band)
+    return alt.layer(*layers).properties(height=240)
+
+
+def site_progress_section(site: SiteProgress) -> None:
+    """One view and site: a chart and verdict per measure (for clinic staff)."""
+    st.subheader(site_title(site))
+    for name, measure in site.measures.items():
+        if not measure.points:
+            continue
+        spec = MEASURES[name]
+        left, right = st.columns([3, 2])
+        with left:
+            st.altair_chart(progress_chart(measure), width="stretch")
+        with right:
+            st.markdown(f"**{spec.label}**")
+            verdict_badge(measure.verdict)
+            st.write(measure.explanation)
+            st.caption("Grey band: change from baseline within it is measurement noise (MDC95).")
+
+
+def plain_verdict(site: SiteProgress) -> str:
+    """The headline verdict of a site in the patient's words, with its uncertainty."""
+    headline = site.headline
+    spec = MEASURES[headline.measure]
+    sentence = f"Your {spec.label.lower()} {PLAIN_VERDICTS[headline.verdict]}."
+    latest = headline.latest
+    if headline.verdict != "insufficient data" and latest is not None:
+        if latest.change_pct is not None and latest.mdc_pct is not None:
+            sentence += (
+                f" Measured change: {latest.change_pct:+.1f} % by session {latest.session}; "
+                f"changes smaller than ±{latest.mdc_pct:.1f} % cannot be told apart from "
+                "measurement noise."
+            )
+        else:
+            sentence += (
+                f" Measured: {format_value(latest.mean, spec=spec)} at session {latest.session}."
+            )
+    return sentence
+
+
+def photos_by_site(progress: PatientProgress) -> dict[tuple[str, str], list[CountedPhoto]]:
+    grouped: dict[tuple[str, str], list[CountedPhoto]] = {}
+    for photo in progress.photos:
+        record = photo.measurement
+        grouped.setdefault((record.view, record.site), []).append(photo)
+    return dict(sorted(grouped.items()))
+
+
+def before_after(actor: Actor, progress: PatientProgress, *, key: str) -> None:
+    """Per view and site: the baseline photo beside the photo of a session chosen on a slider."""
+    grouped = photos_by_site(progress)
+    if not grouped:
+        st.info("No measured photos yet.")
+        return
+    for (view, site), counted in grouped.items():
+        first_by_session: dict[int, CountedPhoto] = {}
+        for photo in sorted(
+            counted, key=lambda p: (p.measurement.session, p.measurement.replicate)
+        ):
+            first_by_session.setdefault(photo.measurement.session, photo)
+        sessions = sorted(first_by_session)
+        st.markdown(f"**{'Close-up' if view == 'trichoscopy' else 'Global'}: {site}**")
+        if len(sessions) == 1:
+            chosen = sessions[0]
+        else:
+            chosen = st.select_slider(
+                "Compare with session",
+                options=sessions[1:],
+                value=sessions[-1],
+                key=f"{key}-{view}-{site}",
+            )
+        baseline, later = first_by_session[sessions[0]], first_by_session[chosen]
+        left, right = st.columns(2)
+        left.image(photo_bytes(actor, baseline.photo_id), caption=f"Session {sessions[0]}")
+        if chosen != sessions[0]:
+            right.image(photo_bytes(actor, later.photo_id), caption=f"Session {chosen}")
+
+
+def photo_bytes(actor: Actor, photo_id: int) -> bytes:
+    data, _extension = photos.photo_file(actor, photo_id)
+    return data
+
+
+def visit_table(visits: Sequence[VisitSummary]) -> None:
+    if not visits:
+        st.info("No visits recorded yet.")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "Session": [visit.session for visit in visits],
+                "Date": [visit.visit_date for visit in visits],
+                "Side effects": [
+                    ", ".join(effect.replace("_", " ") for effect in visit.side_effects) or "none"
+                    for visit in visits
+                ],
+            }
+        ),
+        hide_index=True,
+    )
+
+
+def photo_panel(actor: Actor, photo: PhotoRecord) -> bool:
+    """One stored photo: its overlay, figures and quality problems; ``True`` if accepted now."""
+    measurement = photo.latest_measurement
+    title = f"{photo.original_filename or 'Photo'}: {photo.view.value} {photo.site}"
+    with st.container(border=True):
+        st.markdown(f"**{title}** (replicate {photo.replicate_index})")
+        for issue in photo.quality_issues:
+            st.warning(issue.message)
+        left, right = st.columns(2)
+        left.image(photo_bytes(actor, photo.id), caption="Photo")
+        if measurement is not None and measurement.overlay_sha256 is not None:
+            right.image(photos.overlay_file(actor, measurement.id), caption="What was detected")
+        if measurement is not None:
+            st.table(figure_table(measurement.figures), hide_index=True)
+        if photo.accepted_despite_flags:
+            st.caption("Accepted despite the flags above; it counts towards progress.")
+        elif photo.quality_issues:
+            st.caption(
+                "This photo does not count towards progress until you accept it. "
+                "To retake it instead, upload the new photo to this visit below."
+            )
+            return st.button("Accept this photo anyway", key=f"accept-{photo.id}")
+    return False
+
+
+def figure_table(figures: dict[str, float | int | None]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Figure": [name.replace("_", " ") for name in figures],
+            "Value": ["not measurable" if v is None else f"{v:.4g}" for v in figures.values()],
+        }
+    )

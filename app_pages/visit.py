@@ -1,0 +1,244 @@
+"""Record a visit: session details, side effects and photos, each measured as it is added.
+
+Everything typed stays in the form until the visit is saved: photos are checked before
+anything is written, so a bad file or a taken session number saves nothing and loses
+nothing. Photos of a saved visit can be accepted despite quality flags or retaken.
+"""
+
+from datetime import date
+
+import streamlit as st
+
+from app_pages import session, views
+from models import GLOBAL_SITES, PhotoView, Role, Severity, SideEffectKind
+from tracker.imaging.intake import IntakeError, prepare_image
+from tracker.services import patients, photos, visits
+from tracker.services.errors import ServiceError
+from tracker.services.records import (
+    PhotoUpload,
+    SideEffectEntry,
+    VisitFile,
+    VisitInput,
+)
+
+PHOTO_TYPES = ["jpg", "jpeg", "png", "tif", "tiff", "heic", "heif", "webp"]
+SAVED_VISIT_KEY = "visit_saved"
+REJECTED_KEY = "visit_rejected"
+NO_EFFECT = "none"
+
+
+def choose_patient() -> int:
+    patient_id = session.query_int("patient")
+    if patient_id is not None:
+        return patient_id
+    summaries = patients.list_patients(actor)
+    if not summaries:
+        st.info("Register a patient first.")
+        st.stop()
+    chosen = st.selectbox(
+        "Patient",
+        summaries,
+        format_func=lambda s: f"{s.patient.code} — {s.patient.name}",
+        index=None,
+        placeholder="Choose a patient",
+    )
+    if chosen is None:
+        st.stop()
+    return chosen.patient.id
+
+
+def photo_uploads(
+    files: list, view: PhotoView, site: str, px_per_mm: float | None, aruco_mm: float | None
+) -> list[PhotoUpload]:
+    return [
+        PhotoUpload(
+            data=file.getvalue(),
+            view=view,
+            site=site,
+            filename=file.name,
+            px_per_mm=px_per_mm,
+            aruco_mm=aruco_mm,
+        )
+        for file in files
+    ]
+
+
+def unusable(uploads: list[PhotoUpload], *, photography_consent: bool) -> list[str]:
+    """Why photos cannot be stored and measured, found before anything is saved."""
+    if uploads and not photography_consent:
+        return ["the patient has not consented to photography; record the consent first."]
+    if uploads and not uploads[0].site:
+        return ["name the close-up's target site."]
+    problems = []
+    for upload in uploads:
+        try:
+            prepare_image(upload.data)
+        except IntakeError as error:
+            problems.append(f"{upload.filename}: {error}")
+    return problems
+
+
+def add_with_progress(visit_id: int, uploads: list[PhotoUpload]) -> None:
+    """Measure and store the photos one by one, showing how far it has got."""
+    bar = st.progress(0.0, text="Measuring photos…")
+    rejected = []
+    for number, upload in enumerate(uploads, start=1):
+        bar.progress(
+            (number - 1) / len(uploads), text=f"Measuring photo {number} of {len(uploads)}…"
+        )
+        (result,) = photos.add_photos(actor, visit_id, [upload])
+        if result.status == "rejected":
+            rejected.append(f"{result.filename}: {result.reason}")
+        elif result.status == "duplicate":
+            rejected.append(f"{result.filename}: {result.reason}.")
+    bar.progress(1.0, text="All photos measured.")
+    st.session_state[SAVED_VISIT_KEY] = visit_id
+    st.session_state[REJECTED_KEY] = rejected
+
+
+def visit_panel(visit_file: VisitFile) -> None:
+    """A saved visit's photos with their measurements, to accept or retake."""
+    visit = visit_file.visit
+    st.subheader(f"Session {visit.session_number} ({visit.visit_date}): photos")
+    for message in st.session_state.get(REJECTED_KEY, []):
+        st.error(f"Not saved — {message}")
+    if not visit_file.photos:
+        st.info("No photos for this visit yet.")
+    for photo in visit_file.photos:
+        if views.photo_panel(actor, photo):
+            photos.accept_photo(actor, photo.id)
+            st.rerun()
+    with st.form(f"more_photos_{visit.id}", clear_on_submit=True):
+        st.markdown("**Add or retake photos for this visit**")
+        view, site, px_per_mm, aruco_mm = photo_settings(f"more-{visit.id}")
+        files = st.file_uploader(
+            "Photos", type=PHOTO_TYPES, accept_multiple_files=True, key=f"more-files-{visit.id}"
+        )
+        if st.form_submit_button("Add photos") and files:
+            uploads = photo_uploads(files, view, site, px_per_mm, aruco_mm)
+            problems = unusable(uploads, photography_consent=patient.consent_photography)
+            if problems:
+                for problem in problems:
+                    st.error(f"Nothing was saved — {problem}")
+            else:
+                add_with_progress(visit.id, uploads)
+                st.rerun()
+
+
+def photo_settings(key: str) -> tuple[PhotoView, str, float | None, float | None]:
+    """View, site and calibration of the photos about to be uploaded (inside a form)."""
+    left, middle, right = st.columns(3)
+    view = left.radio(
+        "View",
+        list(PhotoView),
+        format_func=lambda v: v.value.title(),
+        key=f"{key}-view",
+        horizontal=True,
+    )
+    global_site = middle.selectbox("Global view", GLOBAL_SITES, key=f"{key}-global-site")
+    target_site = right.text_input(
+        "Close-up target site", value="vertex target", key=f"{key}-target-site"
+    )
+    calibration, marker = st.columns(2)
+    px_per_mm = calibration.number_input(
+        "Dermatoscope pixels per mm (device setting)",
+        min_value=0.0,
+        value=None,
+        key=f"{key}-px-per-mm",
+        help="Leave empty when a marker of known size is in the photo.",
+    )
+    aruco_mm = marker.number_input(
+        "Marker side in mm",
+        min_value=0.0,
+        value=None,
+        key=f"{key}-aruco",
+        help="The printed ArUco sticker's side, when one is in the photo.",
+    )
+    site = global_site if view is PhotoView.GLOBAL else target_site.strip()
+    return view, site, px_per_mm or None, aruco_mm or None
+
+
+actor = session.require_page(Role.CLINICIAN, Role.ADMIN, doing="record visits")
+st.title("Record a visit")
+
+patient_id = choose_patient()
+try:
+    patient_file = patients.patient_file(actor, patient_id)
+except ServiceError as refusal:
+    session.stop_on_refusal(refusal)
+patient = patient_file.patient
+st.markdown(f"**{patient.code} — {patient.name}**")
+for warning in patient.contraindication_warnings:
+    st.warning(warning)
+if not patient_file.courses:
+    st.info("This patient has no treatment course; start one on the patient's registration.")
+    st.stop()
+course = patient_file.courses[-1]
+recorded = [visit_file.visit.session_number for visit_file in course.visits]
+suggested = max(recorded) + 1 if recorded else 0
+st.caption(
+    f"Course: {course.course.treatment} {course.course.product}, "
+    f"{len(recorded)} of {course.course.planned_sessions + 1} sessions recorded "
+    "(session 0 is the baseline)."
+)
+
+with st.form(f"visit_{course.course.id}_{len(recorded)}"):
+    left, middle, right = st.columns(3)
+    session_number = left.number_input("Session number", min_value=0, value=suggested, step=1)
+    visit_date = middle.date_input("Date", value=date.today())
+    injections = right.number_input("Injections given", min_value=0, value=None, step=1)
+    st.markdown("**Side effects since the last session**")
+    effect_columns = st.columns(5)
+    severities = {
+        kind: effect_columns[index % 5].selectbox(
+            kind.value.replace("_", " ").capitalize(),
+            [NO_EFFECT, *Severity],
+            key=f"effect-{len(recorded)}-{kind.value}",
+        )
+        for index, kind in enumerate(SideEffectKind)
+    }
+    notes = st.text_area("Notes")
+    st.markdown("**Photos**")
+    view, site, px_per_mm, aruco_mm = photo_settings("visit")
+    files = st.file_uploader("Photos", type=PHOTO_TYPES, accept_multiple_files=True)
+    camera_photo = st.camera_input("Or take a photo with this device's camera")
+    submitted = st.form_submit_button("Save visit", type="primary")
+
+if submitted:
+    side_effects = tuple(
+        SideEffectEntry(kind, severity)
+        for kind, severity in severities.items()
+        if severity != NO_EFFECT
+    )
+    uploads = photo_uploads(
+        [*(files or []), *([camera_photo] if camera_photo else [])], view, site, px_per_mm, aruco_mm
+    )
+    problems = unusable(uploads, photography_consent=patient.consent_photography)
+    if not uploads and not side_effects and injections is None and not notes.strip():
+        st.error("The form is empty: add photos or the session's details. Nothing was saved.")
+    elif problems:
+        for problem in problems:
+            st.error(f"Nothing was saved — {problem}")
+    else:
+        try:
+            saved = visits.record_visit(
+                actor,
+                course.course.id,
+                VisitInput(
+                    session_number=int(session_number),
+                    visit_date=visit_date,
+                    injections_given=int(injections) if injections is not None else None,
+                    side_effects=side_effects,
+                    notes=notes.strip(),
+                ),
+            )
+        except ServiceError as error:
+            st.error(str(error))
+        else:
+            add_with_progress(saved.id, uploads)
+            st.rerun()
+
+saved_visit_id = st.session_state.get(SAVED_VISIT_KEY)
+for visit_file in course.visits:
+    if visit_file.visit.id == saved_visit_id:
+        visit_panel(visit_file)

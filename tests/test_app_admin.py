@@ -1,0 +1,118 @@
+"""The administrator's pages: clinic outcomes with audited exports, and account management."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from models import Role
+from tests.conftest import ClinicStaff
+from tests.test_app_helpers import (
+    DemoClinic,
+    app_signed_in_as,
+    build_demo_clinic,
+    open_page,
+    sqlite_only,
+    texts,
+)
+from tracker.services import audit, auth, progress, users
+from tracker.services.errors import AuthenticationFailed
+
+pytestmark = sqlite_only
+
+
+@pytest.fixture
+def demo_clinic(clinic: ClinicStaff, quick_measure: None) -> DemoClinic:
+    return build_demo_clinic(clinic)
+
+
+def button(app: AppTest, label: str):
+    (found,) = [b for b in app.button if b.label == label]
+    return found
+
+
+def export_events(demo_clinic: DemoClinic) -> list[str]:
+    return [
+        event.detail
+        for event in audit.list_audit_events(demo_clinic.staff.admin)
+        if event.action == "export"
+    ]
+
+
+def test_outcomes_show_the_clinic_cohort(demo_clinic: DemoClinic):
+    app = app_signed_in_as(demo_clinic.staff.admin)
+    assert not app.exception
+    cohort = progress.clinic_summary(demo_clinic.staff.admin).cohort
+    page = texts(app)
+    assert f"{cohort.consenting_patients} patients consented" in page
+    assert [metric.label for metric in app.metric] == [
+        "Improving by session 3",
+        "Improving by session 5",
+        "Improving end of course",
+    ]
+    reached_session_3 = cohort.overall.checkpoints[0].improving
+    assert f"{reached_session_3.successes} of {reached_session_3.total}" in page
+    assert len(app.dataframe) == 3, "by condition, by treatment, side effects"
+
+
+@pytest.mark.parametrize(
+    ("prepare", "download", "detail"),
+    [
+        ("Prepare CSV", "Download outcome CSV", "csv, 14 photos"),
+        ("Prepare FHIR bundle", "Download FHIR bundle (JSON)", "fhir, 14 photos"),
+        ("Prepare PDF", "Download outcome PDF", "clinic outcome pdf"),
+    ],
+)
+def test_each_export_is_offered_and_audited(
+    demo_clinic: DemoClinic, prepare: str, download: str, detail: str
+):
+    app = app_signed_in_as(demo_clinic.staff.admin)
+    assert export_events(demo_clinic) == []
+    button(app, prepare).click().run()
+    assert not app.exception
+    assert [element.proto.label for element in app.get("download_button")] == [download]
+    assert export_events(demo_clinic) == [detail]
+
+
+def test_an_admin_creates_resets_and_deactivates_accounts(demo_clinic: DemoClinic):
+    app = open_page(app_signed_in_as(demo_clinic.staff.admin), "app_pages/users.py")
+    assert not app.exception
+    form = {widget.label: widget for widget in app.text_input}
+    form["Email"].input("new.clinician@clinic-a.test")
+    form["Name shown in the app"].input("Dr New")
+    form["First password (at least 10 characters)"].input("a long first password")
+    button(app, "Create account").click().run()
+    assert "Created the clinician account new.clinician@clinic-a.test." in texts(app)
+    assert auth.authenticate("new.clinician@clinic-a.test", "a long first password").role is (
+        Role.CLINICIAN
+    )
+
+    (account_choice,) = [box for box in app.selectbox if box.label == "Account"]
+    account_choice.select_index(
+        [a.email for a in users.list_users(demo_clinic.staff.admin)].index(
+            "new.clinician@clinic-a.test"
+        )
+    ).run()
+    (new_password,) = [w for w in app.text_input if w.label.startswith("New password")]
+    new_password.input("another long password")
+    button(app, "Reset password").click().run()
+    assert "New password set for new.clinician@clinic-a.test" in texts(app)
+    auth.authenticate("new.clinician@clinic-a.test", "another long password")
+
+    button(app, "Deactivate new.clinician@clinic-a.test").click().run()
+    assert "Deactivated new.clinician@clinic-a.test." in texts(app)
+    with pytest.raises(AuthenticationFailed):
+        auth.authenticate("new.clinician@clinic-a.test", "another long password")
+
+
+def test_a_patient_account_without_a_patient_record_is_refused(demo_clinic: DemoClinic):
+    app = open_page(app_signed_in_as(demo_clinic.staff.admin), "app_pages/users.py")
+    (role,) = [box for box in app.selectbox if box.label == "Role"]
+    role.select(Role.PATIENT)
+    form = {widget.label: widget for widget in app.text_input}
+    form["Email"].input("someone@clinic-a.test")
+    form["First password (at least 10 characters)"].input("a long first password")
+    button(app, "Create account").click().run()
+    assert "A patient account needs a patient record" in texts(app)
+    emails = [a.email for a in users.list_users(demo_clinic.staff.admin)]
+    assert "someone@clinic-a.test" not in emails

@@ -1,0 +1,193 @@
+"""The clinician's pages: patient list, registration, recording a visit, the patient record."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from app_pages.views import VERDICT_BADGES
+from models import Role
+from tests.conftest import ClinicStaff, scalp_png
+from tests.test_app_helpers import (
+    DemoClinic,
+    app_signed_in_as,
+    build_demo_clinic,
+    open_page,
+    sqlite_only,
+    texts,
+)
+from tracker.services import patients, progress
+
+pytestmark = sqlite_only
+
+
+@pytest.fixture
+def demo_clinic(clinic: ClinicStaff, quick_measure: None) -> DemoClinic:
+    return build_demo_clinic(clinic)
+
+
+def by_label(widgets, label: str):
+    (widget,) = [widget for widget in widgets if widget.label == label]
+    return widget
+
+
+def visit_form(demo_clinic: DemoClinic, patient_id: int) -> AppTest:
+    return open_page(
+        app_signed_in_as(demo_clinic.staff.clinician), "app_pages/visit.py", patient=patient_id
+    )
+
+
+def saved_sessions(demo_clinic: DemoClinic, patient_id: int) -> list[int]:
+    record = patients.patient_file(demo_clinic.staff.clinician, patient_id)
+    return [visit.visit.session_number for visit in record.courses[-1].visits]
+
+
+def test_patient_list_shows_search_results_with_latest_verdicts(demo_clinic: DemoClinic):
+    app = app_signed_in_as(demo_clinic.staff.clinician)
+    assert not app.exception
+    page = texts(app)
+    assert "P-001" in page and "P-002" in page
+    badges = [element.value for element in app.markdown if "-badge[" in element.value]
+    expected = [
+        progress.get_patient_progress(demo_clinic.staff.clinician, patient_id).headline_site
+        for patient_id in (demo_clinic.patient_id, demo_clinic.other_patient_id)
+    ]
+    assert len(badges) == 2
+    for badge, site in zip(badges, expected, strict=True):
+        assert VERDICT_BADGES[site.headline.verdict][0] in badge
+    app.text_input(key="patient_search").input("P-002").run()
+    page = texts(app)
+    assert "P-002" in page and "P-001" not in page
+
+
+def test_registering_a_patient_with_a_positive_screen_needs_acknowledgement(
+    demo_clinic: DemoClinic,
+):
+    app = open_page(app_signed_in_as(demo_clinic.staff.clinician), "app_pages/new_patient.py")
+    by_label(app.text_input, "Patient code").input("P-100")
+    by_label(app.text_input, "Full name").input("Ada Example")
+    by_label(app.checkbox, "Diabetes").check()
+    app.button(key="FormSubmitter:new_patient_0-Register patient").click().run()
+    assert "Positive contraindication screen: diabetes" in texts(app)
+    codes = [s.patient.code for s in patients.list_patients(demo_clinic.staff.clinician)]
+    assert "P-100" not in codes, "nothing is saved before the warning is acknowledged"
+    (confirm,) = [b for b in app.button if b.label.startswith("I have assessed")]
+    confirm.click().run()
+    assert not app.exception
+    assert "Registered Ada Example (P-100)" in texts(app)
+    saved = [s.patient for s in patients.list_patients(demo_clinic.staff.clinician, "P-100")]
+    assert [p.contraindications for p in saved] == [("diabetes",)]
+
+
+def test_an_empty_registration_is_refused_and_nothing_saved(demo_clinic: DemoClinic):
+    app = open_page(app_signed_in_as(demo_clinic.staff.clinician), "app_pages/new_patient.py")
+    before = len(patients.list_patients(demo_clinic.staff.clinician))
+    app.button(key="FormSubmitter:new_patient_0-Register patient").click().run()
+    assert "Enter the patient's code and name" in texts(app)
+    assert len(patients.list_patients(demo_clinic.staff.clinician)) == before
+
+
+def test_recording_a_visit_measures_the_uploaded_photos(demo_clinic: DemoClinic):
+    app = visit_form(demo_clinic, demo_clinic.other_patient_id)
+    assert by_label(app.number_input, "Session number").value == 3, "next session suggested"
+    by_label(app.selectbox, "Redness").select("moderate")
+    by_label(app.number_input, "Dermatoscope pixels per mm (device setting)").set_value(100.0)
+    by_label(app.file_uploader, "Photos").set_value(
+        [("a.png", scalp_png(seed=31), "image/png"), ("b.png", scalp_png(seed=32), "image/png")]
+    )
+    (submit,) = [b for b in app.button if b.label == "Save visit"]
+    submit.click().run()
+    assert not app.exception
+    assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2, 3]
+    page = texts(app)
+    assert "Session 3" in page and "a.png" in page and "b.png" in page
+    # Each photo is shown with its overlay and its measured figures.
+    captions = [caption for image in app.image for caption in image.captions]
+    assert captions == ["Photo", "What was detected"] * 2
+    assert len(app.table) == 2
+
+
+def test_a_non_image_file_saves_nothing_and_keeps_what_was_typed(demo_clinic: DemoClinic):
+    app = visit_form(demo_clinic, demo_clinic.other_patient_id)
+    by_label(app.text_area, "Notes").input("tolerated well")
+    by_label(app.file_uploader, "Photos").set_value(
+        ("scan.jpg", b"%PDF-1.4 a document renamed", "image/jpeg")
+    )
+    (submit,) = [b for b in app.button if b.label == "Save visit"]
+    submit.click().run()
+    assert "Nothing was saved — scan.jpg" in texts(app)
+    assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2]
+    assert by_label(app.text_area, "Notes").value == "tolerated well"
+
+
+def test_a_taken_session_number_saves_nothing(demo_clinic: DemoClinic):
+    app = visit_form(demo_clinic, demo_clinic.other_patient_id)
+    by_label(app.number_input, "Session number").set_value(1)
+    by_label(app.text_area, "Notes").input("second try")
+    (submit,) = [b for b in app.button if b.label == "Save visit"]
+    submit.click().run()
+    assert "Session 1 is already recorded in this course; nothing was saved." in texts(app)
+    assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2]
+    assert by_label(app.text_area, "Notes").value == "second try"
+
+
+def test_an_empty_visit_form_is_refused(demo_clinic: DemoClinic):
+    app = visit_form(demo_clinic, demo_clinic.other_patient_id)
+    (submit,) = [b for b in app.button if b.label == "Save visit"]
+    submit.click().run()
+    assert "The form is empty" in texts(app)
+    assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2]
+
+
+def test_a_flagged_photo_can_be_accepted(demo_clinic: DemoClinic):
+    app = visit_form(demo_clinic, demo_clinic.other_patient_id)
+    dark = io.BytesIO()
+    Image.fromarray(np.full((640, 640, 3), 20, dtype=np.uint8)).save(dark, format="PNG")
+    by_label(app.number_input, "Dermatoscope pixels per mm (device setting)").set_value(100.0)
+    by_label(app.file_uploader, "Photos").set_value(("dark.png", dark.getvalue(), "image/png"))
+    (submit,) = [b for b in app.button if b.label == "Save visit"]
+    submit.click().run()
+    assert "The photo is too dark." in texts(app)
+    (accept,) = [b for b in app.button if b.label == "Accept this photo anyway"]
+    accept.click().run()
+    assert "Accepted despite the flags above" in texts(app)
+    record = patients.patient_file(demo_clinic.staff.clinician, demo_clinic.other_patient_id)
+    (photo,) = record.courses[-1].visits[-1].photos
+    assert photo.accepted_despite_flags
+
+
+def test_patient_record_shows_charts_verdicts_photos_and_visits(demo_clinic: DemoClinic):
+    app = open_page(
+        app_signed_in_as(demo_clinic.staff.clinician),
+        "app_pages/patient.py",
+        patient=demo_clinic.patient_id,
+    )
+    assert not app.exception
+    assert app.title[0].value == "P-001 — Patient P-001"
+    expected = progress.get_patient_progress(demo_clinic.staff.clinician, demo_clinic.patient_id)
+    page = texts(app)
+    for measure in expected.sites[0].measures.values():
+        if measure.points:
+            assert measure.explanation in page
+    assert len(app.get("vega_lite_chart")) >= 1
+    captions = [caption for image in app.image for caption in image.captions]
+    assert captions == ["Session 0", "Session 3"], "baseline beside the chosen session"
+    app.select_slider[0].set_value(1).run()
+    captions = [caption for image in app.image for caption in image.captions]
+    assert captions == ["Session 0", "Session 1"]
+
+
+def test_a_patient_of_another_clinic_is_refused(demo_clinic: DemoClinic):
+    from tests.conftest import make_clinic
+
+    other = make_clinic("Clinic B")
+    app = open_page(
+        app_signed_in_as(other.clinician), "app_pages/patient.py", patient=demo_clinic.patient_id
+    )
+    assert "You may not view the progress of a patient of another clinic." in texts(app)
+    assert not app.get("vega_lite_chart")
+    assert other.clinician.role is Role.CLINICIAN

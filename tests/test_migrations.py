@@ -1,0 +1,47 @@
+"""Migrations build the schema the models describe, and take it down again, on both databases."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from db.engine import create_engine_for
+from db.migrate import current_revision, downgrade_to_base, head_revision, migrate_to_head
+from models import Base
+
+
+def _tables(url: str) -> set[str]:
+    engine = create_engine_for(url)
+    try:
+        with engine.connect() as connection:
+            return set(inspect(connection).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_from_empty_to_head_and_back(empty_database_url: str) -> None:
+    assert current_revision(empty_database_url) is None
+    migrate_to_head(empty_database_url)
+    assert current_revision(empty_database_url) == head_revision()
+    assert set(Base.metadata.tables) <= _tables(empty_database_url)
+
+    downgrade_to_base(empty_database_url)
+    assert current_revision(empty_database_url) is None
+    assert _tables(empty_database_url) <= {"alembic_version"}
+
+
+def test_upgrade_twice_is_a_no_op(database_url: str) -> None:
+    migrate_to_head(database_url)
+    assert current_revision(database_url) == head_revision()
+
+
+def test_models_and_migrations_agree(database_url: str) -> None:
+    engine = create_engine_for(database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            differences = compare_metadata(context, Base.metadata)
+    finally:
+        engine.dispose()
+    assert differences == []

@@ -1,0 +1,224 @@
+"""Quality gate, both ways: clean phantoms pass, each degradation fails with its own code."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data as skimage_data
+
+from tracker.imaging.quality import assess_quality, measure_quality
+from tracker.phantoms import (
+    TrichoscopyConditions,
+    make_trichoscopy_scene,
+    render_trichoscopy,
+)
+
+CLEAN = TrichoscopyConditions()
+FDU_IMAGES = (
+    Path(__file__).resolve().parents[2] / "shared/data/external/FDU_HairFollicleDataset/Images"
+)
+
+
+@cache
+def _phantom(
+    conditions: TrichoscopyConditions = CLEAN,
+    *,
+    px_per_mm: float = 100.0,
+    skin_tone: int = 2,
+    hair_colour: str = "dark",
+    seed: int = 1,
+) -> np.ndarray:
+    size_px = (640, 480)
+    field_mm = (size_px[0] / px_per_mm + 2.0, size_px[1] / px_per_mm + 2.0)
+    scene = make_trichoscopy_scene(
+        seed=seed,
+        skin_tone=skin_tone,
+        hair_colour=hair_colour,
+        field_mm=field_mm,  # type: ignore[arg-type]
+    )
+    rgb, _truth = render_trichoscopy(
+        scene, px_per_mm=px_per_mm, size_px=size_px, conditions=conditions
+    )
+    return rgb
+
+
+def _codes(
+    rgb: np.ndarray, *, view: str = "trichoscopy", px_per_mm: float | None = 100.0
+) -> list[str]:
+    return [issue.code for issue in assess_quality(rgb, view=view, px_per_mm=px_per_mm).issues]  # type: ignore[arg-type]
+
+
+TYPICAL = TrichoscopyConditions(blur_sigma_px=0.6, noise_sigma=0.01, jpeg_quality=90)
+
+
+@pytest.mark.parametrize(
+    ("skin_tone", "hair_colour", "px_per_mm"),
+    [
+        (1, "dark", 70.0),
+        (1, "grey", 140.0),
+        (2, "blond", 100.0),
+        (3, "brown", 140.0),
+        (4, "dark", 70.0),
+        (5, "brown", 100.0),
+        (6, "dark", 140.0),
+    ],
+)
+def test_clean_phantoms_pass_on_every_skin_tone(
+    skin_tone: int, hair_colour: str, px_per_mm: float
+) -> None:
+    rgb = _phantom(TYPICAL, px_per_mm=px_per_mm, skin_tone=skin_tone, hair_colour=hair_colour)
+    quality = assess_quality(rgb, view="trichoscopy", px_per_mm=px_per_mm)
+    assert quality.ok, quality.issues
+    assert quality.issues == ()
+
+
+@pytest.mark.parametrize(
+    "conditions",
+    [
+        TrichoscopyConditions(),
+        TrichoscopyConditions(lighting_gradient=0.4, lighting_angle_deg=30.0, noise_sigma=0.02),
+        TrichoscopyConditions(caption="top", jpeg_quality=80),
+        TrichoscopyConditions(bubbles=2, subskin_shadow=0.6, exposure=0.8),
+        TrichoscopyConditions(white_balance=(1.1, 1.0, 0.9), blur_sigma_px=0.8),
+    ],
+)
+def test_ordinary_photo_conditions_pass(conditions: TrichoscopyConditions) -> None:
+    assert _codes(_phantom(conditions)) == []
+
+
+@pytest.mark.parametrize(
+    ("conditions", "code", "advice"),
+    [
+        (TrichoscopyConditions(blur_sigma_px=2.0), "blur", "dermatoscope flat"),
+        (TrichoscopyConditions(blur_sigma_px=4.0), "blur", "focus"),
+        (TrichoscopyConditions(exposure=0.12), "underexposed", "light"),
+        (TrichoscopyConditions(exposure=1.6), "overexposed", "lower the light"),
+        (TrichoscopyConditions(white_balance=(0.6, 0.9, 1.5)), "colour_cast", "white balance"),
+        (TrichoscopyConditions(white_balance=(0.8, 1.15, 0.8)), "colour_cast", "white balance"),
+        (TrichoscopyConditions(bubbles=30), "glare", "bubbles"),
+    ],
+)
+@pytest.mark.parametrize("px_per_mm", [70.0, 140.0])
+def test_degraded_phantoms_fail_with_a_named_issue(
+    conditions: TrichoscopyConditions, code: str, advice: str, px_per_mm: float
+) -> None:
+    quality = assess_quality(
+        _phantom(conditions, px_per_mm=px_per_mm), view="trichoscopy", px_per_mm=px_per_mm
+    )
+    assert not quality.ok
+    issue = next(issue for issue in quality.issues if issue.code == code)
+    assert advice in issue.message
+    assert issue.value is not None
+
+
+def test_blur_grows_the_further_from_focus() -> None:
+    sharp = _phantom()
+    sharpness = [
+        measure_quality(
+            cv2.GaussianBlur(sharp, (0, 0), sigma) if sigma else sharp,
+            view="trichoscopy",
+            px_per_mm=100.0,
+        ).sharpness
+        for sigma in (0.0, 1.0, 2.0, 4.0)
+    ]
+    assert sharpness == sorted(sharpness, reverse=True)
+
+
+def test_global_photos_get_camera_advice_not_dermatoscope_advice() -> None:
+    blurred = cv2.GaussianBlur(_phantom(), (0, 0), 4.0)
+    issue = assess_quality(blurred, view="global").issues[0]
+    assert issue.code == "blur"
+    assert "dermatoscope" not in issue.message
+
+
+def _document() -> np.ndarray:
+    page = np.full((1400, 1000, 3), 255, dtype=np.uint8)
+    for y in range(120, 1300, 42):
+        cv2.putText(
+            page,
+            "Consent to photography of the scalp",
+            (60, y),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.9,
+            (25, 25, 25),
+            2,
+        )
+    return page
+
+
+def _screenshot() -> np.ndarray:
+    screen = np.full((1080, 1920, 3), (242, 242, 246), dtype=np.uint8)
+    screen[:72] = (38, 62, 120)
+    screen[72:, :280] = (225, 228, 235)
+    screen[200:680, 500:1140] = _phantom()
+    for y in range(860, 1040, 36):
+        cv2.putText(
+            screen,
+            "Density 182 hairs/cm2",
+            (520, y),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.8,
+            (30, 30, 30),
+            2,
+        )
+    return screen
+
+
+def _face() -> np.ndarray:
+    return cv2.resize(skimage_data.astronaut(), (1024, 1024), interpolation=cv2.INTER_CUBIC)
+
+
+def _landscape() -> np.ndarray:
+    rng = np.random.default_rng(5)
+    height, width = 768, 1024
+    sky = np.linspace((120, 170, 230), (200, 220, 245), height * 2 // 5)[:, None, :]
+    image = np.empty((height, width, 3))
+    image[: len(sky)] = sky
+    image[len(sky) :] = (70, 135, 55)
+    image[len(sky) :] *= (
+        1
+        + 0.25
+        * cv2.GaussianBlur(rng.normal(0, 1, (height - len(sky), width)), (0, 0), 6)[..., None]
+    )
+    image += rng.normal(0, 4, image.shape)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize(
+    "picture", [_document, _screenshot, _face, _landscape], ids=lambda f: f.__name__[1:]
+)
+def test_pictures_that_are_not_a_scalp_close_up_are_named(picture) -> None:
+    quality = assess_quality(picture(), view="trichoscopy")
+    issue = next(issue for issue in quality.issues if issue.code == "not_scalp")
+    assert issue.message.startswith("This does not look like a scalp close-up")
+    assert "upload the dermatoscope photo" in issue.message
+
+
+def test_a_face_is_expected_on_global_photos() -> None:
+    assert "not_scalp" not in _codes(_face(), view="global", px_per_mm=None)
+
+
+def test_underexposed_and_burnt_out_photos_are_not_called_something_else() -> None:
+    for exposure in (0.12, 1.6):
+        assert "not_scalp" not in _codes(_phantom(TrichoscopyConditions(exposure=exposure)))
+
+
+@pytest.mark.real_data
+def test_real_dermatoscope_photos_mostly_pass() -> None:
+    files = sorted(FDU_IMAGES.glob("*.jpg"))[::25]
+    if not files:
+        pytest.skip(f"no real photos at {FDU_IMAGES}")
+    failed = {}
+    for path in files:
+        rgb = np.asarray(Image.open(path).convert("RGB"))
+        # The FDU photos are about 380 px/mm (see the data set's README).
+        codes = _codes(rgb, px_per_mm=380.0)
+        if codes:
+            failed[path.name] = codes
+    assert not any("not_scalp" in codes for codes in failed.values()), failed
+    assert len(failed) <= 0.1 * len(files), failed

@@ -1,0 +1,320 @@
+"""Use cases end to end on both databases: records, photos, outcomes, deletion, audit."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from datetime import date
+
+import numpy as np
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from db import read_session
+from models import (
+    AuditAction,
+    AuditEvent,
+    ContraindicationKind,
+    CourseStatus,
+    HairCondition,
+    PhotoView,
+    Severity,
+    SideEffectKind,
+    StageScale,
+    Visit,
+)
+from tests.conftest import QUICK_ALGORITHM_VERSION, ClinicStaff, dark_pixel_measure, scalp_png
+from tracker.measurement import Measurement
+from tracker.photostore import default_store
+from tracker.services import clinic_data, integrity, patients, photos, visits
+from tracker.services.errors import DuplicateSession, InvalidInput
+from tracker.services.records import (
+    CourseInput,
+    PatientInput,
+    PhotoUpload,
+    SideEffectEntry,
+    VisitInput,
+)
+
+
+def register(staff: ClinicStaff, code: str = "P001", **changes: object) -> int:
+    values: dict[str, object] = {
+        "code": code,
+        "name": f"Patient {code}",
+        "sex": "male",
+        "condition": HairCondition.ANDROGENETIC_ALOPECIA,
+        "birth_year": 1985,
+        "stage_scale": StageScale.NORWOOD_HAMILTON,
+        "stage": "III",
+        "consent_photography": True,
+        "consent_outcome_statistics": True,
+    }
+    values.update(changes)
+    return patients.register_patient(staff.clinician, PatientInput(**values)).id  # type: ignore[arg-type]
+
+
+def course_with_baseline(staff: ClinicStaff, patient_id: int) -> tuple[int, int]:
+    course = visits.start_course(
+        staff.clinician,
+        patient_id,
+        CourseInput(
+            planned_sessions=6, interval_days=7, start_date=date(2026, 1, 5), product="dutasteride"
+        ),
+    )
+    visit = visits.record_visit(staff.clinician, course.id, VisitInput(0, date(2026, 1, 5)))
+    return course.id, visit.id
+
+
+def upload(seed: int, site: str = "vertex tattoo", **changes: object) -> PhotoUpload:
+    values: dict[str, object] = {
+        "data": scalp_png(seed),
+        "view": PhotoView.TRICHOSCOPY,
+        "site": site,
+        "filename": f"photo-{seed}.png",
+        "px_per_mm": 100.0,
+    }
+    values.update(changes)
+    return PhotoUpload(**values)  # type: ignore[arg-type]
+
+
+def test_positive_contraindication_screens_are_kept_and_warned_about(clinic: ClinicStaff) -> None:
+    patient_id = register(
+        clinic, contraindications=frozenset({ContraindicationKind.CLOTTING_DISORDER})
+    )
+    record = patients.get_patient(clinic.clinician, patient_id)
+    assert record.contraindications == (ContraindicationKind.CLOTTING_DISORDER,)
+    assert record.contraindication_warnings == (
+        "Positive contraindication screen: clotting disorder.",
+    )
+
+
+def test_duplicate_patient_code_is_a_clear_error(clinic: ClinicStaff) -> None:
+    register(clinic, "P001")
+    with pytest.raises(InvalidInput, match="already has a patient with code 'P001'"):
+        register(clinic, "P001")
+
+
+def test_duplicate_session_number_saves_nothing(clinic: ClinicStaff) -> None:
+    course_id, _ = course_with_baseline(clinic, register(clinic))
+    with pytest.raises(DuplicateSession, match="Session 0 is already recorded"):
+        visits.record_visit(
+            clinic.clinician,
+            course_id,
+            VisitInput(
+                0,
+                date(2026, 1, 6),
+                side_effects=(SideEffectEntry(SideEffectKind.RASH, Severity.MILD),),
+            ),
+        )
+    with read_session() as session:
+        assert session.scalar(select(func.count()).select_from(Visit)) == 1
+
+
+def test_visit_keeps_side_effects_and_clinician(clinic: ClinicStaff) -> None:
+    course_id, _ = course_with_baseline(clinic, register(clinic))
+    effects = (
+        SideEffectEntry(SideEffectKind.PAIN, Severity.MODERATE),
+        SideEffectEntry(SideEffectKind.INJECTION_SITE_BUMPS, Severity.MILD),
+    )
+    visit = visits.record_visit(
+        clinic.clinician, course_id, VisitInput(1, date(2026, 1, 12), 35, effects, "tolerated")
+    )
+    assert set(visit.side_effects) == set(effects)
+    assert visit.injections_given == 35
+    assert visit.clinician_id == clinic.clinician.user_id
+
+
+@pytest.mark.usefixtures("quick_measure")
+def test_photos_become_replicates_duplicates_are_skipped_bad_files_rejected(
+    clinic: ClinicStaff,
+) -> None:
+    _, visit_id = course_with_baseline(clinic, register(clinic))
+    results = photos.add_photos(
+        clinic.clinician,
+        visit_id,
+        [
+            upload(1),
+            upload(2),
+            upload(1),
+            PhotoUpload(b"not an image", PhotoView.TRICHOSCOPY, "x", "x.png"),
+            upload(3, site="temple"),
+        ],
+    )
+    assert [r.status for r in results] == ["added", "added", "duplicate", "rejected", "added"]
+    assert "not a photo" in results[3].reason
+    added = [r.photo for r in results if r.status == "added" and r.photo]
+    assert [(p.site, p.replicate_index) for p in added] == [
+        ("vertex tattoo", 0),
+        ("vertex tattoo", 1),
+        ("temple", 0),
+    ]
+    first = added[0]
+    assert first.px_per_mm == 100.0 and first.px_per_mm_source == "device"
+    assert first.measurements[0].algorithm_version == QUICK_ALGORITHM_VERSION
+    assert first.measurements[0].figures["hair_count"] > 0
+    stored_bytes, extension = photos.photo_file(clinic.clinician, first.id)
+    assert extension == "png"
+    assert default_store().read(first.sha256, "png") == stored_bytes
+    assert photos.overlay_file(clinic.clinician, first.measurements[0].id).startswith(b"\x89PNG")
+    more = photos.add_photos(clinic.clinician, visit_id, [upload(4)])
+    assert more[0].photo is not None and more[0].photo.replicate_index == 2
+    assert integrity.check_store().consistent
+
+
+@pytest.mark.usefixtures("quick_measure")
+def test_global_photo_needs_a_standard_view(clinic: ClinicStaff) -> None:
+    _, visit_id = course_with_baseline(clinic, register(clinic))
+    results = photos.add_photos(
+        clinic.clinician,
+        visit_id,
+        [
+            upload(1, view=PhotoView.GLOBAL, site="crown"),
+            upload(2, view=PhotoView.GLOBAL, site="vertex"),
+        ],
+    )
+    assert [r.status for r in results] == ["rejected", "added"]
+    assert "vertex, frontal, midline, temporal" in results[0].reason
+    assert results[1].photo is not None
+    assert set(results[1].photo.measurements[0].figures) == {"coverage_pct"}
+
+
+@pytest.mark.usefixtures("quick_measure")
+def test_photos_need_consent_to_photography(clinic: ClinicStaff) -> None:
+    _, visit_id = course_with_baseline(clinic, register(clinic, consent_photography=False))
+    with pytest.raises(InvalidInput, match="not consented to photography"):
+        photos.add_photos(clinic.clinician, visit_id, [upload(1)])
+    assert list(default_store().files()) == []
+
+
+@pytest.mark.usefixtures("quick_measure")
+def test_flagged_photo_counts_only_once_accepted(clinic: ClinicStaff) -> None:
+    _, visit_id = course_with_baseline(clinic, register(clinic))
+    dark = np.full((640, 640, 3), 20, dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(dark).save(buffer, format="PNG")
+    (result,) = photos.add_photos(clinic.clinician, visit_id, [upload(0, data=buffer.getvalue())])
+    assert result.photo is not None
+    assert not result.photo.quality_ok and not result.photo.usable
+    assert [issue.code for issue in result.photo.quality_issues] == ["underexposed"]
+    accepted = photos.accept_photo(clinic.clinician, result.photo.id)
+    assert accepted.accepted_despite_flags and accepted.usable
+    good = photos.add_photos(clinic.clinician, visit_id, [upload(5)])[0].photo
+    assert good is not None
+    with pytest.raises(InvalidInput, match="nothing to accept"):
+        photos.accept_photo(clinic.clinician, good.id)
+
+
+@pytest.mark.usefixtures("quick_measure")
+def test_reanalysis_with_a_new_version_adds_a_row_and_keeps_the_old(
+    clinic: ClinicStaff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patient_id = register(clinic)
+    _, visit_id = course_with_baseline(clinic, patient_id)
+    photo = photos.add_photos(clinic.clinician, visit_id, [upload(1)])[0].photo
+    assert photo is not None
+    first = photo.measurements[0]
+    assert photos.reanalyse_photo(clinic.clinician, photo.id).id == first.id
+
+    def newer_engine(rgb: np.ndarray, upload: PhotoUpload, threshold: float) -> Measurement:
+        return replace(dark_pixel_measure(rgb, upload, threshold), algorithm_version="newer")
+
+    monkeypatch.setattr(photos, "measure", newer_engine)
+    newer = photos.reanalyse_photo(clinic.clinician, photo.id)
+    assert newer.id != first.id
+    assert newer.algorithm_version == "newer"
+    # The stored file decodes to the pixels measured on upload, so the figures agree.
+    assert newer.figures == first.figures
+    record = patients.patient_file(clinic.clinician, patient_id)
+    history = record.courses[0].visits[0].photos[0].measurements
+    assert [m.algorithm_version for m in history] == [QUICK_ALGORITHM_VERSION, "newer"]
+
+
+def test_list_patients_searches_code_and_name(clinic: ClinicStaff) -> None:
+    register(clinic, "P001", name="Anna Kowalska")
+    register(clinic, "P002", name="Ben Ortiz")
+    register(clinic, "X_100", name="Carla Anders")
+
+    def codes(search: str | None) -> list[str]:
+        return [s.patient.code for s in patients.list_patients(clinic.clinician, search)]
+
+    assert codes(None) == ["P001", "P002", "X_100"]
+    assert codes("and") == ["X_100"]
+    assert codes("ann") == ["P001"]
+    assert codes("p00") == ["P001", "P002"]
+    assert codes("_") == ["X_100"]  # a literal underscore, not a wildcard
+
+
+def test_patient_list_counts_courses_and_visits(clinic: ClinicStaff) -> None:
+    course_id, _ = course_with_baseline(clinic, register(clinic))
+    visits.record_visit(clinic.clinician, course_id, VisitInput(1, date(2026, 1, 12)))
+    (summary,) = patients.list_patients(clinic.clinician)
+    assert (summary.course_count, summary.visit_count) == (1, 2)
+    assert summary.last_visit_date == date(2026, 1, 12)
+
+
+@pytest.mark.usefixtures("quick_measure")
+def test_outcome_data_holds_consenting_patients_without_names(clinic: ClinicStaff) -> None:
+    consenting = register(clinic, "P001")
+    course_id, visit_id = course_with_baseline(clinic, consenting)
+    photos.add_photos(clinic.clinician, visit_id, [upload(1), upload(2)])
+    later = visits.record_visit(
+        clinic.clinician,
+        course_id,
+        VisitInput(
+            1,
+            date(2026, 1, 12),
+            side_effects=(SideEffectEntry(SideEffectKind.REDNESS, Severity.MILD),),
+        ),
+    )
+    photos.add_photos(clinic.clinician, later.id, [upload(3)])
+    _, other_visit = course_with_baseline(
+        clinic, register(clinic, "P002", consent_outcome_statistics=False)
+    )
+    photos.add_photos(clinic.clinician, other_visit, [upload(4)])
+    visits.set_course_status(clinic.clinician, course_id, CourseStatus.COMPLETED)
+
+    data = clinic_data.clinic_outcome_data(clinic.admin)
+    assert (data.patients_included, data.patients_without_consent) == (1, 1)
+    assert {row.patient_key for row in data.measurements} == {consenting}
+    assert [(row.session_number, row.replicate_index) for row in data.measurements] == [
+        (0, 0),
+        (0, 1),
+        (1, 0),
+    ]
+    assert all(row.course_status is CourseStatus.COMPLETED for row in data.measurements)
+    assert [v.side_effects for v in data.visits] == [
+        (),
+        (SideEffectEntry(SideEffectKind.REDNESS, Severity.MILD),),
+    ]
+    assert not any("Patient" in repr(row) for row in data.measurements)
+
+
+@pytest.mark.usefixtures("quick_measure")
+def test_deleting_a_patient_removes_rows_and_unshared_files_and_is_audited(
+    clinic: ClinicStaff,
+) -> None:
+    leaving = register(clinic, "P001")
+    staying = register(clinic, "P002")
+    _, leaving_visit = course_with_baseline(clinic, leaving)
+    _, staying_visit = course_with_baseline(clinic, staying)
+    photos.add_photos(clinic.clinician, leaving_visit, [upload(1), upload(2)])
+    # The same picture uploaded for the other patient keeps its file alive.
+    photos.add_photos(clinic.clinician, staying_visit, [upload(2)])
+    files_before = len(list(default_store().files()))
+
+    report = patients.delete_patient(clinic.admin, leaving)
+
+    assert report.photos_deleted == 2
+    # Photo 1 and its overlay go; photo 2 and its overlay are still used by P002.
+    assert report.files_removed == 2
+    assert len(list(default_store().files())) == files_before - 2
+    assert [s.patient.code for s in patients.list_patients(clinic.clinician)] == ["P002"]
+    assert integrity.check_store().consistent
+    with read_session() as session:
+        deletion = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == AuditAction.DELETE, AuditEvent.patient_id == leaving
+            )
+        ).one()
+    assert deletion.actor_user_id == clinic.admin.user_id

@@ -1,0 +1,160 @@
+"""Who may see what: each rule tested both ways, and every refusal audited."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from db import read_session
+from models import AuditAction, AuditEvent, HairCondition, PhotoView, Role
+from tests.conftest import TEST_PASSWORD, ClinicStaff, make_clinic, scalp_png
+from tracker.services import audit, clinic_data, patients, photos, users, visits
+from tracker.services.access import AccessDenied, Actor
+from tracker.services.auth import authenticate
+from tracker.services.records import CourseInput, PatientInput, PhotoUpload, VisitInput
+
+
+def _patient(staff: ClinicStaff, code: str) -> int:
+    return patients.register_patient(
+        staff.clinician,
+        PatientInput(
+            code=code,
+            name=f"Name {code}",
+            sex="female",
+            condition=HairCondition.TELOGEN_EFFLUVIUM,
+            consent_photography=True,
+        ),
+    ).id
+
+
+def _patient_account(staff: ClinicStaff, patient_id: int, email: str) -> Actor:
+    users.create_user(
+        staff.admin, role=Role.PATIENT, email=email, password=TEST_PASSWORD, patient_id=patient_id
+    )
+    return authenticate(email, TEST_PASSWORD)
+
+
+def _denials() -> list[AuditEvent]:
+    with read_session() as session:
+        return list(
+            session.scalars(select(AuditEvent).where(AuditEvent.action == AuditAction.DENIED))
+        )
+
+
+@pytest.fixture
+def two_clinics(clinic: ClinicStaff) -> tuple[ClinicStaff, ClinicStaff]:
+    return clinic, make_clinic("Clinic B")
+
+
+def test_patient_account_sees_its_own_record_and_no_other(clinic: ClinicStaff) -> None:
+    own, other = _patient(clinic, "P001"), _patient(clinic, "P002")
+    account = _patient_account(clinic, own, "p1@mail.test")
+    assert account.role is Role.PATIENT and account.patient_id == own
+
+    assert patients.own_patient_file(account).patient.id == own
+    assert patients.get_patient(account, own).code == "P001"
+    with pytest.raises(AccessDenied, match="only view its own record"):
+        patients.patient_file(account, other)
+    with pytest.raises(AccessDenied):
+        patients.get_patient(account, other)
+
+    assert [(event.actor_user_id, event.patient_id) for event in _denials()] == [
+        (account.user_id, other),
+        (account.user_id, other),
+    ]
+
+
+def test_patient_account_cannot_use_staff_functions(clinic: ClinicStaff) -> None:
+    own = _patient(clinic, "P001")
+    account = _patient_account(clinic, own, "p1@mail.test")
+    with pytest.raises(AccessDenied):
+        patients.list_patients(account)
+    with pytest.raises(AccessDenied):
+        visits.start_course(account, own, CourseInput(4, 7, date(2026, 1, 1)))
+    with pytest.raises(AccessDenied):
+        clinic_data.clinic_outcome_data(account)
+    assert len(_denials()) == 3
+
+
+def test_clinician_sees_own_clinic_and_not_the_other(
+    two_clinics: tuple[ClinicStaff, ClinicStaff],
+) -> None:
+    clinic_a, clinic_b = two_clinics
+    patient_a, patient_b = _patient(clinic_a, "P001"), _patient(clinic_b, "P001")
+
+    assert patients.patient_file(clinic_a.clinician, patient_a).patient.id == patient_a
+    assert [s.patient.id for s in patients.list_patients(clinic_a.clinician)] == [patient_a]
+    with pytest.raises(AccessDenied, match="another clinic"):
+        patients.patient_file(clinic_a.clinician, patient_b)
+    with pytest.raises(AccessDenied):
+        visits.start_course(clinic_a.clinician, patient_b, CourseInput(4, 7, date(2026, 1, 1)))
+    with pytest.raises(AccessDenied):
+        patients.delete_patient(clinic_a.admin, patient_b)
+    assert patients.get_patient(clinic_b.clinician, patient_b).id == patient_b
+    assert {(event.actor_user_id, event.patient_id) for event in _denials()} == {
+        (clinic_a.clinician.user_id, patient_b),
+        (clinic_a.admin.user_id, patient_b),
+    }
+
+
+def test_photos_of_another_clinic_are_refused(
+    two_clinics: tuple[ClinicStaff, ClinicStaff], quick_measure: None
+) -> None:
+    clinic_a, clinic_b = two_clinics
+    patient_b = _patient(clinic_b, "P001")
+    course = visits.start_course(clinic_b.clinician, patient_b, CourseInput(4, 7, date(2026, 1, 1)))
+    visit = visits.record_visit(clinic_b.clinician, course.id, VisitInput(0, date(2026, 1, 1)))
+    upload = PhotoUpload(scalp_png(1), PhotoView.TRICHOSCOPY, "vertex", "a.png")
+    with pytest.raises(AccessDenied):
+        photos.add_photos(clinic_a.clinician, visit.id, [upload])
+    (added,) = photos.add_photos(clinic_b.clinician, visit.id, [upload])
+    assert added.photo is not None
+    with pytest.raises(AccessDenied):
+        photos.photo_file(clinic_a.clinician, added.photo.id)
+    with pytest.raises(AccessDenied):
+        visits.record_visit(clinic_a.clinician, course.id, VisitInput(1, date(2026, 1, 8)))
+    assert photos.photo_file(clinic_b.clinician, added.photo.id)[1] == "png"
+
+
+def test_only_admins_manage_accounts_and_read_the_audit_trail(clinic: ClinicStaff) -> None:
+    with pytest.raises(AccessDenied):
+        users.create_user(
+            clinic.clinician, role=Role.CLINICIAN, email="new@a.test", password=TEST_PASSWORD
+        )
+    with pytest.raises(AccessDenied):
+        patients.delete_patient(clinic.clinician, _patient(clinic, "P001"))
+    with pytest.raises(AccessDenied):
+        audit.list_audit_events(clinic.clinician)
+    created = users.create_user(
+        clinic.admin, role=Role.CLINICIAN, email="New@A.test", password=TEST_PASSWORD
+    )
+    assert created.email == "new@a.test"
+    trail = audit.list_audit_events(clinic.admin)
+    assert sum(event.action == "denied" for event in trail) == 3
+    assert any(event.action == "create" and event.entity == "user" for event in trail)
+
+
+def test_admin_cannot_manage_accounts_of_another_clinic(
+    two_clinics: tuple[ClinicStaff, ClinicStaff],
+) -> None:
+    clinic_a, clinic_b = two_clinics
+    assert clinic_b.clinician.user_id is not None
+    with pytest.raises(AccessDenied):
+        users.deactivate_user(clinic_a.admin, clinic_b.clinician.user_id)
+    with pytest.raises(AccessDenied):
+        users.reset_password(clinic_a.admin, clinic_b.clinician.user_id, "another password 1")
+    assert users.deactivate_user(clinic_b.admin, clinic_b.clinician.user_id).is_active is False
+
+
+def test_views_are_audited(clinic: ClinicStaff) -> None:
+    patient_id = _patient(clinic, "P001")
+    patients.patient_file(clinic.clinician, patient_id)
+    with read_session() as session:
+        viewed = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == AuditAction.VIEW, AuditEvent.entity == "patient_file"
+            )
+        ).one()
+    assert (viewed.actor_user_id, viewed.patient_id) == (clinic.clinician.user_id, patient_id)

@@ -1,0 +1,127 @@
+"""The measuring pipeline: one photo in, one :class:`~tracker.measurement.Measurement` out.
+
+Calibration (device value or ArUco marker), the quality gate and the view's measurement
+run on the same pixels; the quality gate only flags, it never changes a figure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from tracker.imaging.calibration import calibrate
+from tracker.imaging.coverage import RectRoi, Roi, draw_coverage_overlay, measure_coverage
+from tracker.imaging.intake import prepare_image
+from tracker.imaging.quality import assess_quality
+from tracker.imaging.trichoscopy import draw_trichoscopy_overlay, measure_trichoscopy
+from tracker.measurement import VIEWS, Measurement, View
+
+# Stored with every measurement; change it whenever a change to the engine can move a
+# figure, so old and new numbers are never compared unknowingly.
+ALGORITHM_VERSION = "2026.11.0"
+
+MARKER_OUTLINE_RGB = (255, 0, 255)
+
+
+def analyze_image(
+    rgb: np.ndarray,
+    *,
+    view: View,
+    px_per_mm: float | None = None,
+    aruco_mm: float | None = None,
+    roi: Roi | tuple[int, int, int, int] | None = None,
+    vellus_threshold_um: float = 30.0,
+) -> Measurement:
+    """Measure an (H, W, 3) uint8 RGB photo of ``view`` (``"trichoscopy"`` or ``"global"``).
+
+    ``px_per_mm`` is the device's pixel size; ``aruco_mm`` the side in millimetres of an
+    ArUco marker in the frame, which wins over the device value when it is found and is
+    kept out of hair detection. ``roi`` restricts the measured area (a coverage ``Roi`` or
+    an (x, y, width, height) pixel rectangle). ``vellus_threshold_um``: hairs narrower
+    than this are vellus.
+    """
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"expected an (H, W, 3) uint8 RGB image, got {rgb.shape} {rgb.dtype}")
+    region = RectRoi(*roi) if isinstance(roi, tuple) else roi
+    calibration = calibrate(rgb, px_per_mm=px_per_mm, aruco_mm=aruco_mm)
+    quality = assess_quality(rgb, view=view, px_per_mm=calibration.px_per_mm)
+    if view == "global":
+        coverage = measure_coverage(rgb, roi=region)
+        return Measurement(
+            view=view,
+            px_per_mm=calibration.px_per_mm,
+            px_per_mm_source=calibration.source,
+            algorithm_version=ALGORITHM_VERSION,
+            quality=quality,
+            figures={"coverage_pct": coverage.coverage_pct},
+            overlay_rgb=draw_coverage_overlay(rgb, coverage),
+        )
+    exclude_mask = calibration.exclude_mask
+    if region is not None:
+        outside = ~region.mask(rgb.shape)
+        exclude_mask = outside if exclude_mask is None else exclude_mask | outside
+    result = measure_trichoscopy(
+        rgb,
+        px_per_mm=calibration.px_per_mm,
+        vellus_threshold_um=vellus_threshold_um,
+        exclude_mask=exclude_mask,
+    )
+    overlay = draw_trichoscopy_overlay(rgb, result)
+    if calibration.marker is not None:
+        overlay = _outline(overlay, calibration.marker.corners_xy)
+    return Measurement(
+        view=view,
+        px_per_mm=calibration.px_per_mm,
+        px_per_mm_source=calibration.source,
+        algorithm_version=ALGORITHM_VERSION,
+        quality=quality,
+        figures=dict(result.figures),
+        overlay_rgb=overlay,
+        widths_um=result.widths_um,
+        notes=calibration.notes,
+    )
+
+
+def analyze_file(
+    path: str | Path,
+    *,
+    view: View,
+    px_per_mm: float | None = None,
+    aruco_mm: float | None = None,
+    roi: Roi | tuple[int, int, int, int] | None = None,
+    vellus_threshold_um: float = 30.0,
+) -> Measurement:
+    """Read, check and measure one photo file exactly as an upload would be.
+
+    The pixels measured are those intake would store (:func:`prepare_image`), so the
+    figures match a later re-analysis of the stored photo. Raises
+    :class:`~tracker.imaging.intake.IntakeError` for a file that is not a usable photo and
+    ``OSError`` for one that cannot be read.
+    """
+    prepared = prepare_image(Path(path).read_bytes())
+    return analyze_image(
+        prepared.rgb,
+        view=view,
+        px_per_mm=px_per_mm,
+        aruco_mm=aruco_mm,
+        roi=roi,
+        vellus_threshold_um=vellus_threshold_um,
+    )
+
+
+def _outline(overlay: np.ndarray, corners_xy: np.ndarray) -> np.ndarray:
+    """``overlay`` with the calibration marker's outline drawn on a copy."""
+    outlined = np.ascontiguousarray(overlay).copy()
+    thickness = max(2, round(max(overlay.shape[:2]) / 500))
+    cv2.polylines(
+        outlined,
+        [np.round(corners_xy).astype(np.int32)],
+        isClosed=True,
+        color=MARKER_OUTLINE_RGB,
+        thickness=thickness,
+    )
+    return outlined

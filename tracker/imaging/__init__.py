@@ -1,0 +1,1 @@
+"""Pure image functions: numpy arrays in, numpy arrays and dataclasses out."""

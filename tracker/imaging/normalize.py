@@ -1,0 +1,44 @@
+"""Illumination and white-balance normalisation of scalp close-ups.
+
+Dividing each channel by a smooth estimate of the bare skin behind the hairs removes
+lighting gradients, exposure and white balance at once and turns every skin tone into
+the same neutral 1.0, so thresholds downstream can be fixed fractions of the skin.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def skin_background(rgb: np.ndarray, *, hair_width_px: float, smoothing_px: float) -> np.ndarray:
+    """Smooth per-channel estimate of the skin a dark shaft hides.
+
+    ``rgb`` is an (H, W, 3) image (any dtype). A grey closing with a disc wider than
+    ``hair_width_px`` lifts dark shafts to the level of the skin beside them; a Gaussian
+    of ``smoothing_px`` then keeps only the slow lighting and skin-colour variation.
+    Returns (H, W, 3) float32, strictly positive.
+    """
+    image = np.asarray(rgb, dtype=np.float32)
+    diameter = max(3, int(np.ceil(hair_width_px)) | 1)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (diameter, diameter))
+    # Smoothing a small copy costs the same at any resolution; the result is smooth anyway.
+    shrink = max(1.0, smoothing_px / 4.0)
+    height, width = image.shape[:2]
+    small_size = (max(1, round(width / shrink)), max(1, round(height / shrink)))
+    closed = cv2.morphologyEx(image, cv2.MORPH_CLOSE, disc)
+    small = cv2.resize(closed, small_size, interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), smoothing_px / shrink, borderType=cv2.BORDER_REFLECT)
+    background = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+    return np.maximum(background.reshape(image.shape), 1e-3)
+
+
+def normalize_illumination(
+    rgb: np.ndarray, *, hair_width_px: float, smoothing_px: float
+) -> np.ndarray:
+    """``rgb`` divided by its :func:`skin_background`: skin ≈ 1.0 in every channel.
+
+    Returns (H, W, 3) float32; dark shafts fall below 1, bubbles and glare rise above.
+    """
+    image = np.asarray(rgb, dtype=np.float32)
+    return image / skin_background(image, hair_width_px=hair_width_px, smoothing_px=smoothing_px)

@@ -1,0 +1,349 @@
+"""Quality gate: say what is wrong with a photo, and what to do about it.
+
+The gate never changes a measurement: a photo that fails is still measured, but flagged, so
+the person taking it can retake it and the reports can leave it out. Each check gives a
+:class:`~tracker.measurement.QualityIssue` with a message for people and the value it
+measured. The thresholds were set on the synthetic phantoms (clean ones pass, degraded ones
+fail, see ``tests/test_quality.py``) and checked against real dermatoscope photos.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import cv2
+import numpy as np
+from skimage.data import lbp_frontal_face_cascade_filename
+from skimage.feature import Cascade
+
+from tracker.measurement import Quality, QualityIssue, View
+
+# Image statistics are computed on a copy no longer than this on its long side; they are
+# shares and ratios, so they do not depend on resolution, and the copy keeps them fast.
+WORKING_LONG_SIDE_PX = 1024
+# Sharpness is judged at a fixed physical scale when the pixel size is known: 10 µm a
+# pixel resolves a 30 µm vellus hair over three pixels.
+SHARPNESS_UM_PER_PX = 10.0
+
+MIN_SHARPNESS = 0.18
+MIN_MEDIAN_LUMINANCE = 35.0
+MAX_CLIPPED_SHARE = 0.20
+MAX_GLARE_SPOTS = 15
+MAX_CAST_DISTANCE = 8.0
+MAX_GREEN_SHARE = 0.20
+MAX_FLAT_SHARE = 0.30
+# Mean CIELAB chroma under which a picture counts as colourless (black on white).
+MAX_COLOURLESS_CHROMA = 3.0
+
+# Luminance (0–255) at or below which a pixel counts as black, and at or above which it
+# counts as burnt out.
+DARK_LEVEL = 20
+CLIPPED_LEVEL = 250
+# Specular highlights are near-white (bright, with channels within GLARE_MAX_SPREAD of each
+# other), compact and small.
+GLARE_LEVEL = 235
+GLARE_MAX_SPREAD = 30
+GLARE_MIN_SPOT_PX = 4
+GLARE_MAX_SPOT_SHARE = 0.02
+CAPTION_MAX_LUMINANCE = 110
+CAPTION_MAX_SPREAD = 6
+# Faces are searched on a small copy: they are large when present, and the search is slow.
+FACE_SEARCH_LONG_SIDE_PX = 256
+FLAT_BLOCK_PX = 16
+
+# Mean colour (CIELAB a*, b*) a scalp photo may have without a colour cast: pale, tanned
+# and dark skin, and the cool tint many dermatoscope lamps give (real clinical photos reach
+# b* ≈ -19).
+SKIN_A_RANGE = (-8.0, 30.0)
+SKIN_B_RANGE = (-20.0, 35.0)
+
+
+@dataclass(frozen=True)
+class QualityMetrics:
+    """The raw values the gate compares with its thresholds.
+
+    ``sharpness``: ratio of the finest detail band to a coarser one (unitless, ≈0.3 sharp,
+    under 0.2 blurred); ``median_luminance``: 0–255; ``clipped_share``: share of burnt-out
+    pixels; ``glare_spots``: number of specular highlights; ``cast_distance``: CIELAB
+    distance of the mean colour from the range of skin tones; ``green_share``: share of
+    clearly green or cyan pixels; ``flat_share``: share of blocks of one exact colour
+    (screens and documents have many, camera photos none); ``face_fraction``: width of the
+    largest frontal face over the short side (0 without one; ``None`` when not searched,
+    which is for global photos, whose frontal views show the face on purpose);
+    ``mean_chroma``: mean CIELAB chroma of the pixels neither black nor burnt out.
+    """
+
+    sharpness: float
+    median_luminance: float
+    clipped_share: float
+    glare_spots: int
+    cast_distance: float
+    green_share: float
+    flat_share: float
+    face_fraction: float | None
+    mean_chroma: float
+
+
+def assess_quality(rgb: np.ndarray, *, view: View, px_per_mm: float | None = None) -> Quality:
+    """Check an (H, W, 3) uint8 RGB photo of the given ``view``.
+
+    ``px_per_mm`` (pixels per millimetre), when known, sets the scale at which sharpness is
+    judged on trichoscopy photos.
+    """
+    metrics = measure_quality(rgb, view=view, px_per_mm=px_per_mm)
+    return Quality(issues=tuple(quality_issues(metrics, view=view)))
+
+
+def measure_quality(
+    rgb: np.ndarray, *, view: View, px_per_mm: float | None = None
+) -> QualityMetrics:
+    """The :class:`QualityMetrics` of an (H, W, 3) uint8 RGB photo."""
+    small = _resize_long_side(rgb, WORKING_LONG_SIDE_PX)
+    luminance = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    sharpness_gray = _sharpness_gray(
+        cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), view=view, px_per_mm=px_per_mm
+    )
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
+    # OpenCV stores 8-bit a* and b* offset by 128.
+    lit = (luminance > DARK_LEVEL) & (luminance < CLIPPED_LEVEL)
+    a_star = lab[..., 1][lit] - 128.0
+    b_star = lab[..., 2][lit] - 128.0
+    return QualityMetrics(
+        sharpness=_sharpness(sharpness_gray),
+        median_luminance=float(np.median(luminance)),
+        clipped_share=float(np.mean(luminance >= CLIPPED_LEVEL)),
+        glare_spots=_glare_spots(small),
+        cast_distance=_cast_distance(a_star, b_star),
+        green_share=_green_share(a_star, b_star),
+        flat_share=_flat_share(rgb),
+        face_fraction=_face_fraction(luminance) if view == "trichoscopy" else None,
+        mean_chroma=float(np.mean(np.hypot(a_star, b_star))) if a_star.size else 0.0,
+    )
+
+
+def quality_issues(metrics: QualityMetrics, *, view: View) -> list[QualityIssue]:
+    """The issues ``metrics`` amount to, in a fixed order, with advice for ``view``."""
+    close_up = view == "trichoscopy"
+    issues: list[QualityIssue] = []
+    if metrics.sharpness < MIN_SHARPNESS:
+        advice = (
+            "hold the dermatoscope flat on the scalp and wait for it to focus"
+            if close_up
+            else "hold the camera still and focus on the scalp"
+        )
+        issues.append(
+            QualityIssue("blur", f"The photo is blurred: {advice}.", round(metrics.sharpness, 3))
+        )
+    if metrics.median_luminance < MIN_MEDIAN_LUMINANCE:
+        advice = (
+            "switch on the dermatoscope's light and press it flat so no shadow falls in"
+            if close_up
+            else "add light or move nearer the lamp"
+        )
+        issues.append(
+            QualityIssue(
+                "underexposed",
+                f"The photo is too dark: {advice}.",
+                round(metrics.median_luminance, 1),
+            )
+        )
+    if metrics.clipped_share > MAX_CLIPPED_SHARE:
+        issues.append(
+            QualityIssue(
+                "overexposed",
+                f"The photo is too bright ({metrics.clipped_share:.0%} burnt out): lower the "
+                "light or the exposure.",
+                round(metrics.clipped_share, 3),
+            )
+        )
+    elif metrics.glare_spots > MAX_GLARE_SPOTS:
+        advice = (
+            "wipe the bubbles out of the immersion fluid or switch to polarised light"
+            if close_up
+            else "move the lamp to the side or switch off the flash"
+        )
+        issues.append(
+            QualityIssue(
+                "glare",
+                f"{metrics.glare_spots} bright reflections: {advice}.",
+                float(metrics.glare_spots),
+            )
+        )
+    if metrics.cast_distance > MAX_CAST_DISTANCE:
+        issues.append(
+            QualityIssue(
+                "colour_cast",
+                "The colours are off (a strong tint): set the camera's white balance to "
+                "daylight or auto and use the clinic's standard light.",
+                round(metrics.cast_distance, 1),
+            )
+        )
+    if close_up:
+        not_scalp = _not_scalp_issue(metrics)
+        if not_scalp is not None:
+            issues.append(not_scalp)
+    return issues
+
+
+def _not_scalp_issue(metrics: QualityMetrics) -> QualityIssue | None:
+    advice = "upload the dermatoscope photo of the scalp itself"
+    burnt_out = metrics.clipped_share > MAX_CLIPPED_SHARE
+    # Burnt-out areas are flat too; a white page differs from a burnt-out photo by having
+    # no colour left at all.
+    if metrics.flat_share > MAX_FLAT_SHARE and (
+        not burnt_out or metrics.mean_chroma < MAX_COLOURLESS_CHROMA
+    ):
+        return QualityIssue(
+            "not_scalp",
+            "This does not look like a scalp close-up but like a screenshot or a document: "
+            f"{advice}.",
+            round(metrics.flat_share, 3),
+        )
+    if burnt_out or metrics.median_luminance < MIN_MEDIAN_LUMINANCE:
+        return None  # too little of the picture is visible to say what it shows
+    if metrics.face_fraction:
+        return QualityIssue(
+            "not_scalp",
+            f"This does not look like a scalp close-up but shows a face: {advice}.",
+            round(metrics.face_fraction, 3),
+        )
+    if metrics.green_share > MAX_GREEN_SHARE:
+        return QualityIssue(
+            "not_scalp",
+            f"This does not look like a scalp close-up (it is largely green or cyan): {advice}.",
+            round(metrics.green_share, 3),
+        )
+    return None
+
+
+def _resize_long_side(image: np.ndarray, long_side_px: int) -> np.ndarray:
+    scale = long_side_px / max(image.shape[:2])
+    if scale >= 1.0:
+        return image
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+
+def _sharpness_gray(gray: np.ndarray, *, view: View, px_per_mm: float | None) -> np.ndarray:
+    """(H', W') float32 copy of an (H, W) uint8 grey image at the scale where sharpness is
+    judged."""
+    if view == "trichoscopy" and px_per_mm is not None:
+        scale = min(1.0, (1000.0 / SHARPNESS_UM_PER_PX) / px_per_mm)
+        # A physical scale must not produce a tiny copy of a low-magnification photo.
+        scale = max(scale, WORKING_LONG_SIDE_PX / 2 / max(gray.shape))
+        if scale < 1.0:
+            gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    else:
+        gray = _resize_long_side(gray, WORKING_LONG_SIDE_PX)
+    return gray.astype(np.float32)
+
+
+def _sharpness(gray: np.ndarray) -> float:
+    """Energy of detail finer than about one pixel over that of detail up to four pixels.
+
+    Focus blur removes the finest band first, so the ratio falls with blur, and as a ratio
+    it does not depend on contrast or brightness.
+    """
+    fine = gray - cv2.GaussianBlur(gray, (0, 0), 1.0)
+    coarse = gray - cv2.GaussianBlur(gray, (0, 0), 4.0)
+    coarse_energy = float(np.mean(coarse * coarse))
+    if coarse_energy == 0.0:
+        return 0.0
+    return float(np.sqrt(np.mean(fine * fine) / coarse_energy))
+
+
+def _glare_spots(small: np.ndarray) -> int:
+    """Number of specular highlights: small, compact, near-white spots (reflections off
+    bubbles, sweat or gel) on a lit, coloured background."""
+    luminance = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    spread = small.max(axis=2).astype(np.int16) - small.min(axis=2)
+    bright = (luminance >= GLARE_LEVEL) & (spread <= GLARE_MAX_SPREAD)
+    count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(
+        bright.astype(np.uint8), connectivity=8
+    )
+    left, top, width, height, area = stats[1:count].T
+    candidates = (
+        (area >= GLARE_MIN_SPOT_PX)
+        & (area <= GLARE_MAX_SPOT_SHARE * bright.size)
+        & (area >= 0.5 * width * height)
+        & (np.maximum(width, height) <= 2 * np.minimum(width, height))
+    )
+    spots = 0
+    for left, top, width, height in stats[1:count][candidates, :4]:
+        margin = max(width, height)
+        window = np.s_[
+            max(top - margin, 0) : top + height + margin,
+            max(left - margin, 0) : left + width + margin,
+        ]
+        around = ~bright[window]
+        # White glyphs on a device's grey caption bar look like spots; the bar around them
+        # is dark and colourless, skin is neither.
+        caption_like = (
+            np.median(luminance[window][around]) < CAPTION_MAX_LUMINANCE
+            and np.median(spread[window][around]) <= CAPTION_MAX_SPREAD
+        )
+        spots += not caption_like
+    return spots
+
+
+def _cast_distance(a_star: np.ndarray, b_star: np.ndarray) -> float:
+    if a_star.size == 0:
+        return 0.0
+    mean_a, mean_b = float(np.mean(a_star)), float(np.mean(b_star))
+    off_a = max(SKIN_A_RANGE[0] - mean_a, 0.0, mean_a - SKIN_A_RANGE[1])
+    off_b = max(SKIN_B_RANGE[0] - mean_b, 0.0, mean_b - SKIN_B_RANGE[1])
+    return float(np.hypot(off_a, off_b))
+
+
+def _green_share(a_star: np.ndarray, b_star: np.ndarray) -> float:
+    """Share of clearly green or cyan pixels: plants and water, never skin or hair (a
+    dermatoscope's cool light turns skin bluish or purple, which is not counted)."""
+    if a_star.size == 0:
+        return 0.0
+    return float(np.mean((a_star < -8.0) & (np.hypot(a_star, b_star) > 15.0)))
+
+
+def _face_fraction(gray: np.ndarray) -> float:
+    """Width of the largest frontal face in an (H, W) uint8 grey photo over its short side;
+    faces narrower than a fifth of it are not searched (0.0 when none is found)."""
+    gray = _resize_long_side(gray, FACE_SEARCH_LONG_SIDE_PX)
+    short_side = min(gray.shape)
+    faces = _face_detector().detect_multi_scale(
+        img=gray.astype(np.float64) / 255.0,
+        scale_factor=1.2,
+        step_ratio=1,
+        min_size=(short_side // 5, short_side // 5),
+        max_size=(short_side, short_side),
+        min_neighbor_number=4,
+    )
+    return max((face["width"] / short_side for face in faces), default=0.0)
+
+
+@cache
+def _face_detector() -> Cascade:
+    # Loading the cascade takes longer than running it; it is read-only, so one per process.
+    return Cascade(lbp_frontal_face_cascade_filename())
+
+
+def _flat_share(rgb: np.ndarray) -> float:
+    """Share of non-black 16×16 blocks in which every pixel has the same colour.
+
+    Screens and documents are made of such blocks; a camera photo, even of smooth skin,
+    has noise and texture in every block. Computed at full resolution (resampling would
+    smooth texture into flatness) on every fourth row of blocks, plenty for a share.
+    """
+    block = FLAT_BLOCK_PX
+    rows = rgb.shape[0] // block
+    cols = rgb.shape[1] // block
+    sampled = rgb[: rows * block, : cols * block].reshape(rows, block, cols * block, 3)[::4]
+    # One integer per pixel, so a block is flat when all its integers equal the first.
+    packed = (
+        sampled[..., 0].astype(np.int32) << 16
+        | sampled[..., 1].astype(np.int32) << 8
+        | sampled[..., 2]
+    ).reshape(len(sampled), block, cols, block)
+    first = packed[:, :1, :, :1]
+    flat = np.all(packed == first, axis=(1, 3))
+    lit = sampled[:, 0, ::block].max(axis=-1) > DARK_LEVEL
+    lit_count = int(lit.sum())
+    return float((flat & lit).sum() / lit_count) if lit_count else 0.0

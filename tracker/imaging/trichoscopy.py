@@ -1,0 +1,668 @@
+"""Trichoscopy close-ups: hair segmentation, counting, shaft widths and follicular units.
+
+Pipeline (every length below is physical and converted with the pixel size):
+
+1. Resample to a fixed working scale (``WORKING_PX_PER_MM``) so cost depends on the field
+   of view, not on megapixels; exclude a burned-in caption band.
+2. Divide by the skin background (:mod:`tracker.imaging.normalize`) and turn the picture
+   into a *shaft contrast*: how much darker than skin a pixel is, minus its blue excess, so
+   the bluish shadow of the shaft under the skin does not read as hair.
+3. Hysteresis threshold; blobs thicker than any hair (tattoo dot) are cut out and only
+   strong pixels count on the rims of bright bubbles.
+4. Skeleton -> straight segments (split at junctions and sharp bends) -> segments meeting
+   head-on at a junction are one hair (a crossing), the rest are separate hairs (touching
+   or sharing an opening).
+5. Width of each hair from the integral of its contrast profile across the shaft, divided
+   by its contrast: independent of blur and of the working scale.
+6. A hair counts when its midpoint lies in the analysed area. A hair cut by the border is
+   counted when its visible part is at least half the median length of whole hairs.
+7. Follicular units: hairs whose ends meet within ``UNIT_RADIUS_MM``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy import ndimage
+from scipy.spatial import cKDTree
+from skimage.filters import apply_hysteresis_threshold
+from skimage.morphology import skeletonize
+
+from tracker.imaging.normalize import normalize_illumination
+from tracker.measurement import TRICHOSCOPY_FIGURES, Figure
+
+WORKING_PX_PER_MM = 80.0
+MAX_HAIR_WIDTH_MM = 0.13
+MIN_HAIR_LENGTH_MM = 0.15
+UNIT_RADIUS_MM = 0.2
+TYPICAL_WIDTH_MM = 0.065
+# Contrast of a shaft relative to skin: hysteresis seeds and extension, as multiples of
+# the pixel noise with these floors (fractions of the skin level).
+LOW_CONTRAST_FLOOR = 0.07
+HIGH_CONTRAST_FLOOR = 0.16
+# Blue excess (B − R of normalised skin) above this margin is shadow under the skin.
+BLUE_MARGIN = 0.04
+MAX_BEND_DEG = 30.0
+CAPTION_MAX_FRACTION = 0.12
+
+
+@dataclass(frozen=True)
+class TracedHair:
+    """One hair found in the photo, in input-image pixels ((x, y), y down).
+
+    ``start_px``/``end_px`` are its visible ends, ``width_um`` its shaft width (None
+    without calibration), ``vellus`` whether it is narrower than the vellus threshold (None
+    without calibration), ``unit`` the index of its follicular unit in
+    ``TrichoscopyResult.unit_centres_px`` and ``counted`` whether it enters the figures.
+    """
+
+    start_px: tuple[float, float]
+    end_px: tuple[float, float]
+    length_px: float
+    width_px: float
+    width_um: float | None
+    vellus: bool | None
+    unit: int
+    counted: bool
+
+
+@dataclass(frozen=True)
+class TrichoscopyResult:
+    """Figures and geometry measured on one trichoscopy photo.
+
+    ``figures`` holds exactly ``TRICHOSCOPY_FIGURES``; ``widths_um`` the widths of the
+    counted hairs (empty without calibration); ``analysed_rows`` the (first, stop) input
+    rows that were measured (a caption band is outside them).
+    """
+
+    figures: dict[str, Figure]
+    widths_um: tuple[float, ...]
+    hairs: tuple[TracedHair, ...]
+    unit_centres_px: tuple[tuple[float, float], ...]
+    analysed_rows: tuple[int, int]
+    px_per_mm: float | None
+
+
+@dataclass(frozen=True)
+class _Segment:
+    start: np.ndarray  # (x, y) working pixels
+    end: np.ndarray
+    start_node: int  # -1 when the end is free
+    end_node: int
+
+    @property
+    def length(self) -> float:
+        return float(np.hypot(*(self.end - self.start)))
+
+
+def measure_trichoscopy(
+    rgb: np.ndarray,
+    *,
+    px_per_mm: float | None,
+    vellus_threshold_um: float = 30.0,
+    exclude_mask: np.ndarray | None = None,
+) -> TrichoscopyResult:
+    """Count hairs, measure their widths and group them into follicular units.
+
+    ``rgb`` is an (H, W, 3) uint8 dermatoscope photo; ``px_per_mm`` its pixel size, or
+    None when unknown. ``exclude_mask`` (H, W) bool marks pixels that are not scalp (a
+    ruler, a marker); a caption band at the top or bottom is found and excluded anyway.
+
+    Without calibration the engine still counts hairs and units: it estimates a working
+    scale from the typical shaft width in pixels (assuming ``TYPICAL_WIDTH_MM``) for its
+    internal lengths only, and reports ``area_cm2``, ``density_per_cm2``,
+    ``mean_width_um``, ``vellus_count``, ``terminal_count`` and ``vellus_fraction`` as
+    None, because a width threshold in pixels says nothing about microns.
+    """
+    image = np.asarray(rgb)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
+    height, width = image.shape[:2]
+    first_row, stop_row = caption_free_rows(image)
+    analysed = np.zeros((height, width), dtype=bool)
+    analysed[first_row:stop_row] = True
+    if exclude_mask is not None:
+        analysed &= ~np.asarray(exclude_mask, dtype=bool)
+
+    scale_px_per_mm = px_per_mm if px_per_mm is not None else _estimate_px_per_mm(image)
+    zoom = min(1.0, WORKING_PX_PER_MM / scale_px_per_mm)
+    work_px_per_mm = scale_px_per_mm * zoom
+    work_size = (max(1, round(width * zoom)), max(1, round(height * zoom)))
+    work = cv2.resize(image, work_size, interpolation=cv2.INTER_AREA) if zoom < 1 else image
+    work_analysed = (
+        cv2.resize(analysed.astype(np.uint8), work_size, interpolation=cv2.INTER_NEAREST) > 0
+    )
+
+    normalised = normalize_illumination(
+        work,
+        hair_width_px=2 * MAX_HAIR_WIDTH_MM * work_px_per_mm,
+        smoothing_px=0.5 * work_px_per_mm,
+    )
+    contrast = shaft_contrast(normalised)
+    mask = _segment_shafts(contrast, normalised, work_analysed, px_per_mm=work_px_per_mm)
+    groups = _join_crossings(_trace_segments(mask, px_per_mm=work_px_per_mm))
+    groups = [g for g in groups if _path_length(g) >= MIN_HAIR_LENGTH_MM * work_px_per_mm]
+    widths_px = _profile_widths_px(contrast, groups, px_per_mm=work_px_per_mm)
+    ends = [_farthest_ends(group) for group in groups]
+    lengths = [_path_length(group) for group in groups]
+    counted = _midpoint_inside(ends, lengths, work_analysed)
+    units = _follicular_units(
+        [e for e, c in zip(ends, counted, strict=True) if c],
+        radius_px=UNIT_RADIUS_MM * work_px_per_mm,
+    )
+    unit_of = iter(units)
+
+    calibrated = px_per_mm is not None
+    to_input = 1.0 / zoom
+    hairs = []
+    for (start, end), length, width_px, is_counted in zip(
+        ends, lengths, widths_px, counted, strict=True
+    ):
+        width_um = width_px / work_px_per_mm * 1000.0 if calibrated else None
+        hairs.append(
+            TracedHair(
+                start_px=(float(start[0] * to_input), float(start[1] * to_input)),
+                end_px=(float(end[0] * to_input), float(end[1] * to_input)),
+                length_px=float(length * to_input),
+                width_px=float(width_px * to_input),
+                width_um=width_um,
+                vellus=None if width_um is None else bool(width_um < vellus_threshold_um),
+                unit=next(unit_of) if is_counted else -1,
+                counted=bool(is_counted),
+            )
+        )
+    counted_hairs = [h for h in hairs if h.counted]
+    area_cm2 = float(analysed.sum()) / scale_px_per_mm**2 / 100.0 if calibrated else None
+    return TrichoscopyResult(
+        figures=_figures(counted_hairs, area_cm2=area_cm2),
+        widths_um=tuple(h.width_um for h in counted_hairs if h.width_um is not None),
+        hairs=tuple(hairs),
+        unit_centres_px=_unit_centres(counted_hairs),
+        analysed_rows=(first_row, stop_row),
+        px_per_mm=px_per_mm,
+    )
+
+
+def caption_free_rows(
+    rgb: np.ndarray, *, max_fraction: float = CAPTION_MAX_FRACTION
+) -> tuple[int, int]:
+    """(first, stop) rows of ``rgb`` (H, W, 3) left after dropping caption bands.
+
+    A burned-in caption is a flat grey or black fill behind its text: within its rows a
+    large share of pixels is neutral and of one grey level, which skin (never neutral, and
+    textured) is not, and the rows beyond it are clearly less so. Bands start
+    within a few rows of the top or bottom edge and reach at most ``max_fraction`` of the
+    frame; three extra rows are dropped for JPEG ringing.
+    """
+    height = rgb.shape[0]
+    reach = max(1, int(height * max_fraction))
+    top = _caption_band_rows(np.asarray(rgb[:reach]))
+    bottom = _caption_band_rows(np.asarray(rgb[::-1][:reach]))
+    return min(top, height), max(height - bottom, min(top, height))
+
+
+def _caption_band_rows(rows: np.ndarray) -> int:
+    """How many rows, from the first row of ``rows`` inward, belong to a caption band."""
+    pixels = rows.astype(np.int16)
+    chroma = pixels.max(axis=2) - pixels.min(axis=2)
+    grey_level = pixels.mean(axis=2).astype(np.int16) >> 4
+    neutral = chroma <= 18
+    modal = np.array(
+        [
+            np.bincount(level[flat], minlength=16).argmax()
+            for level, flat in zip(grey_level, neutral, strict=True)
+        ]
+    )
+    share = (neutral & (grey_level == modal[:, None])).mean(axis=1)
+    caption = np.flatnonzero(share >= 0.3)
+    if caption.size == 0 or caption[0] > 8:
+        return 0
+    last = caption[0]
+    for index in caption[1:]:
+        if index - last > 3:
+            break
+        last = index
+    band = share[caption[0] : last + 1]
+    beyond = share[last + 4 : last + 12]
+    if last < 3 or beyond.size == 0 or np.median(beyond) >= 0.6 * np.median(band):
+        return 0
+    return int(last) + 4
+
+
+def shaft_contrast(normalised: np.ndarray) -> np.ndarray:
+    """How much darker than bare skin each pixel is, as a fraction of the skin level.
+
+    ``normalised`` is the (H, W, 3) output of :func:`normalize_illumination` (skin ≈ 1).
+    The blue excess (B − R beyond ``BLUE_MARGIN``) is subtracted: light scattered back
+    from a shaft still under the skin is bluish, a shaft on the surface is not.
+    Returns (H, W) float32: ≈ 0 on skin, up to ≈ 1 on a black shaft, < 0 on bright spots.
+    """
+    red, blue = normalised[..., 0], normalised[..., 2]
+    blue_excess = np.maximum(blue - red - BLUE_MARGIN, 0.0)
+    return (1.0 - normalised.mean(axis=2) - blue_excess).astype(np.float32)
+
+
+def _disc(diameter_px: float) -> np.ndarray:
+    size = max(3, round(diameter_px) | 1)
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+
+
+def _segment_shafts(
+    contrast: np.ndarray, normalised: np.ndarray, analysed: np.ndarray, *, px_per_mm: float
+) -> np.ndarray:
+    """Boolean (H, W) mask of hair shafts in working pixels."""
+    smooth = cv2.GaussianBlur(contrast, (0, 0), 0.7)
+    values = smooth[analysed] if analysed.any() else smooth.ravel()
+    noise = 1.4826 * float(np.median(np.abs(values - np.median(values))))
+    low = max(LOW_CONTRAST_FLOOR, 3.0 * noise)
+    high = max(HIGH_CONTRAST_FLOOR, 6.0 * noise)
+    candidate = smooth > low
+    # Bubble rims are thin dark rings around bright gel: there only strong pixels count.
+    bright = cv2.GaussianBlur(normalised.mean(axis=2), (0, 0), 1.0) > 1.0 + max(0.06, 4 * noise)
+    rim_zone = cv2.dilate(bright.astype(np.uint8), _disc(0.08 * px_per_mm)) > 0
+    candidate &= ~rim_zone | (smooth > high)
+    candidate &= analysed
+    mask = apply_hysteresis_threshold(np.where(candidate, smooth, 0.0), low, high)
+    # Anything a disc wider than two side-by-side shafts fits into is not hair (tattoo dot).
+    thick = cv2.morphologyEx(
+        mask.astype(np.uint8), cv2.MORPH_OPEN, _disc(2 * MAX_HAIR_WIDTH_MM * px_per_mm)
+    )
+    mask &= cv2.dilate(thick, _disc(3)) == 0
+    holes = ndimage.binary_fill_holes(mask) & ~mask
+    hole_labels, _ = ndimage.label(holes)
+    hole_sizes = np.bincount(hole_labels.ravel())
+    small_holes = (hole_sizes < (0.05 * px_per_mm) ** 2) & (np.arange(hole_sizes.size) > 0)
+    return mask | small_holes[hole_labels]
+
+
+def _trace_segments(mask: np.ndarray, *, px_per_mm: float) -> list[_Segment]:
+    """Straight pieces of the mask's skeleton with the junction each end touches."""
+    skeleton = skeletonize(mask)
+    neighbours = ndimage.convolve(
+        skeleton.astype(np.uint8), np.ones((3, 3), np.uint8), mode="constant"
+    )
+    junction = skeleton & (neighbours >= 4)
+    node_labels, node_count = ndimage.label(junction, structure=np.ones((3, 3)))
+    node_near = ndimage.grey_dilation(node_labels, size=(5, 5))
+    branch_labels, _branch_count = ndimage.label(skeleton & ~junction, structure=np.ones((3, 3)))
+    tolerance = max(1.5, 0.03 * px_per_mm)
+    spur_px = 0.5 * MAX_HAIR_WIDTH_MM * px_per_mm
+
+    segments: list[_Segment] = []
+    next_node = node_count + 1
+    for index, window in enumerate(ndimage.find_objects(branch_labels), start=1):
+        if window is None:
+            continue
+        ys, xs = np.nonzero(branch_labels[window] == index)
+        points = np.column_stack((xs + window[1].start, ys + window[0].start)).astype(float)
+        pieces = _straight_pieces(points, tolerance=tolerance)
+        corner_nodes = list(range(next_node, next_node + len(pieces) - 1))
+        next_node += len(pieces) - 1
+        ordered = _order_pieces(pieces)
+        for position, (start, end) in enumerate(ordered):
+            start_node = corner_nodes[position - 1] if position > 0 else _node_at(node_near, start)
+            end_node = (
+                corner_nodes[position] if position < len(ordered) - 1 else _node_at(node_near, end)
+            )
+            segments.append(_Segment(start, end, start_node, end_node))
+
+    # Short pieces between two junctions are the overlap of a shallow crossing: merge the
+    # junctions. Short pieces from a junction to nowhere are skeleton spurs: drop them.
+    parent = list(range(next_node + 1))
+
+    def find(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    kept = []
+    for segment in segments:
+        joined = segment.start_node > 0 and segment.end_node > 0
+        if (
+            joined
+            and segment.length < 2 * spur_px
+            and segment.start_node <= node_count
+            and segment.end_node <= node_count
+        ):
+            parent[find(segment.start_node)] = find(segment.end_node)
+        elif (segment.start_node > 0) != (segment.end_node > 0) and segment.length < spur_px:
+            continue
+        else:
+            kept.append(segment)
+    return [
+        _Segment(
+            s.start,
+            s.end,
+            find(s.start_node) if s.start_node > 0 else -1,
+            find(s.end_node) if s.end_node > 0 else -1,
+        )
+        for s in kept
+    ]
+
+
+def _node_at(node_near: np.ndarray, point: np.ndarray) -> int:
+    x = int(np.clip(round(point[0]), 0, node_near.shape[1] - 1))
+    y = int(np.clip(round(point[1]), 0, node_near.shape[0] - 1))
+    label = int(node_near[y, x])
+    return label if label > 0 else -1
+
+
+def _straight_pieces(points: np.ndarray, *, tolerance: float, depth: int = 0) -> list[np.ndarray]:
+    """Split an (N, 2) skeleton branch at its sharpest bends into near-straight pieces."""
+    if len(points) < 5 or depth > 4:
+        return [points]
+    first = points[np.argmax(np.hypot(*(points - points.mean(axis=0)).T))]
+    last = points[np.argmax(np.hypot(*(points - first).T))]
+    chord = last - first
+    length = float(np.hypot(*chord))
+    if length == 0:
+        return [points]
+    unit = chord / length
+    relative = points - first
+    offset = np.abs(relative[:, 0] * unit[1] - relative[:, 1] * unit[0])
+    if offset.max() <= tolerance:
+        return [points]
+    along = relative @ unit
+    split = along[np.argmax(offset)]
+    before, after = points[along <= split], points[along > split]
+    if len(before) < 2 or len(after) < 2:
+        return [points]
+    return _straight_pieces(before, tolerance=tolerance, depth=depth + 1) + _straight_pieces(
+        after, tolerance=tolerance, depth=depth + 1
+    )
+
+
+def _order_pieces(pieces: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(start, end) of each piece, oriented so consecutive pieces meet end to start."""
+    ends = []
+    for points in pieces:
+        centre = points.mean(axis=0)
+        if len(points) == 1:
+            ends.append((centre, centre))
+            continue
+        _, _, axes = np.linalg.svd(points - centre, full_matrices=False)
+        along = (points - centre) @ axes[0]
+        ends.append((centre + along.min() * axes[0], centre + along.max() * axes[0]))
+    ordered = []
+    for index, (start, end) in enumerate(ends):
+        if index + 1 < len(ends):
+            following = ends[index + 1]
+            gap_end = min(np.hypot(*(end - p)) for p in following)
+            gap_start = min(np.hypot(*(start - p)) for p in following)
+            if gap_start < gap_end:
+                start, end = end, start
+        elif ordered:
+            previous_end = ordered[-1][1]
+            if np.hypot(*(end - previous_end)) < np.hypot(*(start - previous_end)):
+                start, end = end, start
+        ordered.append((start, end))
+    return ordered
+
+
+def _join_crossings(segments: list[_Segment]) -> list[list[_Segment]]:
+    """Group segments into hairs: at each junction, ends meeting head-on continue a hair."""
+    parent = list(range(len(segments)))
+
+    def find(index: int) -> int:
+        while parent[index] != index:
+            parent[index] = parent[parent[index]]
+            index = parent[index]
+        return index
+
+    ends_at: dict[int, list[tuple[int, np.ndarray]]] = {}
+    for index, segment in enumerate(segments):
+        if segment.length == 0:
+            continue
+        direction = (segment.end - segment.start) / segment.length
+        if segment.start_node > 0:
+            ends_at.setdefault(segment.start_node, []).append((index, direction))
+        if segment.end_node > 0:
+            ends_at.setdefault(segment.end_node, []).append((index, -direction))
+    cos_limit = np.cos(np.radians(MAX_BEND_DEG))
+    for ends in ends_at.values():
+        candidates = sorted(
+            (float(a[1] @ b[1]), i, j)
+            for i, a in enumerate(ends)
+            for j, b in enumerate(ends)
+            if i < j and a[0] != b[0]
+        )
+        used: set[int] = set()
+        # Outward directions of one straight hair through the junction are opposite.
+        for dot, i, j in candidates:
+            if -dot < cos_limit:
+                break
+            if i in used or j in used:
+                continue
+            used.update((i, j))
+            parent[find(ends[i][0])] = find(ends[j][0])
+    groups: dict[int, list[_Segment]] = {}
+    for index, segment in enumerate(segments):
+        groups.setdefault(find(index), []).append(segment)
+    return list(groups.values())
+
+
+def _path_length(group: list[_Segment]) -> float:
+    return float(sum(segment.length for segment in group)) + 1.0
+
+
+def _farthest_ends(group: list[_Segment]) -> tuple[np.ndarray, np.ndarray]:
+    points = [p for segment in group for p in (segment.start, segment.end)]
+    best = (points[0], points[-1])
+    best_distance = -1.0
+    for i, a in enumerate(points):
+        for b in points[i + 1 :]:
+            distance = float(np.hypot(*(a - b)))
+            if distance > best_distance:
+                best, best_distance = (a, b), distance
+    return best
+
+
+def _profile_widths_px(
+    contrast: np.ndarray, groups: list[list[_Segment]], *, px_per_mm: float
+) -> list[float]:
+    """Shaft width of each hair in working pixels, from profiles across its segments.
+
+    Across a shaft the contrast integrates to width × shaft contrast whatever the blur, so
+    width = integral / contrast. A thin shaft's peak is lowered by blur, so its contrast is
+    taken as the larger of its own peak and the typical peak of the photo's hairs.
+    """
+    reach = int(np.ceil(0.6 * MAX_HAIR_WIDTH_MM * px_per_mm)) + 3
+    offsets = np.arange(-reach, reach + 1, dtype=float)
+    clearance = 0.6 * MAX_HAIR_WIDTH_MM * px_per_mm
+    centres, normals, owners = [], [], []
+    for owner, group in enumerate(groups):
+        for segment in group:
+            if segment.length < 1:
+                continue
+            direction = (segment.end - segment.start) / segment.length
+            start_gap = clearance if segment.start_node > 0 else 1.0
+            end_gap = clearance if segment.end_node > 0 else 1.0
+            steps = np.arange(start_gap, segment.length - end_gap, 1.0)
+            if steps.size == 0:
+                steps = np.array([segment.length / 2])
+            centres.append(segment.start + steps[:, None] * direction)
+            normals.append(np.repeat([[-direction[1], direction[0]]], len(steps), axis=0))
+            owners.append(np.full(len(steps), owner))
+    if not centres:
+        return [0.0] * len(groups)
+    centre = np.concatenate(centres)
+    normal = np.concatenate(normals)
+    owner_of = np.concatenate(owners)
+    xs = centre[:, 0, None] + normal[:, 0, None] * offsets
+    ys = centre[:, 1, None] + normal[:, 1, None] * offsets
+    profiles = ndimage.map_coordinates(contrast, (ys, xs), order=1, mode="nearest")
+    baseline = np.minimum(profiles[:, :2].mean(axis=1), profiles[:, -2:].mean(axis=1))
+    profiles = profiles - baseline[:, None]
+    integral = profiles.sum(axis=1)
+    peak = profiles[:, reach - 2 : reach + 3].max(axis=1)
+    hair_integral = np.array(
+        [
+            np.median(integral[owner_of == i]) if np.any(owner_of == i) else 0.0
+            for i in range(len(groups))
+        ]
+    )
+    hair_peak = np.array(
+        [
+            np.median(peak[owner_of == i]) if np.any(owner_of == i) else 0.0
+            for i in range(len(groups))
+        ]
+    )
+    typical_peak = float(np.percentile(hair_peak, 75)) if len(hair_peak) else 1.0
+    shaft_contrast_level = np.maximum(hair_peak, typical_peak)
+    return list(np.maximum(hair_integral, 0.0) / np.maximum(shaft_contrast_level, 1e-3))
+
+
+def _distance_to_excluded(analysed: np.ndarray) -> np.ndarray:
+    padded = np.pad(analysed.astype(np.uint8), 1)
+    return cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
+
+
+def _midpoint_inside(
+    ends: list[tuple[np.ndarray, np.ndarray]], lengths: list[float], analysed: np.ndarray
+) -> list[bool]:
+    """The midpoint rule: whole hairs count; a hair cut by the border of the analysed
+    area counts when its visible part is at least half as long as a typical whole hair."""
+    distance = _distance_to_excluded(analysed)
+
+    def cut(point: np.ndarray) -> bool:
+        x = int(np.clip(round(point[0]), 0, distance.shape[1] - 1))
+        y = int(np.clip(round(point[1]), 0, distance.shape[0] - 1))
+        return bool(distance[y, x] <= 3.0)
+
+    is_cut = [cut(a) or cut(b) for a, b in ends]
+    whole = [length for length, c in zip(lengths, is_cut, strict=True) if not c]
+    half_typical = 0.5 * float(np.median(whole)) if whole else 0.0
+    return [not c or length >= half_typical for length, c in zip(lengths, is_cut, strict=True)]
+
+
+def _follicular_units(ends: list[tuple[np.ndarray, np.ndarray]], *, radius_px: float) -> list[int]:
+    """Unit index of each hair: hairs with an end within ``radius_px`` of each other's."""
+    parent = list(range(len(ends)))
+
+    def find(index: int) -> int:
+        while parent[index] != index:
+            parent[index] = parent[parent[index]]
+            index = parent[index]
+        return index
+
+    if len(ends) > 1:
+        points = np.array([p for pair in ends for p in pair])
+        tree = cKDTree(points)
+        for i, j in tree.query_pairs(radius_px):
+            if i // 2 != j // 2:
+                parent[find(i // 2)] = find(j // 2)
+    roots = [find(i) for i in range(len(ends))]
+    numbering = {root: n for n, root in enumerate(dict.fromkeys(roots))}
+    return [numbering[root] for root in roots]
+
+
+def _unit_centres(hairs: list[TracedHair]) -> tuple[tuple[float, float], ...]:
+    """Where each unit's hairs meet (the start of a single hair's shaft)."""
+    by_unit: dict[int, list[TracedHair]] = {}
+    for hair in hairs:
+        by_unit.setdefault(hair.unit, []).append(hair)
+    centres = []
+    for unit in sorted(by_unit):
+        members = by_unit[unit]
+        if len(members) == 1:
+            centres.append(members[0].start_px)
+            continue
+        ends = np.array([p for h in members for p in (h.start_px, h.end_px)])
+        # The shared opening is the end point closest to the other hairs' ends.
+        spread = [np.sort(np.hypot(*(ends - p).T))[1] for p in ends]
+        anchor = ends[int(np.argmin(spread))]
+        close = ends[
+            np.hypot(*(ends - anchor).T) <= np.sort(np.hypot(*(ends - anchor).T))[len(members) - 1]
+        ]
+        centres.append((float(close[:, 0].mean()), float(close[:, 1].mean())))
+    return tuple(centres)
+
+
+def _figures(hairs: list[TracedHair], *, area_cm2: float | None) -> dict[str, Figure]:
+    count = len(hairs)
+    units = len({h.unit for h in hairs})
+    figures: dict[str, Figure] = dict.fromkeys(TRICHOSCOPY_FIGURES)
+    figures["hair_count"] = count
+    figures["follicular_units"] = units
+    figures["hairs_per_unit"] = count / units if units else None
+    if area_cm2 is not None:
+        widths = [h.width_um for h in hairs if h.width_um is not None]
+        vellus = sum(bool(h.vellus) for h in hairs)
+        figures["area_cm2"] = area_cm2
+        figures["density_per_cm2"] = count / area_cm2 if area_cm2 > 0 else None
+        figures["vellus_count"] = vellus
+        figures["terminal_count"] = count - vellus
+        figures["vellus_fraction"] = vellus / count if count else None
+        figures["mean_width_um"] = float(np.mean(widths)) if widths else None
+    return figures
+
+
+def _estimate_px_per_mm(image: np.ndarray) -> float:
+    """Pixel size guessed from the median shaft width, assuming ``TYPICAL_WIDTH_MM``.
+
+    Used only to set the engine's internal lengths when no calibration is given.
+    """
+    height, width = image.shape[:2]
+    shrink = min(1.0, 640.0 / max(height, width))
+    small = cv2.resize(
+        image,
+        (max(1, round(width * shrink)), max(1, round(height * shrink))),
+        interpolation=cv2.INTER_AREA,
+    )
+    short_side = min(small.shape[:2])
+    normalised = normalize_illumination(
+        small, hair_width_px=short_side / 15, smoothing_px=short_side / 8
+    )
+    contrast = cv2.GaussianBlur(shaft_contrast(normalised), (0, 0), 1.0)
+    mask = apply_hysteresis_threshold(contrast, LOW_CONTRAST_FLOOR * 1.5, HIGH_CONTRAST_FLOOR * 1.5)
+    first, stop = caption_free_rows(small)
+    mask[:first] = False
+    mask[stop:] = False
+    skeleton = skeletonize(mask)
+    if skeleton.sum() < 10:
+        return max(height, width) / 10.0
+    half_widths = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)[skeleton]
+    width_px = 2.0 * float(np.median(half_widths)) / shrink
+    return width_px / TYPICAL_WIDTH_MM
+
+
+_OVERLAY_TERMINAL = (86, 180, 233)  # Okabe–Ito sky blue
+_OVERLAY_VELLUS = (230, 159, 0)  # Okabe–Ito orange
+_OVERLAY_UNKNOWN = (0, 158, 115)  # Okabe–Ito bluish green: width not calibrated
+_OVERLAY_UNIT = (204, 121, 167)  # Okabe–Ito reddish purple
+
+
+def draw_trichoscopy_overlay(rgb: np.ndarray, result: TrichoscopyResult) -> np.ndarray:
+    """A copy of ``rgb`` (H, W, 3) uint8 with every counted hair and unit drawn on it.
+
+    Terminal hairs are blue, vellus hairs orange (green when widths are uncalibrated),
+    units are purple rings at their openings; rows outside the analysed band are dimmed.
+    Colours are from the Okabe–Ito palette, distinguishable with colour-vision deficiency.
+    """
+    overlay = np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8).copy())
+    height, width = overlay.shape[:2]
+    first, stop = result.analysed_rows
+    overlay[:first] //= 3
+    overlay[stop:] //= 3
+    thickness = max(1, round(max(height, width) / 500))
+    for hair in result.hairs:
+        if not hair.counted:
+            continue
+        colour = (
+            _OVERLAY_UNKNOWN
+            if hair.vellus is None
+            else _OVERLAY_VELLUS
+            if hair.vellus
+            else _OVERLAY_TERMINAL
+        )
+        start = tuple(round(v) for v in hair.start_px)
+        end = tuple(round(v) for v in hair.end_px)
+        cv2.line(overlay, start, end, colour, thickness, lineType=cv2.LINE_AA)
+    radius = max(4, round(max(height, width) / 100))
+    for centre in result.unit_centres_px:
+        point = tuple(round(v) for v in centre)
+        cv2.circle(overlay, point, radius, _OVERLAY_UNIT, thickness, lineType=cv2.LINE_AA)
+    return overlay

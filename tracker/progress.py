@@ -1,0 +1,400 @@
+"""Per-patient progress: series per session, measurement precision (SEM, MDC95) and verdicts.
+
+Pure functions on plain data. The rules and their reasons are in ``docs/verdict-rules.md``;
+every constant here is named there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from tracker.measurement import View
+
+Verdict = Literal["improving", "worsening", "no measurable change", "insufficient data"]
+PrecisionSource = Literal["replicates", "benchmark"]
+
+BASELINE_SESSION = 0
+Z_95 = 1.96
+# Fewer pooled degrees of freedom than this and a replicate SD is too unstable to trust.
+MIN_REPLICATE_DF = 2
+
+
+@dataclass(frozen=True)
+class MeasureSpec:
+    """A tracked measure: its figure name, how to say it, and which way is better."""
+
+    name: str
+    label: str
+    unit: str
+    higher_is_better: bool
+    # Within-visit coefficient of variation of one photo, from the engine's repeatability
+    # benchmark; used only when a patient has no replicate photos.
+    default_cv: float
+
+
+MEASURES: dict[str, MeasureSpec] = {
+    spec.name: spec
+    for spec in (
+        MeasureSpec("density_per_cm2", "Density", "hairs/cm²", True, 0.08),
+        MeasureSpec("terminal_density_per_cm2", "Terminal density", "hairs/cm²", True, 0.10),
+        MeasureSpec("mean_width_um", "Mean shaft width", "µm", True, 0.06),
+        MeasureSpec("vellus_fraction", "Vellus fraction", "", False, 0.20),
+        MeasureSpec("coverage_pct", "Coverage", "%", True, 0.05),
+    )
+}
+MEASURES_BY_VIEW: dict[View, tuple[str, ...]] = {
+    "trichoscopy": (
+        "density_per_cm2",
+        "terminal_density_per_cm2",
+        "mean_width_um",
+        "vellus_fraction",
+    ),
+    "global": ("coverage_pct",),
+}
+HEADLINE_MEASURE: dict[View, str] = {"trichoscopy": "density_per_cm2", "global": "coverage_pct"}
+
+
+def photo_measures(figures: Mapping[str, float | int | None]) -> dict[str, float | None]:
+    """The tracked measures of one photo from its engine figures (derives terminal density)."""
+    measures: dict[str, float | None] = {}
+    for name in ("density_per_cm2", "mean_width_um", "vellus_fraction", "coverage_pct"):
+        value = figures.get(name)
+        measures[name] = None if value is None else float(value)
+    terminal_count = figures.get("terminal_count")
+    area_cm2 = figures.get("area_cm2")
+    measures["terminal_density_per_cm2"] = (
+        float(terminal_count) / float(area_cm2) if terminal_count is not None and area_cm2 else None
+    )
+    return measures
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Measurement noise of one photo, and where the figure comes from."""
+
+    sd: float
+    source: PrecisionSource
+    degrees_of_freedom: int
+
+
+@dataclass(frozen=True)
+class SessionPoint:
+    """One measured session: mean of its replicate photos and change from baseline."""
+
+    session: int
+    n_photos: int
+    mean: float
+    sem: float
+    change: float
+    change_pct: float | None
+    mdc: float
+    mdc_pct: float | None
+
+
+@dataclass(frozen=True)
+class MeasureProgress:
+    measure: str
+    points: tuple[SessionPoint, ...]
+    precision: Precision | None
+    trend_per_session: float | None
+    verdict: Verdict
+    first_improving_session: int | None
+    explanation: str
+
+    @property
+    def baseline(self) -> float | None:
+        return self.points[0].mean if self.points and self.has_baseline else None
+
+    @property
+    def has_baseline(self) -> bool:
+        return bool(self.points) and self.points[0].session == BASELINE_SESSION
+
+    @property
+    def latest(self) -> SessionPoint | None:
+        return self.points[-1] if self.points else None
+
+    def to_json(self) -> dict[str, object]:
+        """The per-measure object of ``python -m tracker summary --json``."""
+        latest = self.latest
+        comparable = self.has_baseline and latest is not None and len(self.points) >= 2
+        return {
+            "baseline": self.baseline,
+            "latest": latest.mean if latest else None,
+            "change_pct": latest.change_pct if comparable and latest else None,
+            "mdc_pct": latest.mdc_pct if comparable and latest else None,
+            "verdict": self.verdict,
+            "first_improving_session": self.first_improving_session,
+        }
+
+
+def mean(values: Sequence[float]) -> float:
+    return math.fsum(values) / len(values)
+
+
+def sample_sd(values: Sequence[float]) -> float:
+    center = mean(values)
+    return math.sqrt(math.fsum((v - center) ** 2 for v in values) / (len(values) - 1))
+
+
+def pooled_within_visit_sd(values_by_session: Mapping[int, Sequence[float]]) -> Precision | None:
+    """SD of one photo pooled over every visit with replicates (weights: n − 1)."""
+    replicated = [values for values in values_by_session.values() if len(values) >= 2]
+    df = sum(len(values) - 1 for values in replicated)
+    if df < MIN_REPLICATE_DF:
+        return None
+    sum_squares = math.fsum((len(values) - 1) * sample_sd(values) ** 2 for values in replicated)
+    return Precision(sd=math.sqrt(sum_squares / df), source="replicates", degrees_of_freedom=df)
+
+
+def standard_error(sd: float, *, n_photos: int) -> float:
+    return sd / math.sqrt(n_photos)
+
+
+def mdc95_of_difference(*, sem_a: float, sem_b: float) -> float:
+    """Smallest difference between two visit means that is beyond noise at 95 %."""
+    return Z_95 * math.sqrt(sem_a**2 + sem_b**2)
+
+
+def least_squares_slope(xs: Sequence[float], ys: Sequence[float]) -> float:
+    x_mean, y_mean = mean(xs), mean(ys)
+    sxx = math.fsum((x - x_mean) ** 2 for x in xs)
+    sxy = math.fsum((x - x_mean) * (y - y_mean) for x, y in zip(xs, ys, strict=True))
+    return sxy / sxx
+
+
+def percent_of(value: float, *, reference: float) -> float | None:
+    return None if reference == 0 else 100.0 * value / reference
+
+
+def measure_progress(
+    values_by_session: Mapping[int, Sequence[float | None]], *, spec: MeasureSpec
+) -> MeasureProgress:
+    """Series, precision and verdict of one measure for one patient and site.
+
+    ``values_by_session`` maps a session number (0 = baseline) to the values of that
+    visit's replicate photos; ``None`` values (not measurable) are ignored.
+    """
+    measured = {
+        session: [float(v) for v in values if v is not None]
+        for session, values in sorted(values_by_session.items())
+    }
+    measured = {session: values for session, values in measured.items() if values}
+    if BASELINE_SESSION not in measured or len(measured) < 2:
+        return _insufficient(measured, spec=spec)
+
+    baseline_values = measured[BASELINE_SESSION]
+    baseline_mean = mean(baseline_values)
+    precision = pooled_within_visit_sd(measured) or Precision(
+        sd=spec.default_cv * abs(baseline_mean), source="benchmark", degrees_of_freedom=0
+    )
+    baseline_sem = standard_error(precision.sd, n_photos=len(baseline_values))
+    points = []
+    for session, values in measured.items():
+        visit_mean = mean(values)
+        sem = standard_error(precision.sd, n_photos=len(values))
+        change = visit_mean - baseline_mean
+        mdc = mdc95_of_difference(sem_a=baseline_sem, sem_b=sem)
+        points.append(
+            SessionPoint(
+                session=session,
+                n_photos=len(values),
+                mean=visit_mean,
+                sem=sem,
+                change=change,
+                change_pct=percent_of(change, reference=baseline_mean),
+                mdc=mdc,
+                mdc_pct=percent_of(mdc, reference=baseline_mean),
+            )
+        )
+    slope = least_squares_slope([p.session for p in points], [p.mean for p in points])
+    verdict = judge(points[-1], trend_per_session=slope, higher_is_better=spec.higher_is_better)
+    first_improving = (
+        first_session_staying_better(points, higher_is_better=spec.higher_is_better)
+        if verdict == "improving"
+        else None
+    )
+    return MeasureProgress(
+        measure=spec.name,
+        points=tuple(points),
+        precision=precision,
+        trend_per_session=slope,
+        verdict=verdict,
+        first_improving_session=first_improving,
+        explanation=explain(
+            spec, points=points, precision=precision, verdict=verdict, first=first_improving
+        ),
+    )
+
+
+def beneficial(amount: float, *, higher_is_better: bool) -> float:
+    """``amount`` signed so that positive means better for the patient."""
+    return amount if higher_is_better else -amount
+
+
+def judge(latest: SessionPoint, *, trend_per_session: float, higher_is_better: bool) -> Verdict:
+    gain = beneficial(latest.change, higher_is_better=higher_is_better)
+    trend = beneficial(trend_per_session, higher_is_better=higher_is_better)
+    if gain > latest.mdc and trend > 0:
+        return "improving"
+    if gain < -latest.mdc and trend < 0:
+        return "worsening"
+    return "no measurable change"
+
+
+def first_session_staying_better(
+    points: Sequence[SessionPoint], *, higher_is_better: bool
+) -> int | None:
+    """First follow-up session from which every later change stays beyond the MDC."""
+    first: int | None = None
+    for point in points[1:]:
+        if beneficial(point.change, higher_is_better=higher_is_better) > point.mdc:
+            first = point.session if first is None else first
+        else:
+            first = None
+    return first
+
+
+def _insufficient(measured: Mapping[int, list[float]], *, spec: MeasureSpec) -> MeasureProgress:
+    points = tuple(
+        SessionPoint(
+            session=session,
+            n_photos=len(values),
+            mean=mean(values),
+            sem=math.nan,
+            change=math.nan,
+            change_pct=None,
+            mdc=math.nan,
+            mdc_pct=None,
+        )
+        for session, values in measured.items()
+    )
+    if BASELINE_SESSION not in measured:
+        reason = "there is no baseline (session 0) measurement to compare with"
+    else:
+        reason = "only the baseline is measured; a change needs at least one follow-up"
+    return MeasureProgress(
+        measure=spec.name,
+        points=points,
+        precision=None,
+        trend_per_session=None,
+        verdict="insufficient data",
+        first_improving_session=None,
+        explanation=f"{spec.label}: insufficient data — {reason}.",
+    )
+
+
+def format_value(value: float, *, spec: MeasureSpec) -> str:
+    unit = f" {spec.unit}" if spec.unit and spec.unit != "%" else spec.unit
+    digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 1 else 3
+    return f"{value:.{digits}f}{unit}"
+
+
+def explain(
+    spec: MeasureSpec,
+    *,
+    points: Sequence[SessionPoint],
+    precision: Precision,
+    verdict: Verdict,
+    first: int | None,
+) -> str:
+    """One plain-language line: what changed, by how much, and how sure we are."""
+    baseline, latest = points[0], points[-1]
+    direction = "rose" if latest.change > 0 else "fell" if latest.change < 0 else "did not change"
+    if latest.change_pct is not None and latest.mdc_pct is not None:
+        change = f"{latest.change_pct:+.1f} %"
+        noise = f"±{latest.mdc_pct:.1f} %"
+    else:
+        change = f"{latest.change:+.3g}"
+        noise = f"±{latest.mdc:.3g}"
+    source = (
+        f"replicate photos (pooled SD {format_value(precision.sd, spec=spec)})"
+        if precision.source == "replicates"
+        else f"the engine's benchmarked repeatability (CV {100 * spec.default_cv:.0f} %)"
+    )
+    head = (
+        f"{spec.label} {direction} {change} "
+        f"({format_value(baseline.mean, spec=spec)} → {format_value(latest.mean, spec=spec)}) "
+        f"from baseline to session {latest.session}; changes within {noise} are noise "
+        f"(MDC95 from {source})"
+    )
+    if verdict == "improving":
+        return f"{head}. Improving, beyond noise with a favourable trend since session {first}."
+    if verdict == "worsening":
+        return f"{head}. Worsening, beyond noise with an unfavourable trend."
+    if abs(latest.change) > latest.mdc:
+        return f"{head}. The trend over the sessions disagrees, so no measurable change yet."
+    return f"{head}. No measurable change yet."
+
+
+@dataclass(frozen=True)
+class PhotoFigures:
+    """The engine figures of one accepted photo, with where and when it was taken."""
+
+    session: int
+    view: View
+    site: str
+    figures: Mapping[str, float | int | None]
+
+
+@dataclass(frozen=True)
+class SiteProgress:
+    """Every tracked measure of one view and site of one patient."""
+
+    view: View
+    site: str
+    measures: dict[str, MeasureProgress]
+
+    @property
+    def headline(self) -> MeasureProgress:
+        return self.measures[HEADLINE_MEASURE[self.view]]
+
+    @property
+    def measured_sessions(self) -> int:
+        return len(self.headline.points)
+
+
+def values_by_session(
+    photos: Sequence[PhotoFigures], *, measure: str
+) -> dict[int, list[float | None]]:
+    """One measure of one series' photos, grouped by session."""
+    grouped: dict[int, list[float | None]] = {}
+    for photo in photos:
+        grouped.setdefault(photo.session, []).append(photo_measures(photo.figures)[measure])
+    return grouped
+
+
+def group_by_site(photos: Sequence[PhotoFigures]) -> dict[tuple[View, str], list[PhotoFigures]]:
+    grouped: dict[tuple[View, str], list[PhotoFigures]] = {}
+    for photo in photos:
+        grouped.setdefault((photo.view, photo.site), []).append(photo)
+    return dict(sorted(grouped.items()))
+
+
+def site_progress(photos: Sequence[PhotoFigures]) -> tuple[SiteProgress, ...]:
+    """Progress of every (view, site) series found in one patient's photos."""
+    return tuple(
+        SiteProgress(
+            view=view,
+            site=site,
+            measures={
+                name: measure_progress(values_by_session(series, measure=name), spec=MEASURES[name])
+                for name in MEASURES_BY_VIEW[view]
+            },
+        )
+        for (view, site), series in group_by_site(photos).items()
+    )
+
+
+def progress_at_each_session(
+    values: Mapping[int, Sequence[float | None]], *, spec: MeasureSpec
+) -> dict[int, MeasureProgress]:
+    """The verdict as it stood at each session, judged on that session and earlier ones."""
+    return {
+        session: measure_progress(
+            {earlier: v for earlier, v in values.items() if earlier <= session}, spec=spec
+        )
+        for session in sorted(values)
+    }

@@ -1,0 +1,168 @@
+"""Align a trichoscopy photo to the baseline photo of the same site.
+
+ORB features, ratio-tested matches and a RANSAC similarity transform (rotation, shift,
+uniform scale). Progress is measured on one fixed central region of the baseline frame, the
+*reference region*: it is mapped into every photo of the site and the photo is measured
+on it, so each visit counts the same patch of scalp. A photo that does not cover
+the whole reference region, or whose transform is not supported by enough matched
+features, is a *different spot* and is not trusted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from tracker.imaging.trichoscopy import TrichoscopyResult
+
+ORB_FEATURES = 3000
+# Lowe's ratio test: a match must be clearly better than the second best.
+MATCH_RATIO = 0.8
+RANSAC_REPROJECTION_PX = 3.0
+MIN_INLIERS = 25
+# Dermatoscope magnification is fixed per device; a larger scale change means a bad match.
+MAX_SCALE_CHANGE = 0.15
+# Inset on each side of the baseline frame: larger than the usual relocation error so the
+# reference region stays inside every photo of the same spot.
+REFERENCE_MARGIN_FRACTION = 0.15
+# Measuring a partly covered region would count missing scalp as bald; allow edge pixels.
+MIN_REFERENCE_COVERAGE = 0.99
+
+
+@dataclass(frozen=True)
+class Registration:
+    """How a photo maps onto the baseline frame (``matrix``: photo px -> baseline px)."""
+
+    matrix: np.ndarray | None
+    inliers: int
+    reference_coverage: float
+    reason: str | None
+
+    @property
+    def same_spot(self) -> bool:
+        return self.reason is None
+
+
+IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+
+
+def identity_registration() -> Registration:
+    """The baseline photo's registration to itself."""
+    return Registration(matrix=IDENTITY.copy(), inliers=0, reference_coverage=1.0, reason=None)
+
+
+def _gray(rgb: np.ndarray) -> np.ndarray:
+    gray = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+    # Local contrast equalisation so lighting and white-balance changes keep the same corners.
+    return cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
+
+
+def _features(rgb: np.ndarray) -> tuple[list[cv2.KeyPoint], np.ndarray | None]:
+    orb = cv2.ORB_create(nfeatures=ORB_FEATURES)
+    keypoints, descriptors = orb.detectAndCompute(_gray(rgb), None)
+    return list(keypoints), descriptors
+
+
+def reference_region(baseline_shape: tuple[int, int]) -> np.ndarray:
+    """The fixed central region of the baseline frame on which progress is measured."""
+    height, width = baseline_shape
+    dy, dx = round(height * REFERENCE_MARGIN_FRACTION), round(width * REFERENCE_MARGIN_FRACTION)
+    region = np.zeros(baseline_shape, dtype=bool)
+    region[dy : height - dy, dx : width - dx] = True
+    return region
+
+
+def reference_coverage(
+    matrix: np.ndarray, *, photo_shape: tuple[int, int], baseline_shape: tuple[int, int]
+) -> float:
+    """Share of the baseline's reference region that the aligned photo covers."""
+    footprint = cv2.warpAffine(
+        np.ones(photo_shape, dtype=np.uint8),
+        matrix,
+        (baseline_shape[1], baseline_shape[0]),
+        flags=cv2.INTER_NEAREST,
+    )
+    return float(footprint[reference_region(baseline_shape)].mean())
+
+
+def register(baseline_rgb: np.ndarray, photo_rgb: np.ndarray) -> Registration:
+    """Find the similarity transform from ``photo_rgb`` to ``baseline_rgb``, or say why not."""
+    baseline_points, baseline_descriptors = _features(baseline_rgb)
+    photo_points, photo_descriptors = _features(photo_rgb)
+    if baseline_descriptors is None or photo_descriptors is None:
+        return Registration(None, 0, 0.0, "different spot: no features to match")
+    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(photo_descriptors, baseline_descriptors, k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < MATCH_RATIO * p[1].distance]
+    if len(good) < MIN_INLIERS:
+        return Registration(None, len(good), 0.0, "different spot: too few matching features")
+    source = np.float32([photo_points[m.queryIdx].pt for m in good])
+    target = np.float32([baseline_points[m.trainIdx].pt for m in good])
+    matrix, inlier_mask = cv2.estimateAffinePartial2D(
+        source, target, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_REPROJECTION_PX
+    )
+    inliers = int(inlier_mask.sum()) if inlier_mask is not None else 0
+    if matrix is None or inliers < MIN_INLIERS:
+        return Registration(None, inliers, 0.0, "different spot: matches do not agree")
+    scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    if abs(scale - 1.0) > MAX_SCALE_CHANGE:
+        return Registration(matrix, inliers, 0.0, f"different spot: implausible scale {scale:.2f}")
+    coverage = reference_coverage(
+        matrix, photo_shape=photo_rgb.shape[:2], baseline_shape=baseline_rgb.shape[:2]
+    )
+    if coverage < MIN_REFERENCE_COVERAGE:
+        return Registration(
+            matrix,
+            inliers,
+            coverage,
+            f"different spot: covers only {100 * coverage:.0f} % of the reference region",
+        )
+    return Registration(matrix, inliers, coverage, None)
+
+
+def region_in_photo(
+    registration: Registration, *, baseline_shape: tuple[int, int], photo_shape: tuple[int, int]
+) -> np.ndarray:
+    """The baseline's reference region in the photo's own pixels (a boolean mask).
+
+    The photo is measured in its own pixels on this mask rather than resampled into the
+    baseline frame, since resampling would blur the shaft edges that widths come from.
+    """
+    if registration.matrix is None or not registration.same_spot:
+        raise ValueError(f"cannot place the reference region: {registration.reason}")
+    mask = cv2.warpAffine(
+        reference_region(baseline_shape).astype(np.uint8),
+        cv2.invertAffineTransform(registration.matrix),
+        (photo_shape[1], photo_shape[0]),
+        flags=cv2.INTER_NEAREST,
+    )
+    return mask.astype(bool)
+
+
+def figures_in_region(
+    result: TrichoscopyResult, region: np.ndarray, *, px_per_mm: float
+) -> dict[str, float | None]:
+    """Figures of the hairs whose midpoint lies in ``region`` (a mask in photo pixels).
+
+    The engine segments the whole photo, so a hair crossing the region's edge is traced
+    whole and then counted by its midpoint, like the engine counts at the frame border.
+    """
+    height, width = region.shape
+    inside = []
+    for hair in result.hairs:
+        x = round((hair.start_px[0] + hair.end_px[0]) / 2)
+        y = round((hair.start_px[1] + hair.end_px[1]) / 2)
+        if hair.counted and 0 <= x < width and 0 <= y < height and region[y, x]:
+            inside.append(hair)
+    area_cm2 = float(region.sum()) / px_per_mm**2 / 100.0
+    widths = [hair.width_um for hair in inside if hair.width_um is not None]
+    terminal = sum(1 for hair in inside if hair.vellus is False)
+    return {
+        "area_cm2": area_cm2,
+        "hair_count": len(inside),
+        "density_per_cm2": len(inside) / area_cm2 if area_cm2 else None,
+        "terminal_count": terminal,
+        "vellus_fraction": (len(widths) - terminal) / len(widths) if widths else None,
+        "mean_width_um": float(np.mean(widths)) if widths else None,
+    }

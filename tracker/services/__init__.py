@@ -1,0 +1,18 @@
+"""Use cases: each takes the acting user (:class:`~tracker.services.access.Actor`) first,
+owns a short-lived session, checks access and writes the audit trail. They return frozen
+records (:mod:`tracker.services.records`), never ORM objects.
+
+- ``auth``: ``authenticate(email, password) -> Actor`` (lock-out after 5 failures, 15 min).
+- ``clinics``: ``ensure_clinic(name)`` (operator), ``find_clinic``, ``get_clinic``,
+  ``set_advertised_success_rate``.
+- ``users``: ``create_user``, ``list_users``, ``reset_password``, ``deactivate_user``.
+- ``patients``: ``register_patient``, ``update_consent``, ``list_patients(search=)``,
+  ``get_patient``, ``patient_file``, ``own_patient_file``, ``delete_patient``.
+- ``visits``: ``start_course``, ``set_course_status``, ``record_visit``.
+- ``photos``: ``add_photos`` (measured on add), ``accept_photo``, ``reanalyse_photo``,
+  ``photo_file``, ``overlay_file``.
+- ``clinic_data``: ``clinic_outcome_data`` (consenting patients, no names).
+- ``audit``: ``list_audit_events``.
+- ``integrity``: ``check_store``, ``remove_orphan_files`` (operator, ``db check``).
+- ``progress``, ``exports``: per-patient progress and exports, built on ``access``.
+"""

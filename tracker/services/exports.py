@@ -1,0 +1,119 @@
+"""Export use cases: CSV, FHIR R4 and PDF, for one patient or the whole clinic.
+
+Names leave the system only in a patient's own export; clinic staff exports carry codes.
+Every export is audited.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from models import AuditAction, Role
+from tracker.photostore import default_store
+from tracker.reports.csv import write_measurements_csv
+from tracker.reports.fhir import measurements_bundle
+from tracker.reports.pdf import clinic_pdf, patient_pdf
+from tracker.reports.records import MeasurementRecord, PatientReport, PhotoPair
+from tracker.services.access import Actor, patient_for, reading_session, record_audit
+from tracker.services.progress import (
+    CountedPhoto,
+    PatientProgress,
+    clinic_summary,
+    get_patient_progress,
+)
+
+
+def _audit_export(actor: Actor, *, what: str, patient_id: int | None) -> None:
+    with reading_session() as session:
+        if patient_id is not None:
+            patient_for(session, actor, patient_id, doing="export")
+        record_audit(
+            session,
+            actor,
+            AuditAction.EXPORT,
+            "patient" if patient_id is not None else "clinic",
+            patient_id if patient_id is not None else actor.clinic_id,
+            patient_id=patient_id,
+            detail=what,
+        )
+
+
+def _measurement_records(actor: Actor, patient_id: int | None) -> list[MeasurementRecord]:
+    if patient_id is not None:
+        patients: tuple[PatientProgress, ...] = (get_patient_progress(actor, patient_id),)
+    else:
+        patients = clinic_summary(actor).patients
+    return [photo.measurement for patient in patients for photo in patient.photos]
+
+
+def export_csv(actor: Actor, *, patient_id: int | None) -> str:
+    """Tidy CSV of measurements; a clinic-wide export needs a staff account."""
+    records = _measurement_records(actor, patient_id)
+    out = io.StringIO()
+    write_measurements_csv(records, out, for_patient_themself=actor.role is Role.PATIENT)
+    _audit_export(actor, what=f"csv, {len(records)} photos", patient_id=patient_id)
+    return out.getvalue()
+
+
+def export_fhir(actor: Actor, *, patient_id: int | None) -> dict[str, object]:
+    """FHIR R4 collection Bundle with one Observation per measured value."""
+    records = _measurement_records(actor, patient_id)
+    bundle = measurements_bundle(records)
+    _audit_export(actor, what=f"fhir, {len(records)} photos", patient_id=patient_id)
+    return bundle
+
+
+def _photo_pairs(progress: PatientProgress) -> tuple[PhotoPair, ...]:
+    """First replicate at the first and at the latest counted session of each view and site."""
+    by_site: dict[tuple[str, str], list[CountedPhoto]] = {}
+    for photo in progress.photos:
+        record = photo.measurement
+        by_site.setdefault((record.view, record.site), []).append(photo)
+    store = default_store()
+    pairs = []
+    for (view, site), photos in sorted(by_site.items()):
+        ordered = sorted(photos, key=lambda p: (p.measurement.session, p.measurement.replicate))
+        first = ordered[0]
+        last_session = ordered[-1].measurement.session
+        if last_session == first.measurement.session:
+            continue
+        last = next(p for p in ordered if p.measurement.session == last_session)
+        pairs.append(
+            PhotoPair(
+                view=view,  # type: ignore[arg-type]
+                site=site,
+                baseline_session=first.measurement.session,
+                baseline_image=store.read(first.sha256, first.extension),
+                latest_session=last_session,
+                latest_image=store.read(last.sha256, last.extension),
+            )
+        )
+    return tuple(pairs)
+
+
+def export_patient_pdf(actor: Actor, patient_id: int, *, today: date) -> bytes:
+    progress = get_patient_progress(actor, patient_id)
+    course = progress.course
+    report = PatientReport(
+        patient_code=progress.patient.code,
+        patient_name=progress.patient.name if actor.role is Role.PATIENT else None,
+        condition=progress.patient.condition.value.replace("_", " "),
+        treatment=(
+            f"{course.treatment} {course.product}".strip() if course else "no treatment course"
+        ),
+        planned_sessions=course.planned_sessions if course else 0,
+        sites=progress.sites,
+        visits=progress.visits,
+        photo_pairs=_photo_pairs(progress),
+    )
+    pdf = patient_pdf(report, generated_on=today)
+    _audit_export(actor, what="patient pdf", patient_id=patient_id)
+    return pdf
+
+
+def export_clinic_pdf(actor: Actor, *, today: date) -> bytes:
+    summary = clinic_summary(actor)
+    pdf = clinic_pdf(summary.cohort, clinic_name=summary.clinic.name, generated_on=today)
+    _audit_export(actor, what="clinic outcome pdf", patient_id=None)
+    return pdf

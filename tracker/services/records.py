@@ -1,0 +1,299 @@
+"""What the use cases take and return: frozen dataclasses, never ORM objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from models import (
+    ContraindicationKind,
+    CourseStatus,
+    HairCondition,
+    PhotoView,
+    Role,
+    Severity,
+    SideEffectKind,
+    StageScale,
+)
+from tracker.measurement import Figure, QualityIssue
+
+
+@dataclass(frozen=True)
+class ClinicRecord:
+    id: int
+    name: str
+    advertised_success_rate_pct: float | None
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: int
+    clinic_id: int
+    email: str
+    display_name: str
+    role: Role
+    is_active: bool
+    patient_id: int | None
+    locked_until: datetime | None
+
+
+@dataclass(frozen=True)
+class PatientInput:
+    code: str
+    name: str
+    sex: str
+    condition: HairCondition
+    birth_year: int | None = None
+    stage_scale: StageScale | None = None
+    stage: str | None = None
+    consent_photography: bool = False
+    consent_outcome_statistics: bool = False
+    contraindications: frozenset[ContraindicationKind] = frozenset()
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    id: int
+    clinic_id: int
+    code: str
+    name: str
+    sex: str
+    birth_year: int | None
+    condition: HairCondition
+    stage_scale: StageScale | None
+    stage: str | None
+    consent_photography: bool
+    consent_outcome_statistics: bool
+    contraindications: tuple[ContraindicationKind, ...]
+    created_at: datetime
+
+    @property
+    def contraindication_warnings(self) -> tuple[str, ...]:
+        """One sentence per positive intake screen, to show wherever the patient is shown."""
+        return tuple(
+            f"Positive contraindication screen: {kind.value.replace('_', ' ')}."
+            for kind in self.contraindications
+        )
+
+
+@dataclass(frozen=True)
+class PatientSummary:
+    patient: PatientRecord
+    course_count: int
+    visit_count: int
+    last_visit_date: date | None
+
+
+@dataclass(frozen=True)
+class CourseInput:
+    planned_sessions: int
+    interval_days: int
+    start_date: date
+    product: str = ""
+    treatment: str = "mesotherapy"
+    status: CourseStatus = CourseStatus.ACTIVE
+
+
+@dataclass(frozen=True)
+class CourseRecord:
+    id: int
+    patient_id: int
+    treatment: str
+    product: str
+    planned_sessions: int
+    interval_days: int
+    start_date: date
+    status: CourseStatus
+
+
+@dataclass(frozen=True)
+class SideEffectEntry:
+    kind: SideEffectKind
+    severity: Severity
+
+
+@dataclass(frozen=True)
+class VisitInput:
+    session_number: int
+    visit_date: date
+    injections_given: int | None = None
+    side_effects: tuple[SideEffectEntry, ...] = ()
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class VisitRecord:
+    id: int
+    course_id: int
+    session_number: int
+    visit_date: date
+    injections_given: int | None
+    side_effects: tuple[SideEffectEntry, ...]
+    notes: str
+    clinician_id: int | None
+
+
+@dataclass(frozen=True)
+class PhotoUpload:
+    """One file to add to a visit.
+
+    ``site`` is one of ``models.GLOBAL_SITES`` for global photos, the target site's name
+    for trichoscopy. The pixel size comes from ``px_per_mm`` (a device setting) or from an
+    ArUco marker of side ``aruco_mm`` in the frame.
+    """
+
+    data: bytes = field(repr=False)
+    view: PhotoView
+    site: str
+    filename: str = ""
+    px_per_mm: float | None = None
+    aruco_mm: float | None = None
+    roi: tuple[int, int, int, int] | None = None
+
+
+@dataclass(frozen=True)
+class MeasurementRecord:
+    id: int
+    photo_id: int
+    algorithm_version: str
+    px_per_mm: float | None
+    px_per_mm_source: str | None
+    vellus_threshold_um: float
+    quality_ok: bool
+    quality_issues: tuple[QualityIssue, ...]
+    figures: dict[str, Figure]
+    widths_um: tuple[float, ...]
+    overlay_sha256: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PhotoRecord:
+    id: int
+    visit_id: int
+    view: PhotoView
+    site: str
+    replicate_index: int
+    sha256: str
+    extension: str
+    byte_size: int
+    width_px: int
+    height_px: int
+    px_per_mm: float | None
+    px_per_mm_source: str | None
+    original_filename: str
+    quality_ok: bool
+    quality_issues: tuple[QualityIssue, ...]
+    accepted_despite_flags: bool
+    created_at: datetime
+    measurements: tuple[MeasurementRecord, ...]
+
+    @property
+    def usable(self) -> bool:
+        """Counts in progress and outcomes: passed the quality gate or accepted anyway."""
+        return self.quality_ok or self.accepted_despite_flags
+
+    @property
+    def latest_measurement(self) -> MeasurementRecord | None:
+        return self.measurements[-1] if self.measurements else None
+
+
+@dataclass(frozen=True)
+class PhotoAddResult:
+    """What became of one uploaded file: ``added``, ``duplicate`` or ``rejected``."""
+
+    filename: str
+    status: str
+    photo: PhotoRecord | None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class VisitFile:
+    visit: VisitRecord
+    photos: tuple[PhotoRecord, ...]
+
+
+@dataclass(frozen=True)
+class CourseFile:
+    course: CourseRecord
+    visits: tuple[VisitFile, ...]
+
+
+@dataclass(frozen=True)
+class PatientFile:
+    """Everything recorded about one patient: courses, visits, photos, measurements."""
+
+    patient: PatientRecord
+    courses: tuple[CourseFile, ...]
+
+
+@dataclass(frozen=True)
+class OutcomeMeasurementRow:
+    """One photo's newest measurement, for clinic outcome statistics (no names).
+
+    ``patient_key`` is the patient's id, used only to group rows.
+    """
+
+    patient_key: int
+    condition: HairCondition
+    sex: str
+    birth_year: int | None
+    course_id: int
+    course_status: CourseStatus
+    planned_sessions: int
+    session_number: int
+    visit_date: date
+    view: PhotoView
+    site: str
+    replicate_index: int
+    usable: bool
+    algorithm_version: str
+    figures: dict[str, Figure]
+
+
+@dataclass(frozen=True)
+class OutcomeVisitRow:
+    patient_key: int
+    condition: HairCondition
+    course_id: int
+    course_status: CourseStatus
+    planned_sessions: int
+    interval_days: int
+    start_date: date
+    session_number: int
+    visit_date: date
+    injections_given: int | None
+    side_effects: tuple[SideEffectEntry, ...]
+
+
+@dataclass(frozen=True)
+class ClinicOutcomeData:
+    """A clinic's anonymised data for outcomes; only patients who consented are included."""
+
+    clinic: ClinicRecord
+    measurements: tuple[OutcomeMeasurementRow, ...]
+    visits: tuple[OutcomeVisitRow, ...]
+    patients_included: int
+    patients_without_consent: int
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: int
+    at: datetime
+    actor_user_id: int | None
+    actor_role: str
+    action: str
+    entity: str
+    entity_id: int | None
+    patient_id: int | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class DeletionReport:
+    patient_id: int
+    code: str
+    photos_deleted: int
+    files_removed: int
