@@ -11,7 +11,9 @@ st.set_page_config(
 session.connect_database()
 
 PATIENTS = st.Page("app_pages/patients.py", title="Patients", icon=":material/groups:")
-PATIENT = st.Page("app_pages/patient.py", title="Patient record", icon=":material/person:")
+PATIENT = st.Page(
+    "app_pages/patient.py", title="Patient record", icon=":material/person:", visibility="hidden"
+)
 NEW_PATIENT = st.Page("app_pages/new_patient.py", title="New patient", icon=":material/person_add:")
 RECORD_VISIT = st.Page("app_pages/visit.py", title="Record a visit", icon=":material/add_a_photo:")
 MY_RECORD = st.Page("app_pages/my_record.py", title="My progress", icon=":material/monitoring:")

@@ -10,9 +10,10 @@ from tracker.services import exports, progress
 from tracker.services.errors import ServiceError
 
 actor = session.require_page(Role.PATIENT, doing="open their own progress")
+if actor.patient_id is None:
+    st.error("This account is not linked to a patient record; ask the clinic to link it.")
+    st.stop()
 try:
-    if actor.patient_id is None:
-        raise ServiceError("This account is not linked to a patient record.")
     record = progress.get_patient_progress(actor, actor.patient_id)
 except ServiceError as refusal:
     session.stop_on_refusal(refusal)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import NoReturn
 
 import streamlit as st
 from sqlalchemy.orm import Session, sessionmaker
@@ -83,7 +84,7 @@ def require_page(*roles: Role, doing: str) -> Actor:
     return actor
 
 
-def stop_on_refusal(error: ServiceError) -> None:
+def stop_on_refusal(error: ServiceError) -> NoReturn:
     """Show why the services refused (or found nothing) and show nothing else."""
     st.error(str(error))
     st.stop()

@@ -19,12 +19,13 @@ the worst session for the unchanged, and the noise figures behind the MDC.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,12 @@ from tracker.phantoms import (
     random_conditions,
     render_trichoscopy,
 )
-from tracker.progress import MEASURES, progress_at_each_session
+from tracker.progress import (
+    MEASURES,
+    MEASURES_BY_VIEW,
+    photo_measures,
+    progress_at_each_session,
+)
 from tracker.registration import (
     figures_in_region,
     identity_registration,
@@ -58,13 +64,17 @@ DEFAULT_SEVERITY = 0.3
 DENSITY = MEASURES["density_per_cm2"]
 
 
+Measures = dict[str, float | None]
+TRACKED = MEASURES_BY_VIEW["trichoscopy"]
+
+
 @dataclass(frozen=True)
 class PatientPhotos:
     gaining: bool
-    # [session][replicate] density on the whole frame / on the registered reference region;
-    # None when the quality gate failed the photo (or registration flagged a different spot).
-    full_frame: list[list[float | None]]
-    registered: list[list[float | None]]
+    # [session][replicate] tracked measures on the whole frame / on the registered reference
+    # region; None when the quality gate failed the photo (or, registered, a different spot).
+    full_frame: list[list[Measures | None]]
+    registered: list[list[Measures | None]]
     true_density: list[float]
     failed_quality: int
     different_spot: int
@@ -93,7 +103,9 @@ def photograph_patient(task: tuple[int, bool, int, float, int]) -> PatientPhotos
             scene = scene.with_hair_gain(GAIN_PER_SESSION, seed=int(rng.integers(2**31)))
         visit_shift = rng.uniform(-VISIT_SHIFT_MM, VISIT_SHIFT_MM, 2)
         visit_turn = float(rng.uniform(-VISIT_TURN_DEG, VISIT_TURN_DEG))
-        session_full, session_registered, session_truth = [], [], []
+        session_full: list[Measures | None] = []
+        session_registered: list[Measures | None] = []
+        session_truth = []
         for _replicate in range(replicates):
             conditions = random_conditions(rng, severity=severity)
             conditions = replace(
@@ -124,10 +136,8 @@ def photograph_patient(task: tuple[int, bool, int, float, int]) -> PatientPhotos
                 region = region_in_photo(
                     registration, baseline_shape=baseline_rgb.shape[:2], photo_shape=rgb.shape[:2]
                 )
-                in_region = figures_in_region(result, region, px_per_mm=PX_PER_MM)[
-                    "density_per_cm2"
-                ]
-            session_full.append(float(result.figures["density_per_cm2"]))
+                in_region = photo_measures(figures_in_region(result, region, px_per_mm=PX_PER_MM))
+            session_full.append(photo_measures(result.figures))
             session_registered.append(in_region)
         full_frame.append(session_full)
         registered.append(session_registered)
@@ -135,6 +145,11 @@ def photograph_patient(task: tuple[int, bool, int, float, int]) -> PatientPhotos
     return PatientPhotos(
         gaining, full_frame, registered, truth_density, failed_quality, different_spot
     )
+
+
+def series(patient: PatientPhotos, *, registered: bool, measure: str) -> list[list[float | None]]:
+    photos = patient.registered if registered else patient.full_frame
+    return [[None if p is None else p[measure] for p in visit] for visit in photos]
 
 
 def verdicts_by_session(values: list[list[float | None]], *, replicates: int) -> dict[int, str]:
@@ -153,29 +168,47 @@ def share(count: int, total: int) -> str:
     return f"{100 * count / total:5.1f} % ({count}/{total})" if total else "   - "
 
 
-def pooled_cv(patients: list[PatientPhotos], *, registered: bool) -> float:
-    """Within-visit CV of one photo, pooled over every visit."""
+def within_visit_cv(values: list[list[list[float | None]]]) -> float:
+    """CV of one photo within a visit, pooled over every visit (per-visit relative SDs)."""
     squares, df = 0.0, 0
-    for patient in patients:
-        for values in patient.registered if registered else patient.full_frame:
-            kept = [v for v in values if v is not None]
-            if len(kept) >= 2:
+    for patient in values:
+        for visit in patient:
+            kept = [v for v in visit if v is not None]
+            if len(kept) >= 2 and np.mean(kept) > 0:
                 squares += (len(kept) - 1) * (np.std(kept, ddof=1) / np.mean(kept)) ** 2
                 df += len(kept) - 1
     return math.sqrt(squares / df) if df else math.nan
 
 
-def between_visit_cv(patients: list[PatientPhotos], *, registered: bool) -> float:
-    """CV of the first photo of each visit across the visits of unchanged patients."""
-    cvs = []
-    for patient in patients:
-        if patient.gaining:
-            continue
-        series = patient.registered if registered else patient.full_frame
-        firsts = [values[0] for values in series if values[0] is not None]
-        if len(firsts) >= 2:
-            cvs.append((np.std(firsts, ddof=1) / np.mean(firsts)) ** 2)
-    return math.sqrt(float(np.mean(cvs))) if cvs else math.nan
+def between_visit_cv(values: list[list[list[float | None]]]) -> float:
+    """CV of the first counted photo of each visit across the visits of one patient."""
+    squares, df = 0.0, 0
+    for patient in values:
+        firsts = [kept[0] for visit in patient if (kept := [v for v in visit if v is not None])]
+        if len(firsts) >= 2 and np.mean(firsts) > 0:
+            squares += (len(firsts) - 1) * (np.std(firsts, ddof=1) / np.mean(firsts)) ** 2
+            df += len(firsts) - 1
+    return math.sqrt(squares / df) if df else math.nan
+
+
+def print_noise(patients: list[PatientPhotos]) -> None:
+    """Photo noise per measure; the between-visit CV (unchanged patients) sets default_cv."""
+    unchanged = [p for p in patients if not p.gaining]
+    print(f"{'photo noise (CV of one photo)':<40} {'within visit':>13} {'between visits':>15}")
+    for registered in (False, True):
+        for measure in TRACKED:
+            label = f"{measure}, {'registered' if registered else 'whole frame'}"
+            within = within_visit_cv(
+                [series(p, registered=registered, measure=measure) for p in patients]
+            )
+            between = between_visit_cv(
+                [series(p, registered=registered, measure=measure) for p in unchanged]
+            )
+            print(f"{label:<40} {100 * within:>11.1f} % {100 * between:>13.1f} %")
+    print(
+        "default_cv in tracker/progress.py: "
+        + ", ".join(f"{m} {100 * MEASURES[m].default_cv:.0f} %" for m in TRACKED)
+    )
 
 
 def main() -> int:
@@ -185,6 +218,10 @@ def main() -> int:
     parser.add_argument("--replicates", type=int, default=3)
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--save-raw", type=Path, help="write every photo's figures as JSON")
+    parser.add_argument(
+        "--from-raw", type=Path, help="judge figures saved by --save-raw instead of photographing"
+    )
     parser.add_argument(
         "--severity",
         type=float,
@@ -195,8 +232,14 @@ def main() -> int:
     total = 6 if args.quick else args.patients
     tasks = [(i, i % 2 == 0, args.replicates, args.severity, args.seed) for i in range(total)]
     started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        patients = list(pool.map(photograph_patient, tasks))
+    if args.from_raw:
+        patients = [PatientPhotos(**p) for p in json.loads(args.from_raw.read_text())]
+        total = len(patients)
+    else:
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
+            patients = list(pool.map(photograph_patient, tasks))
+    if args.save_raw:
+        args.save_raw.write_text(json.dumps([asdict(p) for p in patients]))
     elapsed = time.perf_counter() - started
     gaining = [p for p in patients if p.gaining]
     unchanged = [p for p in patients if not p.gaining]
@@ -217,15 +260,7 @@ def main() -> int:
         f"quality gate failed {failed} of {photos} photos; registration flagged {flagged} "
         "of the rest as a different spot"
     )
-    for registered in (False, True):
-        label = "registered region" if registered else "whole frame"
-        print(
-            f"noise, {label}: within-visit CV of one photo "
-            f"{100 * pooled_cv(patients, registered=registered):.1f} %, between-visit CV of "
-            f"one photo (unchanged patients) "
-            f"{100 * between_visit_cv(patients, registered=registered):.1f} %"
-        )
-    print(f"default CV used without replicates: {100 * DENSITY.default_cv:.0f} %")
+    print_noise(patients)
     print()
     print(
         f"{'configuration':<36} {'session':>7}  {'gaining: improving':>20}  "
@@ -239,7 +274,8 @@ def main() -> int:
             )
             verdicts = {
                 id(p): verdicts_by_session(
-                    p.registered if registered else p.full_frame, replicates=replicates
+                    series(p, registered=registered, measure=DENSITY.name),
+                    replicates=replicates,
                 )
                 for p in patients
             }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from alembic.script import ScriptDirectory
 from db.engine import WRITE_OPTION, create_engine_for
 
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
+MIGRATION_LOCK_KEY = 7_240_331  # any constant shared by every tracker process
+_in_process = threading.Lock()
 
 
 def alembic_config(url: str) -> Config:
@@ -48,9 +51,20 @@ def current_revision(url: str) -> str | None:
 
 
 def _run_with_connection(url: str, action: Callable[[Config], None]) -> None:
+    # Alembic keeps its migration context in module globals: one migration per process at
+    # a time (web sessions are threads).
+    with _in_process:
+        _run_locked(url, action)
+
+
+def _run_locked(url: str, action: Callable[[Config], None]) -> None:
     engine = create_engine_for(url, for_migrations=True)
     try:
         with engine.connect().execution_options(**{WRITE_OPTION: True}) as connection:
+            # Two processes starting at once (app and CLI) migrate one after the other;
+            # on SQLite the write transaction's lock does the same.
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
             config = alembic_config(url)
             config.attributes["connection"] = connection
             action(config)

@@ -58,8 +58,8 @@ def test_outcomes_show_the_clinic_cohort(demo_clinic: DemoClinic):
 @pytest.mark.parametrize(
     ("prepare", "download", "detail"),
     [
-        ("Prepare CSV", "Download outcome CSV", "csv, 14 photos"),
-        ("Prepare FHIR bundle", "Download FHIR bundle (JSON)", "fhir, 14 photos"),
+        ("Prepare CSV", "Download outcome CSV", "csv, 11 photos"),
+        ("Prepare FHIR bundle", "Download FHIR bundle (JSON)", "fhir, 11 photos"),
         ("Prepare PDF", "Download outcome PDF", "clinic outcome pdf"),
     ],
 )

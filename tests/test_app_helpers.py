@@ -39,8 +39,10 @@ class DemoClinic:
     patient_email: str
 
 
-def patient_with_visits(clinician: Actor, code: str, *, sessions: int, darker_by: int) -> int:
-    """A consenting patient whose photos grow darker (more 'hair') session by session."""
+def patient_with_visits(
+    clinician: Actor, code: str, *, sessions: int, replicates: int, strokes_gained: int
+) -> int:
+    """A consenting patient whose photos gain ``strokes_gained`` hair strokes a session."""
     record = patients.register_patient(
         clinician,
         PatientInput(
@@ -68,13 +70,13 @@ def patient_with_visits(clinician: Actor, code: str, *, sessions: int, darker_by
             visit.id,
             [
                 PhotoUpload(
-                    data=scalp_png(seed=100 * number + replicate + darker_by * number),
+                    data=scalp_png(seed=100 * number + replicate + strokes_gained * number),
                     view=PhotoView.TRICHOSCOPY,
                     site="vertex target",
                     filename=f"{code}-{number}-{replicate}.png",
                     px_per_mm=PX_PER_MM,
                 )
-                for replicate in range(2)
+                for replicate in range(replicates)
             ],
         )
     return record.id
@@ -82,8 +84,12 @@ def patient_with_visits(clinician: Actor, code: str, *, sessions: int, darker_by
 
 def build_demo_clinic(clinic: ClinicStaff) -> DemoClinic:
     """Two measured patients of ``clinic`` (photos measured by the ``quick_measure`` engine)."""
-    patient_id = patient_with_visits(clinic.clinician, "P-001", sessions=3, darker_by=7)
-    other_id = patient_with_visits(clinic.clinician, "P-002", sessions=2, darker_by=0)
+    patient_id = patient_with_visits(
+        clinic.clinician, "P-001", sessions=3, replicates=2, strokes_gained=5
+    )
+    other_id = patient_with_visits(
+        clinic.clinician, "P-002", sessions=2, replicates=1, strokes_gained=0
+    )
     email = "patient1@clinic-a.test"
     account = users.create_user(
         clinic.admin, role=Role.PATIENT, email=email, password=TEST_PASSWORD, patient_id=patient_id

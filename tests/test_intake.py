@@ -8,10 +8,11 @@ import struct
 import warnings
 import zlib
 
+import cv2
 import numpy as np
 import pillow_heif
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms
 
 from tracker.imaging.intake import IntakeError, prepare_image
 
@@ -147,10 +148,31 @@ def test_greyscale_16_bit_is_scaled_to_8_bit_rgb() -> None:
     assert prepared.rgb[0, -1].tolist() == [128, 128, 128]
 
 
+@pytest.mark.parametrize("extension", [".png", ".tiff"])
+def test_16_bit_colour_is_scaled_to_8_bit(extension: str) -> None:
+    wide = np.empty((700, 900, 3), dtype=np.uint16)
+    wide[:] = (65535, 32896, 2560)
+    _ok, encoded = cv2.imencode(extension, wide[..., ::-1])  # OpenCV writes BGR
+    prepared = prepare_image(encoded.tobytes())
+    assert prepared.rgb[0, 0].tolist() == [255, 128, 10]
+
+
 def test_rgba_becomes_rgb() -> None:
     rgba = np.dstack([_photo(), np.full((700, 900), 200, dtype=np.uint8)])
     prepared = prepare_image(_encode(rgba, "PNG"))
     np.testing.assert_array_equal(prepared.rgb, _photo())
+
+
+def test_embedded_colour_profile_is_applied_and_not_stored() -> None:
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    data = _encode(_photo(), "PNG", icc_profile=srgb)
+    assert Image.open(io.BytesIO(data)).info.get("icc_profile")
+
+    prepared = prepare_image(data)
+
+    assert "icc_profile" not in Image.open(io.BytesIO(prepared.stored_bytes)).info
+    difference = np.abs(prepared.rgb.astype(int) - _photo().astype(int))
+    assert difference.max() <= 2
 
 
 def test_text_file_is_not_an_image() -> None:

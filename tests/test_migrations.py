@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from threading import Barrier
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -45,3 +49,19 @@ def test_models_and_migrations_agree(database_url: str) -> None:
     finally:
         engine.dispose()
     assert differences == []
+
+
+def _migrate_after(barrier: Barrier, url: str) -> None:
+    barrier.wait()
+    migrate_to_head(url)
+
+
+def test_concurrent_starts_migrate_once(empty_database_url: str) -> None:
+    """Processes starting together (the app and the CLI) both end at head, without errors."""
+    context = get_context("spawn")
+    with context.Manager() as manager, ProcessPoolExecutor(3, mp_context=context) as pool:
+        barrier = manager.Barrier(3)
+        started = [pool.submit(_migrate_after, barrier, empty_database_url) for _ in range(3)]
+        for future in started:
+            future.result()
+    assert current_revision(empty_database_url) == head_revision()

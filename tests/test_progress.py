@@ -1,4 +1,8 @@
-"""Every verdict rule of docs/verdict-rules.md, each with a hand-computed case."""
+"""Every verdict rule of docs/verdict-rules.md, each with a hand-computed case.
+
+Density's benchmarked CV is 7 %: at a baseline of 100 the benchmark SD is 7 (variance 49),
+weighted as 4 degrees of freedom next to the replicates' own.
+"""
 
 from __future__ import annotations
 
@@ -11,42 +15,60 @@ from tracker.progress import (
     PhotoFigures,
     measure_progress,
     photo_measures,
-    pooled_within_visit_sd,
+    photo_precision,
     progress_at_each_session,
     site_progress,
 )
 
 DENSITY = MEASURES["density_per_cm2"]
 VELLUS = MEASURES["vellus_fraction"]
-# Three replicates with SD 2 around each mean: pooled SD 2, SEM 2/√3,
-# MDC95 = 1.96·√(4/3 + 4/3) = 3.2007.
+# Three replicates with SD 2 around each mean (variance 4, 2 degrees of freedom a visit).
 SPREAD = (0.0, 2.0, -2.0)
-MDC_THREE_REPLICATES = 1.96 * math.sqrt(8 / 3)
+
+
+def mdc_three_replicates(*, sessions: int, benchmark_sd: float = 7.0) -> float:
+    """MDC95 of a change between two visits of three photos, by rules 5, 8 and 9."""
+    df = 2 * sessions
+    variance = (df * 4 + 4 * benchmark_sd**2) / (df + 4)
+    return 1.96 * math.sqrt(2 * variance / 3)
+
+
+# Three sessions: variance (6·4 + 4·49) / 10 = 22, MDC = 1.96·√(2·22/3) = 7.506.
+MDC_THREE_SESSIONS = 7.506
 
 
 def replicated(*means: float) -> dict[int, list[float]]:
     return {session: [m + d for d in SPREAD] for session, m in enumerate(means)}
 
 
-def test_pooled_sd_weights_each_visit_by_its_degrees_of_freedom() -> None:
-    # var [10, 12] = 2 (df 1); var [20, 23, 26] = 9 (df 2); pooled = (2 + 18) / 3.
-    precision = pooled_within_visit_sd({0: [10.0, 12.0], 1: [20.0, 23.0, 26.0]})
-    assert precision is not None
-    assert precision.source == "replicates"
-    assert precision.degrees_of_freedom == 3
-    assert precision.sd == pytest.approx(math.sqrt(20 / 3))
+def test_photo_sd_pools_replicates_with_the_benchmark() -> None:
+    # var [10, 12] = 2 (df 1); var [20, 23, 26] = 9 (df 2); benchmark SD 3 as 4 df:
+    # (2 + 18 + 4·9) / (3 + 4) = 8.
+    precision = photo_precision({0: [10.0, 12.0], 1: [20.0, 23.0, 26.0]}, benchmark_sd=3.0)
+    assert precision.replicate_df == 3
+    assert precision.replicate_sd == pytest.approx(math.sqrt(20 / 3))
+    assert precision.sd == pytest.approx(math.sqrt(8))
+
+
+def test_photo_sd_without_replicates_is_the_benchmark() -> None:
+    precision = photo_precision({0: [10.0], 1: [12.0]}, benchmark_sd=3.0)
+    assert (precision.sd, precision.replicate_sd, precision.replicate_df) == (3.0, None, 0)
+
+
+def test_mdc_helper_matches_the_hand_value() -> None:
+    assert mdc_three_replicates(sessions=3) == pytest.approx(MDC_THREE_SESSIONS, abs=1e-3)
 
 
 def test_improving_when_change_exceeds_mdc_and_trend_is_up() -> None:
     progress = measure_progress(replicated(100, 110, 120), spec=DENSITY)
     assert progress.precision is not None
-    assert progress.precision.sd == pytest.approx(2.0)
+    assert progress.precision.sd == pytest.approx(math.sqrt(22))
     latest = progress.points[-1]
-    assert latest.sem == pytest.approx(2 / math.sqrt(3))
-    assert latest.mdc == pytest.approx(MDC_THREE_REPLICATES)
+    assert latest.sem == pytest.approx(math.sqrt(22 / 3))
+    assert latest.mdc == pytest.approx(MDC_THREE_SESSIONS, abs=1e-3)
     assert latest.change == pytest.approx(20.0)
     assert latest.change_pct == pytest.approx(20.0)
-    assert latest.mdc_pct == pytest.approx(MDC_THREE_REPLICATES)  # baseline is 100
+    assert latest.mdc_pct == pytest.approx(MDC_THREE_SESSIONS, abs=1e-3)  # baseline is 100
     assert progress.trend_per_session == pytest.approx(10.0)
     assert progress.verdict == "improving"
     assert progress.first_improving_session == 1
@@ -59,18 +81,20 @@ def test_worsening_is_the_mirror_of_improving() -> None:
 
 
 def test_change_within_mdc_is_no_measurable_change() -> None:
-    # change 3 < MDC 3.2007 even though the trend is up.
-    progress = measure_progress(replicated(100, 101, 103), spec=DENSITY)
-    assert progress.points[-1].change == pytest.approx(3.0)
+    # change 7 < MDC 7.506 even though the trend is up.
+    progress = measure_progress(replicated(100, 104, 107), spec=DENSITY)
+    assert progress.points[-1].change == pytest.approx(7.0)
     assert progress.verdict == "no measurable change"
     assert "No measurable change yet" in progress.explanation
 
 
 def test_change_beyond_mdc_against_the_trend_is_no_measurable_change() -> None:
-    # means 100, 140, 96, 106: slope = −13 / 5 = −2.6, latest change +6 > MDC.
-    progress = measure_progress(replicated(100, 140, 96, 106), spec=DENSITY)
-    assert progress.trend_per_session == pytest.approx(-2.6)
-    assert progress.points[-1].change > progress.points[-1].mdc
+    # means 100, 150, 90, 110: slope = −15 / 5 = −3; change +10 > MDC 6.976
+    # (variance (8·4 + 4·49) / 12 = 19).
+    progress = measure_progress(replicated(100, 150, 90, 110), spec=DENSITY)
+    assert progress.trend_per_session == pytest.approx(-3.0)
+    assert progress.points[-1].mdc == pytest.approx(mdc_three_replicates(sessions=4))
+    assert progress.points[-1].mdc == pytest.approx(6.976, abs=1e-3)
     assert progress.verdict == "no measurable change"
     assert "trend" in progress.explanation
 
@@ -89,39 +113,45 @@ def test_one_measured_session_is_insufficient_data() -> None:
 
 
 def test_without_replicates_the_benchmarked_cv_sets_the_noise() -> None:
-    # SD = 0.08 · 200 = 16; MDC = 1.96 · √2 · 16 = 44.35 (22.17 %).
+    # SD = 0.07 · 200 = 14; MDC = 1.96 · √2 · 14 = 38.81 (19.40 %).
     within = measure_progress({0: [200.0], 1: [230.0]}, spec=DENSITY)
     assert within.precision is not None
-    assert within.precision.source == "benchmark"
-    assert within.points[-1].mdc == pytest.approx(1.96 * math.sqrt(2) * 16)
-    assert within.points[-1].mdc_pct == pytest.approx(22.174, abs=1e-3)
+    assert within.precision.replicate_sd is None
+    assert within.points[-1].mdc == pytest.approx(38.806, abs=1e-3)
+    assert within.points[-1].mdc_pct == pytest.approx(19.403, abs=1e-3)
     assert within.verdict == "no measurable change"
     beyond = measure_progress({0: [200.0], 1: [250.0]}, spec=DENSITY)
     assert beyond.verdict == "improving"
-    assert "benchmarked repeatability (CV 8 %)" in beyond.explanation
+    assert "benchmarked repeatability (CV 7 %)" in beyond.explanation
+    assert "replicate" not in beyond.explanation
 
 
-def test_a_single_replicate_pair_is_too_few_degrees_of_freedom() -> None:
-    progress = measure_progress({0: [100.0, 104.0], 1: [120.0]}, spec=DENSITY)
+def test_a_lucky_replicate_pair_cannot_shrink_the_noise_to_nothing() -> None:
+    # Identical pair: replicate variance 0 over 1 df; benchmark SD 7 over 4 df →
+    # variance 4·49/5 = 39.2; MDC = 1.96 · √(39.2/2 + 39.2) = 15.03.
+    progress = measure_progress({0: [100.0, 100.0], 1: [110.0]}, spec=DENSITY)
     assert progress.precision is not None
-    assert progress.precision.source == "benchmark"
-    # baseline SEM = 8.16/√2, follow-up SEM = 8.16 (SD = 0.08 · 102).
-    sd = 0.08 * 102
-    assert progress.points[-1].mdc == pytest.approx(1.96 * math.sqrt(sd**2 / 2 + sd**2))
+    assert progress.precision.replicate_sd == 0.0
+    assert progress.points[-1].mdc == pytest.approx(15.03, abs=1e-2)
+    assert progress.verdict == "no measurable change"
 
 
 def test_first_improving_session_is_where_it_stays_beyond_the_mdc() -> None:
-    # changes +10, +1, +10, +12: above, below, above, above → stays above from session 3.
+    # changes +10, +1, +10, +12 against MDC 6.57 (variance (10·4 + 4·49) / 14 = 16.86):
+    # above, below, above, above → stays above from session 3.
     progress = measure_progress(replicated(100, 110, 101, 110, 112), spec=DENSITY)
+    assert progress.points[-1].mdc == pytest.approx(mdc_three_replicates(sessions=5))
     assert progress.verdict == "improving"
     assert progress.first_improving_session == 3
     assert "since session 3" in progress.explanation
 
 
 def test_lower_vellus_fraction_is_improving() -> None:
+    # variance (6 · 0.0004 + 4 · (0.20 · 0.30)²) / 10 = 0.00168 → MDC 0.0656.
     values = {0: [0.30, 0.32, 0.28], 1: [0.25, 0.27, 0.23], 2: [0.20, 0.22, 0.18]}
     progress = measure_progress(values, spec=VELLUS)
     assert progress.points[-1].change == pytest.approx(-0.10)
+    assert progress.points[-1].mdc == pytest.approx(1.96 * math.sqrt(2 * 0.00168 / 3))
     assert progress.verdict == "improving"
     assert "fell" in progress.explanation
 
@@ -129,8 +159,8 @@ def test_lower_vellus_fraction_is_improving() -> None:
 def test_explanation_states_change_and_uncertainty() -> None:
     progress = measure_progress(replicated(100, 110, 120), spec=DENSITY)
     assert "+20.0 %" in progress.explanation
-    assert "±3.2 %" in progress.explanation
-    assert "replicate photos" in progress.explanation
+    assert "±7.5 %" in progress.explanation
+    assert "replicate photos (SD 2.0 hairs/cm², 6 degrees of freedom)" in progress.explanation
 
 
 def test_summary_json_of_a_measure() -> None:
@@ -138,7 +168,7 @@ def test_summary_json_of_a_measure() -> None:
         "baseline": pytest.approx(100.0),
         "latest": pytest.approx(120.0),
         "change_pct": pytest.approx(20.0),
-        "mdc_pct": pytest.approx(MDC_THREE_REPLICATES),
+        "mdc_pct": pytest.approx(MDC_THREE_SESSIONS, abs=1e-3),
         "verdict": "improving",
         "first_improving_session": 1,
     }
@@ -169,7 +199,8 @@ def test_site_progress_groups_photos_by_view_and_site() -> None:
 
 
 def test_progress_at_each_session_uses_only_earlier_sessions() -> None:
-    # means 100, 110, 101: improving at session 1 (+10 > 3.2), not at session 2 (+1).
+    # means 100, 110, 101: improving at session 1 (+10 > MDC 8.24, variance (16 + 196) / 8),
+    # not at session 2 (+1).
     at = progress_at_each_session(replicated(100, 110, 101), spec=DENSITY)
     assert [p.verdict for p in at.values()] == [
         "insufficient data",
@@ -177,3 +208,5 @@ def test_progress_at_each_session_uses_only_earlier_sessions() -> None:
         "no measurable change",
     ]
     assert len(at[1].points) == 2
+    assert at[1].points[-1].mdc == pytest.approx(mdc_three_replicates(sessions=2))
+    assert at[1].points[-1].mdc == pytest.approx(8.24, abs=1e-2)

@@ -19,16 +19,24 @@ from models import (
     CourseStatus,
     HairCondition,
     PhotoView,
+    Role,
     Severity,
     SideEffectKind,
     StageScale,
     Visit,
 )
-from tests.conftest import QUICK_ALGORITHM_VERSION, ClinicStaff, dark_pixel_measure, scalp_png
+from tests.conftest import (
+    QUICK_ALGORITHM_VERSION,
+    TEST_PASSWORD,
+    ClinicStaff,
+    dark_pixel_measure,
+    scalp_png,
+)
 from tracker.measurement import Measurement
 from tracker.photostore import default_store
-from tracker.services import clinic_data, integrity, patients, photos, visits
-from tracker.services.errors import DuplicateSession, InvalidInput
+from tracker.services import clinic_data, integrity, patients, photos, users, visits
+from tracker.services.auth import authenticate
+from tracker.services.errors import AuthenticationFailed, DuplicateSession, InvalidInput
 from tracker.services.records import (
     CourseInput,
     PatientInput,
@@ -301,6 +309,13 @@ def test_deleting_a_patient_removes_rows_and_unshared_files_and_is_audited(
     photos.add_photos(clinic.clinician, leaving_visit, [upload(1), upload(2)])
     # The same picture uploaded for the other patient keeps its file alive.
     photos.add_photos(clinic.clinician, staying_visit, [upload(2)])
+    users.create_user(
+        clinic.admin,
+        role=Role.PATIENT,
+        email="leaving@mail.test",
+        password=TEST_PASSWORD,
+        patient_id=leaving,
+    )
     files_before = len(list(default_store().files()))
 
     report = patients.delete_patient(clinic.admin, leaving)
@@ -318,3 +333,5 @@ def test_deleting_a_patient_removes_rows_and_unshared_files_and_is_audited(
             )
         ).one()
     assert deletion.actor_user_id == clinic.admin.user_id
+    with pytest.raises(AuthenticationFailed):
+        authenticate("leaving@mail.test", TEST_PASSWORD)

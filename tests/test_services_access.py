@@ -10,9 +10,10 @@ from sqlalchemy import select
 from db import read_session
 from models import AuditAction, AuditEvent, HairCondition, PhotoView, Role
 from tests.conftest import TEST_PASSWORD, ClinicStaff, make_clinic, scalp_png
-from tracker.services import audit, clinic_data, patients, photos, users, visits
+from tracker.services import audit, clinic_data, clinics, patients, photos, users, visits
 from tracker.services.access import AccessDenied, Actor
 from tracker.services.auth import authenticate
+from tracker.services.errors import InvalidInput
 from tracker.services.records import CourseInput, PatientInput, PhotoUpload, VisitInput
 
 
@@ -158,3 +159,28 @@ def test_views_are_audited(clinic: ClinicStaff) -> None:
             )
         ).one()
     assert (viewed.actor_user_id, viewed.patient_id) == (clinic.clinician.user_id, patient_id)
+
+
+def test_patient_may_withdraw_consent_but_not_give_it(clinic: ClinicStaff) -> None:
+    own = _patient(clinic, "P001")
+    account = _patient_account(clinic, own, "p1@mail.test")
+    withdrawn = patients.update_consent(account, own, photography=False, outcome_statistics=True)
+    assert (withdrawn.consent_photography, withdrawn.consent_outcome_statistics) == (False, False)
+    given = patients.update_consent(
+        clinic.clinician, own, photography=True, outcome_statistics=True
+    )
+    assert (given.consent_photography, given.consent_outcome_statistics) == (True, True)
+    assert clinic_data.clinic_outcome_data(clinic.admin).patients_included == 1
+    patients.update_consent(account, own, photography=True, outcome_statistics=False)
+    assert clinic_data.clinic_outcome_data(clinic.admin).patients_included == 0
+
+
+def test_only_admins_record_the_advertised_success_rate(clinic: ClinicStaff) -> None:
+    with pytest.raises(AccessDenied):
+        clinics.set_advertised_success_rate(clinic.clinician, 90.0)
+    with pytest.raises(InvalidInput, match="between 0 and 100"):
+        clinics.set_advertised_success_rate(clinic.admin, 120.0)
+    assert (
+        clinics.set_advertised_success_rate(clinic.admin, 90.0).advertised_success_rate_pct == 90.0
+    )
+    assert clinics.get_clinic(clinic.clinician).advertised_success_rate_pct == 90.0

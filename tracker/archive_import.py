@@ -31,6 +31,9 @@ IMPORTED_COURSE_INTERVAL_DAYS = 7
 
 @dataclass
 class ImportReport:
+    """Counts, and what was skipped: (path inside the archive, reason)."""
+
+    archive: Path
     patients_created: int = 0
     visits_created: int = 0
     photos_added: int = 0
@@ -38,7 +41,10 @@ class ImportReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def skip(self, path: Path, reason: str) -> None:
-        self.skipped.append((str(path), reason))
+        self.skipped.append((self.name(path), reason))
+
+    def name(self, path: Path) -> str:
+        return path.relative_to(self.archive).as_posix()
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,7 @@ def import_archive(
     """Import every patient folder of ``archive`` into the actor's clinic."""
     if not archive.is_dir():
         raise NotFound(f"{archive} is not a directory.")
-    report = ImportReport()
+    report = ImportReport(archive)
     for patient_dir in _children(archive):
         if not patient_dir.is_dir():
             report.skip(patient_dir, "not a patient folder")
@@ -115,7 +121,7 @@ def _import_patient(
                     data=data,
                     view=settings.view,
                     site=settings.site,
-                    filename=str(photo_path),
+                    filename=report.name(photo_path),
                     px_per_mm=settings.px_per_mm,
                 )
             )
@@ -125,7 +131,7 @@ def _import_patient(
             elif result.status == "duplicate":
                 report.photos_already_present += 1
             else:
-                report.skip(Path(result.filename), result.reason)
+                report.skip(report.archive / result.filename, result.reason)
 
 
 def _find_or_register(actor: Actor, code: str, report: ImportReport) -> int:

@@ -89,14 +89,14 @@ class DemoPatient:
 
 
 def demo_patients(count: int) -> list[DemoPatient]:
-    """Alternating responders (+15 to +35 % hair by the end) and non-responders (−5 to +3 %)."""
+    """Alternating responders (+15 to +35 % hair by the end) and non-responders (−4 to 0 %)."""
     rng = np.random.default_rng(2026)
     return [
         DemoPatient(
             number=number,
             responder=number % 2 == 1,
             final_gain=float(
-                rng.uniform(0.15, 0.35) if number % 2 == 1 else rng.uniform(-0.05, 0.03)
+                rng.uniform(0.15, 0.35) if number % 2 == 1 else rng.uniform(-0.04, 0.0)
             ),
             baseline_density=float(rng.uniform(110.0, 190.0)),
         )

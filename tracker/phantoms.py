@@ -7,6 +7,7 @@ with its truth, so accuracy and repeatability are measured, not assumed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -14,6 +15,7 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
+from tracker.imaging.coverage import Roi
 from tracker.measurement import TRICHOSCOPY_FIGURES
 
 # --- Trichoscopy close-ups ---------------------------------------------------------------
@@ -120,17 +122,19 @@ class TrichoscopyScene:
                 unit = len(openings)
                 openings.append(_random_opening(rng, self.field_mm, openings))
                 per_unit = np.append(per_unit, 0)
-            sibling = next((h for h in hairs if h.unit == unit), None)
-            direction = (
-                sibling.direction_rad
-                if sibling is not None
-                else mean_direction + rng.normal(0.0, np.radians(25))
-            )
+            siblings = [h.direction_rad for h in hairs if h.unit == unit]
+            if siblings:
+                # Join the fan on one side, 12–25° beyond the outermost sibling.
+                side = 1 if rng.random() < 0.5 else -1
+                outer = max(siblings) if side > 0 else min(siblings)
+                direction = outer + side * np.radians(rng.uniform(12.0, 25.0))
+            else:
+                direction = mean_direction + rng.normal(0.0, np.radians(25))
             hairs.append(
                 _random_hair(
                     rng,
                     exit_mm=openings[unit],
-                    direction_rad=direction + rng.normal(0.0, np.radians(15)),
+                    direction_rad=direction,
                     vellus=bool(rng.random() < vellus_fraction),
                     hair_colour=self.hair_colour,
                     skin_rgb=self.skin_rgb,
@@ -180,14 +184,16 @@ def _random_hair(
     else:
         base = _HAIR_RGB[hair_colour]
     shade = rng.normal(1.0, 0.06)
-    rgb = tuple(float(np.clip(c * shade, 0.0, 1.0)) for c in base)
+    rgb = tuple(min(max(float(c * shade), 0.0), 1.0) for c in base)
     if vellus:
         width_um = rng.uniform(*VELLUS_WIDTH_UM)
         # Vellus hairs are hypopigmented: part of the skin shows through.
         opacity = rng.uniform(0.55, 0.8)
         length_mm = rng.uniform(0.5, 0.9) * lengths_mm[0] + rng.uniform(0.1, 0.3)
     else:
-        width_um = float(np.clip(rng.normal(68.0, 16.0), *TERMINAL_WIDTH_UM))
+        width_um = min(
+            max(float(rng.normal(68.0, 16.0)), TERMINAL_WIDTH_UM[0]), TERMINAL_WIDTH_UM[1]
+        )
         opacity = rng.uniform(0.92, 1.0)
         length_mm = rng.uniform(*lengths_mm)
     return PhantomHair(
@@ -216,8 +222,8 @@ def make_trichoscopy_scene(
 ) -> TrichoscopyScene:
     """A random scalp patch with ``density_per_cm2`` hairs in follicular units.
 
-    Units carry 1–4 hairs (mean ≈ 2) fanning out ±15° from a shared opening; directions
-    follow one local flow ±25°. A share ``vellus_fraction`` of hairs are vellus
+    Units carry 1–4 hairs (mean ≈ 2) fanning out 12–25° apart from a shared opening;
+    directions follow one local flow ±25°. A share ``vellus_fraction`` of hairs are vellus
     (12–28 µm wide, short, pale); terminal hairs are 40–120 µm (mean ≈ 68 µm).
     ``skin_tone`` is the Fitzpatrick type 1–6. With ``tattoo`` an ink dot of 0.3 mm radius
     sits near the centre, away from hairs' openings.
@@ -248,12 +254,16 @@ def make_trichoscopy_scene(
         openings.append(opening)
         unit_direction = flow_rad + rng.normal(0.0, np.radians(25))
         n_hairs = min(int(rng.choice(4, p=_HAIRS_PER_UNIT_P)) + 1, target - len(hairs))
-        for _ in range(n_hairs):
+        # Hairs of a unit fan out from the shared opening, 12–25° apart.
+        fan_rad = np.radians(rng.uniform(12.0, 25.0))
+        for position in range(n_hairs):
             hairs.append(
                 _random_hair(
                     rng,
                     exit_mm=opening,
-                    direction_rad=unit_direction + rng.normal(0.0, np.radians(15)),
+                    direction_rad=unit_direction
+                    + (position - (n_hairs - 1) / 2) * fan_rad
+                    + rng.normal(0.0, np.radians(3)),
                     vellus=bool(vellus[len(hairs)]),
                     hair_colour=hair_colour,
                     skin_rgb=skin_rgb,
@@ -682,3 +692,495 @@ def trichoscopy_benchmark_set(
 
 
 # --- Global photos -----------------------------------------------------------------------
+
+GlobalHairColour = Literal["black", "brown", "blond", "grey", "red"]
+GLOBAL_HAIR_COLOURS: tuple[GlobalHairColour, ...] = ("black", "brown", "blond", "grey", "red")
+ThinningPattern = Literal["vertex", "part", "frontal", "diffuse"]
+THINNING_PATTERNS: tuple[ThinningPattern, ...] = ("vertex", "part", "frontal", "diffuse")
+
+# Approximate sRGB (0–255) of scalp skin for Fitzpatrick types I–VI, and of hair seen as
+# strands in a global photo.
+_GLOBAL_SKIN_SRGB: dict[int, tuple[float, float, float]] = {
+    1: (236.0, 205.0, 190.0),
+    2: (225.0, 185.0, 160.0),
+    3: (200.0, 155.0, 125.0),
+    4: (165.0, 120.0, 90.0),
+    5: (120.0, 82.0, 60.0),
+    6: (82.0, 56.0, 44.0),
+}
+_GLOBAL_HAIR_SRGB: dict[str, tuple[float, float, float]] = {
+    "black": (30.0, 25.0, 22.0),
+    "brown": (85.0, 60.0, 40.0),
+    "blond": (200.0, 170.0, 115.0),
+    "grey": (165.0, 162.0, 156.0),
+    "red": (150.0, 72.0, 40.0),
+}
+# Strands are rooted anywhere in this square (frame widths), wider than any posed frame.
+_GLOBAL_ROOT_EXTENT = (-0.2, 1.2)
+_GLOBAL_STRAND_POINTS = 7
+# Coverage while generating is judged on this canonical frame (height, width) at pixel centres.
+_GLOBAL_REFERENCE_SIZE_PX = (480, 640)
+
+
+def _srgb_to_linear(srgb: np.ndarray) -> np.ndarray:
+    """sRGB values in 0–1 to linear light (IEC 61966-2-1)."""
+    srgb = np.asarray(srgb, dtype=np.float64)
+    return np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+
+
+def _linear_to_srgb(linear: np.ndarray) -> np.ndarray:
+    """Linear light in 0–1 to sRGB values in 0–1 (clipped)."""
+    linear = np.clip(linear, 0.0, 1.0)
+    return np.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear ** (1 / 2.4) - 0.055)
+
+
+@dataclass(frozen=True, eq=False)
+class GlobalScene:
+    """A head seen in a standardized global view: hair strands lying over the scalp.
+
+    Coordinates are in frame widths: the un-posed camera frame spans x in [0, 1] and is
+    centred on y = 0.5 (y grows downwards). ``paths`` (N, K, 2) are strand centre lines as
+    (x, y) points, ``widths`` (N,) their widths and ``colours_linear`` (N, 3) their
+    linear-RGB colours, drawn in order (later strands lie on top). ``skin_linear`` (3,) is
+    the scalp's linear-RGB colour. ``coverage_target`` (percent) is what the strands were
+    generated for; the exact coverage of a photo comes from :func:`render_global`.
+    """
+
+    paths: np.ndarray
+    widths: np.ndarray
+    colours_linear: np.ndarray
+    skin_linear: np.ndarray
+    skin_tone: int
+    hair_colour: GlobalHairColour
+    pattern: ThinningPattern
+    pattern_centre: tuple[float, float]
+    strand_width: tuple[float, float]
+    coverage_target: float
+    seed: int
+
+    def with_coverage_gain(self, points: float, *, seed: int) -> GlobalScene:
+        """The same head after regrowth: new strands, rooted mostly where it was thinning,
+        raise the canonical-frame coverage by about ``points`` percentage points."""
+        rng = np.random.default_rng([self.seed, seed, 7])
+        start = 100.0 * np.mean(_reference_canvas(self.paths, self.widths) > 0)
+        return _grow_scene(self, rng, target_pct=start + points, regrowth=True)
+
+
+@dataclass(frozen=True)
+class GlobalConditions:
+    """How one global photo is taken. Neutral values reproduce the scene as it is.
+
+    ``light_gradient`` is the relative brightness change across the frame along
+    ``light_angle_deg``; ``vignetting`` the relative darkening at the frame corners;
+    ``exposure`` a linear gain; ``white_balance`` per-channel (r, g, b) gains. ``shine``
+    lists scalp specular highlights as (x, y, radius, strength) in frame widths and linear
+    light; hair hides the shine it covers. ``blur_px`` is a Gaussian sigma, ``noise``
+    a Gaussian sigma in 8-bit levels, ``jpeg_quality`` None for no compression. The pose
+    (``rotation_deg``, ``scale``, ``shift``) moves the head in the frame.
+    """
+
+    light_gradient: float = 0.0
+    light_angle_deg: float = 0.0
+    vignetting: float = 0.0
+    exposure: float = 1.0
+    white_balance: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    shine: tuple[tuple[float, float, float, float], ...] = ()
+    blur_px: float = 0.0
+    noise: float = 0.0
+    jpeg_quality: int | None = None
+    rotation_deg: float = 0.0
+    scale: float = 1.0
+    shift: tuple[float, float] = (0.0, 0.0)
+
+
+@dataclass(frozen=True, eq=False)
+class GlobalTruth:
+    """What a rendered global photo really shows.
+
+    ``hair_fraction`` (H, W) float is the supersampled share of each pixel that hair
+    covers; ``region_mask`` (H, W) bool the analysed region; ``coverage_pct`` the percent of
+    region pixels with ``hair_fraction`` ≥ 0.5.
+    """
+
+    coverage_pct: float
+    hair_fraction: np.ndarray
+    region_mask: np.ndarray
+
+    @property
+    def hair_mask(self) -> np.ndarray:
+        """(H, W) bool: region pixels that hair dominates."""
+        return (self.hair_fraction >= 0.5) & self.region_mask
+
+
+def _root_weight(
+    pattern: ThinningPattern, centre: tuple[float, float], xy: np.ndarray
+) -> np.ndarray:
+    """Relative root density (0–1) at points (M, 2): where the pattern thins the hair."""
+    cx, cy = centre
+    x, y = xy[:, 0], xy[:, 1]
+    if pattern == "vertex":
+        return np.clip((np.hypot(x - cx, y - cy) - 0.08) / 0.25, 0.05, 1.0)
+    if pattern == "part":
+        return np.clip((np.abs(x - cx - 0.05 * (y - cy)) - 0.01) / 0.08, 0.0, 1.0)
+    if pattern == "frontal":
+        hairline = cy + 0.1 - 0.5 * (x - cx) ** 2
+        return np.clip((hairline - y) / 0.1, 0.0, 1.0)
+    return np.ones_like(x)
+
+
+def _flow_angle(
+    pattern: ThinningPattern, centre: tuple[float, float], xy: np.ndarray
+) -> np.ndarray:
+    """Direction (radians, image axes) hair is combed in at points (M, 2)."""
+    cx, cy = centre
+    x, y = xy[:, 0], xy[:, 1]
+    if pattern == "vertex":
+        return np.arctan2(y - cy, x - cx) + np.deg2rad(65.0)
+    if pattern == "part":
+        return np.where(x > cx + 0.05 * (y - cy), np.deg2rad(30.0), np.deg2rad(150.0))
+    if pattern == "frontal":
+        return np.full_like(x, -np.pi / 2)
+    return np.full_like(x, np.deg2rad(80.0))
+
+
+def _new_strands(
+    rng: np.random.Generator,
+    count: int,
+    scene_like: GlobalScene,
+    *,
+    regrowth: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``count`` random strands: paths (count, K, 2), widths (count,), colours (count, 3)."""
+    lo, hi = _GLOBAL_ROOT_EXTENT
+    roots = np.empty((0, 2))
+    while len(roots) < count:
+        candidates = rng.uniform(lo, hi, size=(4 * count, 2))
+        weight = _root_weight(scene_like.pattern, scene_like.pattern_centre, candidates)
+        # Regrowth fills the thin areas: keep roots where the pattern thinned the hair.
+        keep_p = 1.0 - 0.9 * weight if regrowth else weight
+        roots = np.vstack([roots, candidates[rng.uniform(size=len(candidates)) < keep_p]])
+    roots = roots[:count]
+    lengths = rng.uniform(0.06, 0.16, size=count)
+    step = lengths / (_GLOBAL_STRAND_POINTS - 1)
+    turn = rng.normal(0.0, 2.5, size=count)  # radians per frame width of length
+    angle = _flow_angle(scene_like.pattern, scene_like.pattern_centre, roots)
+    angle = angle + rng.normal(0.0, 0.3, size=count)
+    paths = np.empty((count, _GLOBAL_STRAND_POINTS, 2))
+    paths[:, 0] = roots
+    for k in range(1, _GLOBAL_STRAND_POINTS):
+        flow = _flow_angle(scene_like.pattern, scene_like.pattern_centre, paths[:, k - 1])
+        # Follow the combing direction a little while keeping the strand's own curl.
+        angle = angle + turn * step + 0.15 * np.angle(np.exp(1j * (flow - angle)))
+        paths[:, k] = paths[:, k - 1] + step[:, None] * np.stack([np.cos(angle), np.sin(angle)], 1)
+    w_lo, w_hi = scene_like.strand_width
+    widths = np.exp(rng.uniform(np.log(w_lo), np.log(w_hi), size=count))
+    base = _srgb_to_linear(np.array(_GLOBAL_HAIR_SRGB[scene_like.hair_colour]) / 255.0)
+    brightness = np.exp(rng.normal(0.0, 0.12, size=(count, 1)))
+    tint = np.exp(rng.normal(0.0, 0.03, size=(count, 3)))
+    colours = np.clip(base * brightness * tint, 0.0, 1.0)
+    return paths, widths, colours
+
+
+def _view_matrix(size_px: tuple[int, int], conditions: GlobalConditions) -> np.ndarray:
+    """(2, 3) affine map from scene coordinates (frame widths) to output pixel coordinates
+    (x, y) with pixel centres at integers."""
+    height, width = size_px
+    theta = np.deg2rad(conditions.rotation_deg)
+    rot = conditions.scale * np.array(
+        [[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]]
+    )
+    centre = np.array([0.5, 0.5])
+    offset = centre + np.asarray(conditions.shift) - rot @ centre
+    to_px = width * np.hstack([rot, offset[:, None]])
+    to_px[:, 2] += np.array([width / 2, height / 2]) - width * centre - 0.5
+    return to_px
+
+
+def _ribbon(path_px: np.ndarray, width_px: float) -> np.ndarray:
+    """Outline (2K, 2) of a strand of ``width_px`` around its centre line (K, 2)."""
+    tangent = np.gradient(path_px, axis=0)
+    tangent /= np.linalg.norm(tangent, axis=1, keepdims=True)
+    normal = np.stack([-tangent[:, 1], tangent[:, 0]], 1) * (width_px / 2)
+    return np.vstack([path_px + normal, (path_px - normal)[::-1]])
+
+
+def _fill_strands(
+    canvas: np.ndarray,
+    paths: np.ndarray,
+    widths: np.ndarray,
+    matrix: np.ndarray,
+    supersample: int,
+    first_label: int = 1,
+) -> None:
+    """Paint strands in order onto ``canvas`` (H·s, W·s) int32, strand i as ``first_label + i``."""
+    # Output pixel centre u maps to subsample coordinate (u + 0.5)·s − 0.5.
+    points = (paths @ matrix[:, :2].T + matrix[:, 2] + 0.5) * supersample - 0.5
+    # OpenCV fills the boundary pixels of a polygon too; shrinking the outline by half a
+    # subsample makes the fill the set of subsample centres inside the strand.
+    widths_ss = widths * np.hypot(*matrix[:, 0]) * supersample - 1.0
+    span = np.array([canvas.shape[1], canvas.shape[0]])
+    for index, (path, width_ss) in enumerate(zip(points, widths_ss, strict=True)):
+        if (
+            width_ss <= 0
+            or (path.max(0) < -width_ss).any()
+            or (path.min(0) > span + width_ss).any()
+        ):
+            continue
+        ends = path[[0, -1]] + np.array([[1.0], [-1.0]]) * 0.5 * _unit(
+            path[[1, -1]] - path[[0, -2]]
+        )
+        shrunk = np.vstack([ends[0], path[1:-1], ends[1]])
+        outline = np.round(_ribbon(shrunk, width_ss) * 16.0).astype(np.int32)  # 4 fractional bits
+        cv2.fillPoly(canvas, [outline], first_label + index, lineType=cv2.LINE_8, shift=4)
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.linalg.norm(vectors, axis=-1, keepdims=True)
+
+
+def _block_mean(image: np.ndarray, factor: int) -> np.ndarray:
+    """Mean over non-overlapping ``factor``×``factor`` blocks of an (H·f, W·f, ...) array."""
+    h, w = image.shape[0] // factor, image.shape[1] // factor
+    return image.reshape(h, factor, w, factor, *image.shape[2:]).mean(axis=(1, 3))
+
+
+def _reference_canvas(paths: np.ndarray, widths: np.ndarray) -> np.ndarray:
+    """The strands painted on the canonical reference frame, one sample per pixel."""
+    canvas = np.zeros(_GLOBAL_REFERENCE_SIZE_PX, np.int32)
+    _fill_strands(
+        canvas, paths, widths, _view_matrix(_GLOBAL_REFERENCE_SIZE_PX, GlobalConditions()), 1
+    )
+    return canvas
+
+
+def _grow_scene(
+    scene: GlobalScene, rng: np.random.Generator, *, target_pct: float, regrowth: bool
+) -> GlobalScene:
+    """Add strands to ``scene`` in batches until the reference coverage reaches the target."""
+    canvas = _reference_canvas(scene.paths, scene.widths)
+    matrix = _view_matrix(_GLOBAL_REFERENCE_SIZE_PX, GlobalConditions())
+    paths, widths, colours = [scene.paths], [scene.widths], [scene.colours_linear]
+    while 100.0 * np.mean(canvas > 0) < target_pct and sum(map(len, widths)) < 40_000:
+        new_paths, new_widths, new_colours = _new_strands(rng, 100, scene, regrowth=regrowth)
+        _fill_strands(canvas, new_paths, new_widths, matrix, 1)
+        paths.append(new_paths)
+        widths.append(new_widths)
+        colours.append(new_colours)
+    return replace(
+        scene,
+        paths=np.concatenate(paths),
+        widths=np.concatenate(widths),
+        colours_linear=np.concatenate(colours),
+        coverage_target=target_pct,
+    )
+
+
+def make_global_scene(
+    *,
+    seed: int,
+    coverage_target: float,
+    skin_tone: int = 2,
+    hair_colour: GlobalHairColour = "brown",
+    pattern: ThinningPattern = "vertex",
+    strand_width: tuple[float, float] = (0.003, 0.008),
+) -> GlobalScene:
+    """A random head whose canonical frame has about ``coverage_target`` percent coverage.
+
+    ``skin_tone`` is the Fitzpatrick type 1–6; ``strand_width`` the range of strand widths
+    in frame widths (strands are locks of a few hairs; 0.003 is 2 px in a 640-px photo).
+    """
+    rng = np.random.default_rng([seed, 11])
+    centre = (0.5 + rng.uniform(-0.08, 0.08), 0.5 + rng.uniform(-0.08, 0.08))
+    empty = GlobalScene(
+        paths=np.empty((0, _GLOBAL_STRAND_POINTS, 2)),
+        widths=np.empty(0),
+        colours_linear=np.empty((0, 3)),
+        skin_linear=_srgb_to_linear(np.array(_GLOBAL_SKIN_SRGB[skin_tone]) / 255.0),
+        skin_tone=skin_tone,
+        hair_colour=hair_colour,
+        pattern=pattern,
+        pattern_centre=centre,
+        strand_width=strand_width,
+        coverage_target=coverage_target,
+        seed=seed,
+    )
+    return _grow_scene(empty, rng, target_pct=coverage_target, regrowth=False)
+
+
+def render_global(
+    scene: GlobalScene,
+    *,
+    size_px: tuple[int, int] = (480, 640),
+    conditions: GlobalConditions = GlobalConditions(),
+    roi: Roi | None = None,
+    supersample: int = 3,
+) -> tuple[np.ndarray, GlobalTruth]:
+    """Photograph ``scene`` at ``size_px`` (height, width) under ``conditions``.
+
+    Returns the (H, W, 3) uint8 sRGB photo and its truth. Each pixel's colour is the mean of
+    ``supersample``² subsamples in linear light, and ``hair_fraction`` is the share of those
+    subsamples that hair covers, so the truth is exact for this frame (an odd
+    ``supersample`` leaves no pixel exactly half covered). The region is ``roi``
+    or the whole frame.
+    """
+    height, width = size_px
+    matrix = _view_matrix(size_px, conditions)
+    index = np.zeros((height * supersample, width * supersample), np.int32)
+    _fill_strands(index, scene.paths, scene.widths, matrix, supersample)
+    palette = np.vstack([scene.skin_linear, scene.colours_linear]).astype(np.float32)
+    albedo = _block_mean(palette[index], supersample)
+    hair_fraction = _block_mean((index > 0).astype(np.float32), supersample)
+    region = np.ones(size_px, bool) if roi is None else roi.mask(size_px)
+
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float64)
+    # Light and shine are fixed to the camera, in frame widths about the frame centre.
+    u, v = (xx - (width - 1) / 2) / width, (yy - (height - 1) / 2) / width
+    theta = np.deg2rad(conditions.light_angle_deg)
+    light = 1.0 + conditions.light_gradient * (u * np.cos(theta) + v * np.sin(theta))
+    corner_r2 = 0.25 + (height / width / 2) ** 2
+    light *= 1.0 - conditions.vignetting * (u**2 + v**2) / corner_r2
+    shine = np.zeros(size_px)
+    for sx, sy, radius, strength in conditions.shine:
+        shine += strength * np.exp(-((u - sx + 0.5) ** 2 + (v - sy + 0.5) ** 2) / (2 * radius**2))
+    linear = light[..., None] * albedo + (shine * (1.0 - hair_fraction))[..., None]
+    linear = linear * conditions.exposure * np.asarray(conditions.white_balance)
+    if conditions.blur_px > 0:
+        linear = cv2.GaussianBlur(linear, (0, 0), conditions.blur_px)
+    srgb = _linear_to_srgb(linear) * 255.0
+    if conditions.noise > 0:
+        noise_rng = np.random.default_rng([scene.seed, hash(conditions) % 2**32, 13])
+        srgb = srgb + noise_rng.normal(0.0, conditions.noise, srgb.shape)
+    rgb = np.clip(np.round(srgb), 0, 255).astype(np.uint8)
+    if conditions.jpeg_quality is not None:
+        _, encoded = cv2.imencode(
+            ".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, conditions.jpeg_quality]
+        )
+        rgb = np.ascontiguousarray(cv2.imdecode(encoded, cv2.IMREAD_COLOR)[..., ::-1])
+    truth = GlobalTruth(
+        coverage_pct=float(100.0 * np.mean(hair_fraction[region] >= 0.5)),
+        hair_fraction=hair_fraction,
+        region_mask=region,
+    )
+    return rgb, truth
+
+
+def random_global_conditions(rng: np.random.Generator, *, shine: bool) -> GlobalConditions:
+    """Plausible clinic conditions: uneven light, exposure and white-balance error, mild
+    blur, sensor noise, JPEG, a small pose error and, if ``shine``, scalp highlights."""
+    highlights = tuple(
+        (
+            rng.uniform(0.2, 0.8),
+            rng.uniform(0.25, 0.75),
+            rng.uniform(0.03, 0.1),
+            rng.uniform(0.1, 0.35),
+        )
+        for _ in range(rng.integers(1, 4) if shine else 0)
+    )
+    return GlobalConditions(
+        light_gradient=rng.uniform(0.0, 0.5),
+        light_angle_deg=rng.uniform(0.0, 360.0),
+        vignetting=rng.uniform(0.0, 0.3),
+        exposure=float(np.exp(rng.uniform(-0.35, 0.25))),
+        white_balance=tuple(np.exp(rng.normal(0.0, 0.08, 3) * np.array([1.0, 0.3, 1.0]))),
+        shine=highlights,
+        blur_px=rng.uniform(0.0, 0.8),
+        noise=rng.uniform(0.5, 3.0),
+        jpeg_quality=int(rng.integers(80, 96)),
+        rotation_deg=rng.uniform(-3.0, 3.0),
+        scale=rng.uniform(0.97, 1.03),
+        shift=(rng.uniform(-0.02, 0.02), rng.uniform(-0.02, 0.02)),
+    )
+
+
+def next_visit_conditions(conditions: GlobalConditions, *, seed: int) -> GlobalConditions:
+    """The same head re-shot at a later visit: the light, white balance, focus and pose
+    change a little; the shine (a property of the scalp under that light) moves with them."""
+    rng = np.random.default_rng([seed, 17])
+    return replace(
+        conditions,
+        light_gradient=float(np.clip(conditions.light_gradient + rng.normal(0.0, 0.1), 0.0, 0.6)),
+        light_angle_deg=conditions.light_angle_deg + rng.normal(0.0, 30.0),
+        exposure=conditions.exposure * float(np.exp(rng.normal(0.0, 0.12))),
+        white_balance=tuple(
+            np.asarray(conditions.white_balance) * np.exp(rng.normal(0.0, 0.05, 3))
+        ),
+        shine=tuple(
+            (
+                x + rng.normal(0.0, 0.03),
+                y + rng.normal(0.0, 0.03),
+                r,
+                s * float(np.exp(rng.normal(0.0, 0.2))),
+            )
+            for x, y, r, s in conditions.shine
+        ),
+        blur_px=float(np.clip(conditions.blur_px + rng.normal(0.0, 0.3), 0.0, 1.2)),
+        rotation_deg=conditions.rotation_deg + rng.normal(0.0, 1.5),
+        scale=conditions.scale * float(np.exp(rng.normal(0.0, 0.015))),
+        shift=(
+            conditions.shift[0] + rng.normal(0.0, 0.01),
+            conditions.shift[1] + rng.normal(0.0, 0.01),
+        ),
+    )
+
+
+# (Fitzpatrick skin type, hair colour) of the benchmark heads: every skin tone, with the
+# hair colours that are common on it.
+GLOBAL_BENCHMARK_HEADS: tuple[tuple[int, GlobalHairColour], ...] = (
+    (1, "blond"),
+    (2, "black"),
+    (3, "brown"),
+    (4, "black"),
+    (5, "black"),
+    (6, "black"),
+    (1, "grey"),
+    (2, "brown"),
+    (3, "black"),
+    (4, "grey"),
+    (5, "grey"),
+    (6, "grey"),
+    (1, "red"),
+    (2, "blond"),
+    (3, "grey"),
+    (4, "brown"),
+    (1, "brown"),
+    (2, "grey"),
+    (3, "blond"),
+    (1, "black"),
+    (2, "red"),
+)
+
+
+@dataclass(frozen=True, eq=False)
+class GlobalCase:
+    """One benchmark photo with what it really shows."""
+
+    name: str
+    rgb: np.ndarray
+    truth: GlobalTruth
+    scene: GlobalScene
+    conditions: GlobalConditions
+
+
+def global_benchmark_set(
+    *, seed: int = 0, count: int = 100, size_px: tuple[int, int] = (480, 640)
+) -> Iterator[GlobalCase]:
+    """A seeded set of global photos: coverage targets spread evenly over 10–90 %, every
+    skin tone with the hair colours common on it (blond and grey on fair skin included),
+    every thinning pattern, and scalp shine on every other photo. Yields the cases one at a
+    time."""
+    for i in range(count):
+        rng = np.random.default_rng([seed, i, 19])
+        skin_tone, hair_colour = GLOBAL_BENCHMARK_HEADS[i % len(GLOBAL_BENCHMARK_HEADS)]
+        pattern = THINNING_PATTERNS[i % len(THINNING_PATTERNS)]
+        coverage_target = 10.0 + 80.0 * ((i * 0.6180339887 + seed * 0.1) % 1.0)
+        scene = make_global_scene(
+            seed=int(rng.integers(2**31)),
+            coverage_target=coverage_target,
+            skin_tone=skin_tone,
+            hair_colour=hair_colour,
+            pattern=pattern,
+        )
+        conditions = random_global_conditions(rng, shine=i % 2 == 0)
+        rgb, truth = render_global(scene, size_px=size_px, conditions=conditions)
+        name = f"global-{i:03d}-skin{skin_tone}-{hair_colour}-{pattern}-{coverage_target:.0f}"
+        yield GlobalCase(name=name, rgb=rgb, truth=truth, scene=scene, conditions=conditions)

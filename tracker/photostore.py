@@ -18,6 +18,8 @@ from pathlib import Path
 
 from tracker import settings
 
+# Overlays (pictures of what a measurement detected) are stored as PNG next to the photos.
+OVERLAY_EXTENSION = "png"
 _NAME = re.compile(r"^([0-9a-f]{64})\.([a-z0-9]{1,8})$")
 
 

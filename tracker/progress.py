@@ -14,12 +14,13 @@ from typing import Literal
 from tracker.measurement import View
 
 Verdict = Literal["improving", "worsening", "no measurable change", "insufficient data"]
-PrecisionSource = Literal["replicates", "benchmark"]
 
 BASELINE_SESSION = 0
 Z_95 = 1.96
-# Fewer pooled degrees of freedom than this and a replicate SD is too unstable to trust.
-MIN_REPLICATE_DF = 2
+# The engine's benchmarked repeatability enters the photo SD as this many degrees of
+# freedom of evidence, next to the patient's own replicate photos: a few replicates can
+# show an SD near zero by chance, and that would call any wobble a change.
+BENCHMARK_PRIOR_DF = 4
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,15 @@ class MeasureSpec:
     label: str
     unit: str
     higher_is_better: bool
-    # Within-visit coefficient of variation of one photo, from the engine's repeatability
-    # benchmark; used only when a patient has no replicate photos.
+    # Coefficient of variation of one photo between visits of an unchanged scalp (lighting,
+    # blur, relocation), measured by benchmarks/verdicts.py.
     default_cv: float
 
 
 MEASURES: dict[str, MeasureSpec] = {
     spec.name: spec
     for spec in (
-        MeasureSpec("density_per_cm2", "Density", "hairs/cm²", True, 0.08),
+        MeasureSpec("density_per_cm2", "Density", "hairs/cm²", True, 0.07),
         MeasureSpec("terminal_density_per_cm2", "Terminal density", "hairs/cm²", True, 0.10),
         MeasureSpec("mean_width_um", "Mean shaft width", "µm", True, 0.06),
         MeasureSpec("vellus_fraction", "Vellus fraction", "", False, 0.20),
@@ -73,11 +74,12 @@ def photo_measures(figures: Mapping[str, float | int | None]) -> dict[str, float
 
 @dataclass(frozen=True)
 class Precision:
-    """Measurement noise of one photo, and where the figure comes from."""
+    """Measurement noise (SD) of one photo, and the evidence it rests on."""
 
     sd: float
-    source: PrecisionSource
-    degrees_of_freedom: int
+    benchmark_sd: float
+    replicate_sd: float | None
+    replicate_df: int
 
 
 @dataclass(frozen=True)
@@ -139,14 +141,23 @@ def sample_sd(values: Sequence[float]) -> float:
     return math.sqrt(math.fsum((v - center) ** 2 for v in values) / (len(values) - 1))
 
 
-def pooled_within_visit_sd(values_by_session: Mapping[int, Sequence[float]]) -> Precision | None:
-    """SD of one photo pooled over every visit with replicates (weights: n − 1)."""
+def photo_precision(
+    values_by_session: Mapping[int, Sequence[float]], *, benchmark_sd: float
+) -> Precision:
+    """SD of one photo: the within-visit variance of the patient's replicate photos, pooled
+    over visits (weights n − 1), combined with the benchmarked variance weighted as
+    ``BENCHMARK_PRIOR_DF`` degrees of freedom. Without replicates it is the benchmark's SD.
+    """
     replicated = [values for values in values_by_session.values() if len(values) >= 2]
     df = sum(len(values) - 1 for values in replicated)
-    if df < MIN_REPLICATE_DF:
-        return None
     sum_squares = math.fsum((len(values) - 1) * sample_sd(values) ** 2 for values in replicated)
-    return Precision(sd=math.sqrt(sum_squares / df), source="replicates", degrees_of_freedom=df)
+    variance = (sum_squares + BENCHMARK_PRIOR_DF * benchmark_sd**2) / (df + BENCHMARK_PRIOR_DF)
+    return Precision(
+        sd=math.sqrt(variance),
+        benchmark_sd=benchmark_sd,
+        replicate_sd=math.sqrt(sum_squares / df) if df else None,
+        replicate_df=df,
+    )
 
 
 def standard_error(sd: float, *, n_photos: int) -> float:
@@ -187,9 +198,7 @@ def measure_progress(
 
     baseline_values = measured[BASELINE_SESSION]
     baseline_mean = mean(baseline_values)
-    precision = pooled_within_visit_sd(measured) or Precision(
-        sd=spec.default_cv * abs(baseline_mean), source="benchmark", degrees_of_freedom=0
-    )
+    precision = photo_precision(measured, benchmark_sd=spec.default_cv * abs(baseline_mean))
     baseline_sem = standard_error(precision.sd, n_photos=len(baseline_values))
     points = []
     for session, values in measured.items():
@@ -309,10 +318,12 @@ def explain(
     else:
         change = f"{latest.change:+.3g}"
         noise = f"±{latest.mdc:.3g}"
+    benchmark = f"the engine's benchmarked repeatability (CV {100 * spec.default_cv:.0f} %)"
     source = (
-        f"replicate photos (pooled SD {format_value(precision.sd, spec=spec)})"
-        if precision.source == "replicates"
-        else f"the engine's benchmarked repeatability (CV {100 * spec.default_cv:.0f} %)"
+        benchmark
+        if precision.replicate_sd is None
+        else f"replicate photos (SD {format_value(precision.replicate_sd, spec=spec)}, "
+        f"{precision.replicate_df} degrees of freedom) and {benchmark}"
     )
     head = (
         f"{spec.label} {direction} {change} "

@@ -38,6 +38,8 @@ def log_in(page, app: RunningApp, who: str) -> None:
 
 
 def shot(page, name: str) -> None:
+    """Save a screenshot once the script run has finished (no "Running…" indicator)."""
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
@@ -72,6 +74,7 @@ def save_visit(page) -> None:
 
 def test_clinician_creates_a_patient_and_records_a_measured_visit(page, app_server: RunningApp):
     log_in(page, app_server, "clinician")
+    expect_text(page, "patients; showing")
     shot(page, "clinician-patient-list")
     page.get_by_role("link", name="New patient").click()
     page.get_by_label("Patient code", exact=True).fill("E2E-1")
@@ -103,6 +106,7 @@ def test_patient_sees_exactly_their_own_chart(page, app_server: RunningApp):
 def test_admin_downloads_the_outcome_csv(page, app_server: RunningApp):
     log_in(page, app_server, "clinic administrator")
     expect_text(page, "Outcomes — Demo Hair Clinic")
+    expect_text(page, "courses completed")
     shot(page, "admin-outcomes")
     page.get_by_role("button", name="Prepare CSV").click()
     with page.expect_download() as download_info:

@@ -110,29 +110,26 @@ def _measure_all(
     images: list[Path], overlay_names: list[str], options: _Options, *, workers: int
 ) -> list[_Outcome]:
     """Measure every image, ``workers`` at a time, keeping the input order."""
-    progress = tqdm(total=len(images), desc="Measuring", unit="photo", file=sys.stderr)
-    outcomes: list[_Outcome | None] = [None] * len(images)
-    with progress:
-        if workers == 1 or len(images) == 1:
-            _one_thread_each()
-            for index, (image, name) in enumerate(zip(images, overlay_names, strict=True)):
-                outcomes[index] = _measure_one(image, name, options)
+    jobs = list(zip(images, overlay_names, strict=True))
+    with tqdm(total=len(jobs), desc="Measuring", unit="photo", file=sys.stderr) as progress:
+        if workers == 1 or len(jobs) == 1:
+            if workers == 1:
+                _one_thread_each()
+            outcomes = []
+            for image, name in jobs:
+                outcomes.append(_measure_one(image, name, options))
                 progress.update()
-        else:
-            # spawn, not fork: forking a process whose OpenCV threads are running can hang.
-            with ProcessPoolExecutor(
-                max_workers=min(workers, len(images)),
-                mp_context=get_context("spawn"),
-                initializer=_one_thread_each,
-            ) as pool:
-                futures = {
-                    pool.submit(_measure_one, image, name, options): index
-                    for index, (image, name) in enumerate(zip(images, overlay_names, strict=True))
-                }
-                for future in as_completed(futures):
-                    outcomes[futures[future]] = future.result()
-                    progress.update()
-    return [outcome for outcome in outcomes if outcome is not None]
+            return outcomes
+        # spawn, not fork: forking a process whose OpenCV threads are running can hang.
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(jobs)),
+            mp_context=get_context("spawn"),
+            initializer=_one_thread_each,
+        ) as pool:
+            futures = [pool.submit(_measure_one, image, name, options) for image, name in jobs]
+            for _done in as_completed(futures):
+                progress.update()
+            return [future.result() for future in futures]
 
 
 def _one_thread_each() -> None:

@@ -23,10 +23,10 @@ from skimage.filters import threshold_otsu
 
 # The colour model is fitted on a subsample no longer than this on its long side.
 MODEL_LONG_SIDE_PX = 512
-# Illumination is estimated on a grid this long on its long side, smoothed over a sixth of
+# Illumination is estimated on a grid this long on its long side, smoothed over a tenth of
 # the frame: light changes over the whole head, hair and skin change from pixel to pixel.
 _ILLUMINATION_GRID = 32
-_ILLUMINATION_SIGMA_CELLS = _ILLUMINATION_GRID / 6
+_ILLUMINATION_SIGMA_CELLS = _ILLUMINATION_GRID / 10
 _FIT_ROUNDS = 4
 # Shine is only separated from hair when the hair–scalp colour difference is at least this
 # far (sine of the angle) from neutral; grey hair on dark skin differs from it only in
@@ -42,17 +42,32 @@ _ROWS_PER_CHUNK = 256
 
 def _srgb_to_linear_table() -> np.ndarray:
     srgb = np.arange(256) / 255.0
-    return np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4).astype(np.float32)
+    return np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4).astype(
+        np.float32
+    )
 
 
 _SRGB_TO_LINEAR = _srgb_to_linear_table()
 # Typical linear-RGB colours of scalp skin (Fitzpatrick I–VI) and of hair, used only to tell
 # which of the two colour clusters of a photo is the hair.
 _SKIN_PALETTE = _SRGB_TO_LINEAR[
-    np.array([(245, 215, 200), (225, 185, 160), (195, 150, 120), (160, 115, 85), (115, 80, 60), (75, 52, 40)])
+    np.array(
+        [
+            (245, 215, 200),
+            (225, 185, 160),
+            (195, 150, 120),
+            (160, 115, 85),
+            (115, 80, 60),
+            (75, 52, 40),
+        ]
+    )
 ]
-# Log-colour distance added when the hair would be lighter than the scalp.
-_LIGHTER_HAIR_PENALTY = 0.1
+# Log-colour distance added when the hair would be much lighter than the scalp yet
+# coloured (blond on dark skin is rare; grey or white hair, saturation below the limit, is
+# not; neither is blond on medium skin, about as light as the hair).
+_UNUSUAL_HAIR_PENALTY = 0.1
+_MUCH_LIGHTER = 1.5
+_MAX_GREY_SATURATION = 0.25
 _HAIR_PALETTE = _SRGB_TO_LINEAR[
     np.array(
         [
@@ -82,7 +97,10 @@ class RectRoi:
     def mask(self, shape: tuple[int, ...]) -> np.ndarray:
         """(H, W) bool of the pixels inside, for an image of ``shape`` (H, W, ...)."""
         region = np.zeros(shape[:2], bool)
-        region[max(self.y, 0) : max(self.y + self.height, 0), max(self.x, 0) : max(self.x + self.width, 0)] = True
+        region[
+            max(self.y, 0) : max(self.y + self.height, 0),
+            max(self.x, 0) : max(self.x + self.width, 0),
+        ] = True
         return region
 
 
@@ -155,7 +173,9 @@ class HairScalpModel:
         difference = self.hair_linear - self.scalp_linear
         plain = difference / (difference @ difference)
         neutral_part = (difference @ _NEUTRAL) * _NEUTRAL
-        if np.linalg.norm(difference - neutral_part) >= _MIN_CHROMATIC_CONTRAST * np.linalg.norm(difference):
+        if np.linalg.norm(difference - neutral_part) >= _MIN_CHROMATIC_CONTRAST * np.linalg.norm(
+            difference
+        ):
             joint = np.linalg.pinv(np.stack([difference, _NEUTRAL], axis=1))
         else:
             joint = np.stack([plain, np.zeros(3)])
@@ -179,7 +199,9 @@ class HairScalpModel:
         hair_luma, scalp_luma = _luma_levels(self.hair_linear), _luma_levels(self.scalp_linear)
         if abs(hair_luma - scalp_luma) < _MIN_LUMA_CONTRAST:
             return self.solve(_SRGB_TO_LINEAR[rgb], illumination)[0] >= 0.5
-        midpoint = _luma_levels(illumination[..., None] * (self.hair_linear + self.scalp_linear) / 2)
+        midpoint = _luma_levels(
+            illumination[..., None] * (self.hair_linear + self.scalp_linear) / 2
+        )
         luma = rgb @ _LUMA_WEIGHTS
         if hair_luma < scalp_luma:
             return luma < midpoint
@@ -195,14 +217,22 @@ def _luma_levels(linear: np.ndarray) -> np.ndarray:
     return (255.0 * srgb) @ _LUMA_WEIGHTS
 
 
-def _smooth_on_grid(values: np.ndarray, weights: np.ndarray, grid_shape: tuple[int, int]) -> np.ndarray:
+def _smooth_on_grid(
+    values: np.ndarray, weights: np.ndarray, grid_shape: tuple[int, int]
+) -> np.ndarray:
     """Weighted local mean of ``values`` (h, w) with ``weights`` (h, w) on a coarse grid
-    (gh, gw), smoothed over a sixth of the frame; empty cells borrow from the whole frame."""
+    (gh, gw), smoothed over a tenth of the frame; empty cells borrow from the whole frame."""
     size = (grid_shape[1], grid_shape[0])
-    numerator = cv2.resize((values * weights).astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    numerator = cv2.resize(
+        (values * weights).astype(np.float32), size, interpolation=cv2.INTER_AREA
+    )
     denominator = cv2.resize(weights.astype(np.float32), size, interpolation=cv2.INTER_AREA)
-    numerator = cv2.GaussianBlur(numerator, (0, 0), _ILLUMINATION_SIGMA_CELLS, borderType=cv2.BORDER_REFLECT)
-    denominator = cv2.GaussianBlur(denominator, (0, 0), _ILLUMINATION_SIGMA_CELLS, borderType=cv2.BORDER_REFLECT)
+    numerator = cv2.GaussianBlur(
+        numerator, (0, 0), _ILLUMINATION_SIGMA_CELLS, borderType=cv2.BORDER_REFLECT
+    )
+    denominator = cv2.GaussianBlur(
+        denominator, (0, 0), _ILLUMINATION_SIGMA_CELLS, borderType=cv2.BORDER_REFLECT
+    )
     prior_weight = 0.02 * denominator.mean()
     prior = numerator.mean() / denominator.mean()
     return (numerator + prior_weight * prior) / (denominator + prior_weight)
@@ -212,7 +242,9 @@ def _upsample(grid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return cv2.resize(grid, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
-def _palette_distance(first: np.ndarray, second: np.ndarray, first_palette: np.ndarray, second_palette: np.ndarray) -> float:
+def _palette_distance(
+    first: np.ndarray, second: np.ndarray, first_palette: np.ndarray, second_palette: np.ndarray
+) -> float:
     """How far linear colours ``first`` and ``second`` (3,) are from the nearest pair of
     palette colours (P, 3), in log light after the best common exposure."""
     first_log, second_log = np.log(first + 1e-4), np.log(second + 1e-4)
@@ -230,8 +262,9 @@ def _palette_distance(first: np.ndarray, second: np.ndarray, first_palette: np.n
 def _initial_split(linear: np.ndarray) -> np.ndarray:
     """(M,) bool first guess of which of the pixels (M, 3) are hair: the two sides of an
     Otsu split along the main colour axis. The hair side is the one whose colour, as hair
-    over the other side's colour as skin, lies nearer to typical colours; hair lighter
-    than its scalp is possible (grey, blond) but less common, so it has to fit better."""
+    over the other side's colour as skin, lies nearer to typical colours; hair much
+    lighter than its scalp is common when it is grey or white, otherwise it has to fit
+    better."""
     centred = linear - linear.mean(axis=0)
     axis = np.linalg.svd(centred[:: max(1, len(centred) // 20_000)], full_matrices=False)[2][0]
     projection = centred @ axis
@@ -242,8 +275,13 @@ def _initial_split(linear: np.ndarray) -> np.ndarray:
     lower = np.median(linear[projection < np.median(projection[~side])], axis=0)
 
     def cost(hair: np.ndarray, skin: np.ndarray) -> float:
-        lighter = hair @ _REC709_LUMA > skin @ _REC709_LUMA
-        return _palette_distance(hair, skin, _HAIR_PALETTE, _SKIN_PALETTE) + _LIGHTER_HAIR_PENALTY * lighter
+        saturation = 1.0 - hair.min() / max(hair.max(), 1e-6)
+        much_lighter = hair @ _REC709_LUMA > _MUCH_LIGHTER * (skin @ _REC709_LUMA)
+        unusual = much_lighter and saturation > _MAX_GREY_SATURATION
+        return (
+            _palette_distance(hair, skin, _HAIR_PALETTE, _SKIN_PALETTE)
+            + _UNUSUAL_HAIR_PENALTY * unusual
+        )
 
     return side if cost(upper, lower) < cost(lower, upper) else ~side
 
@@ -256,14 +294,15 @@ def _fit_illumination(
     model: HairScalpModel,
     grid_shape: tuple[int, int],
 ) -> np.ndarray:
-    """(gh, gw) illumination: each clearly hair or clearly scalp pixel of ``pixels`` (M, 3)
-    (the ``region`` pixels) is its class colour times the local light; a local
-    least-squares fit of that factor, weighted by how much light the class colour returns."""
+    """(gh, gw) illumination: each pixel of ``pixels`` (M, 3) (the ``region`` pixels) is its
+    class colour times the local light; a local least-squares fit of that factor, weighted
+    by how much light the class colour returns. Shiny scalp is left out."""
     contrast = float(np.linalg.norm(model.hair_linear - model.scalp_linear))
-    pure_hair = share >= 0.9
-    pure_scalp = (share <= 0.1) & (shine <= 0.1 * contrast)
-    endmember = np.where(pure_hair[:, None], model.hair_linear, model.scalp_linear)
-    used = pure_hair | pure_scalp
+    # Every classified pixel takes part, edge mixes too: keeping only the clear ones would
+    # drop the scalp where the light is misjudged, and the misjudgement would stay.
+    is_hair = share >= 0.5
+    endmember = np.where(is_hair[:, None], model.hair_linear, model.scalp_linear)
+    used = is_hair | (shine <= 0.1 * contrast)
     numerator = np.zeros(region.shape, np.float32)
     weight = np.zeros(region.shape, np.float32)
     numerator[region] = np.where(used, (pixels * endmember).sum(axis=1), 0.0)
@@ -290,10 +329,17 @@ def fit_hair_scalp_model(linear: np.ndarray, region: np.ndarray) -> HairScalpMod
         if round_ > 0:
             illumination = _fit_illumination(pixels, region, share, shine, model, grid_shape)
         normalised = pixels / _upsample(illumination, region.shape)[region][:, None]
-        # Pixels well inside each class give its colour; mixed edge pixels would pull the
-        # two colours together and move the half-way point. Shiny scalp is left out.
-        pure_hair = share >= 0.75
-        pure_scalp = (share <= 0.25) & (shine <= 0.1 * contrast)
+        # The far half of each class gives its colour: thin or blurred strands leave few
+        # pure pixels, and mixed ones would pull the two colours together and move the
+        # half-way point. Shiny scalp is left out.
+        is_hair = share >= 0.5
+        pure_hair = is_hair & (share >= np.median(share[is_hair])) if is_hair.any() else is_hair
+        plain_scalp = ~is_hair & (shine <= 0.1 * contrast)
+        pure_scalp = (
+            plain_scalp & (share <= np.median(share[plain_scalp]))
+            if plain_scalp.any()
+            else plain_scalp
+        )
         if pure_hair.sum() < 10 or pure_scalp.sum() < 10:
             break
         model = HairScalpModel(
@@ -324,7 +370,9 @@ def measure_coverage(
     box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
     crop, crop_region = rgb[box], region[box]
     stride = max(1, -(-max(crop_region.shape) // model_long_side_px))
-    model = fit_hair_scalp_model(_SRGB_TO_LINEAR[crop[::stride, ::stride]], crop_region[::stride, ::stride])
+    model = fit_hair_scalp_model(
+        _SRGB_TO_LINEAR[crop[::stride, ::stride]], crop_region[::stride, ::stride]
+    )
     illumination = _upsample(model.illumination, crop_region.shape)
     hair = np.zeros(crop_region.shape, bool)
     for start in range(0, crop_region.shape[0], _ROWS_PER_CHUNK):
@@ -342,10 +390,14 @@ def draw_coverage_overlay(rgb: np.ndarray, result: CoverageResult) -> np.ndarray
     and the region outlined in yellow."""
     overlay = rgb.astype(np.float32)
     overlay[~result.region_mask] *= 0.5
-    overlay[result.hair_mask] = 0.5 * overlay[result.hair_mask] + 0.5 * np.array([0.0, 210.0, 255.0])
+    overlay[result.hair_mask] = 0.5 * overlay[result.hair_mask] + 0.5 * np.array(
+        [0.0, 210.0, 255.0]
+    )
     thickness = max(1, round(max(rgb.shape[:2]) / 400))
     kernel = np.ones((2 * thickness + 1, 2 * thickness + 1), np.uint8)
     region = result.region_mask.astype(np.uint8)
-    outline = (region > 0) & (cv2.erode(region, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0) == 0)
+    outline = (region > 0) & (
+        cv2.erode(region, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0) == 0
+    )
     overlay[outline] = (255.0, 220.0, 0.0)
     return np.round(overlay).astype(np.uint8)

@@ -95,7 +95,7 @@ def _open_checked(data: bytes) -> tuple[Image.Image, str]:
             image = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise _too_large() from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as error:
         raise IntakeError(
             "not_an_image", "The file is not a photo in a supported format (JPEG, PNG, TIFF, HEIC)."
         ) from error

@@ -14,9 +14,10 @@ import numpy as np
 def skin_background(rgb: np.ndarray, *, hair_width_px: float, smoothing_px: float) -> np.ndarray:
     """Smooth per-channel estimate of the skin a dark shaft hides.
 
-    ``rgb`` is an (H, W, 3) image (any dtype). A grey closing with a disc wider than
-    ``hair_width_px`` lifts dark shafts to the level of the skin beside them; a Gaussian
-    of ``smoothing_px`` then keeps only the slow lighting and skin-colour variation.
+    ``rgb`` is an (H, W, 3) 8-bit-range image. A grey closing with a disc wider than
+    ``hair_width_px`` lifts dark shafts to the level of the skin beside them; a median and
+    a Gaussian of ``smoothing_px`` then keep only the slow lighting and skin-colour
+    variation.
     Returns (H, W, 3) float32, strictly positive.
     """
     image = np.asarray(rgb, dtype=np.float32)
@@ -28,6 +29,10 @@ def skin_background(rgb: np.ndarray, *, hair_width_px: float, smoothing_px: floa
     small_size = (max(1, round(width / shrink)), max(1, round(height / shrink)))
     closed = cv2.morphologyEx(image, cv2.MORPH_CLOSE, disc)
     small = cv2.resize(closed, small_size, interpolation=cv2.INTER_AREA)
+    # A median over about twice the smoothing length ignores bright blobs (gel bubbles,
+    # glare) that the closing keeps; it needs 8-bit input for kernels wider than 5.
+    median_px = 2 * round(smoothing_px / shrink) + 1
+    small = cv2.medianBlur(np.clip(small, 0, 255).astype(np.uint8), median_px).astype(np.float32)
     small = cv2.GaussianBlur(small, (0, 0), smoothing_px / shrink, borderType=cv2.BORDER_REFLECT)
     background = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
     return np.maximum(background.reshape(image.shape), 1e-3)

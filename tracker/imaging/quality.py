@@ -48,6 +48,9 @@ GLARE_MIN_SPOT_PX = 4
 GLARE_MAX_SPOT_SHARE = 0.02
 CAPTION_MAX_LUMINANCE = 110
 CAPTION_MAX_SPREAD = 6
+# Plants and water: CIELAB a* below this (green side) with chroma above GREEN_MIN_CHROMA.
+GREEN_MAX_A_STAR = -8.0
+GREEN_MIN_CHROMA = 15.0
 # Faces are searched on a small copy: they are large when present, and the search is slow.
 FACE_SEARCH_LONG_SIDE_PX = 256
 FLAT_BLOCK_PX = 16
@@ -99,21 +102,20 @@ def measure_quality(
     rgb: np.ndarray, *, view: View, px_per_mm: float | None = None
 ) -> QualityMetrics:
     """The :class:`QualityMetrics` of an (H, W, 3) uint8 RGB photo."""
-    small = _resize_long_side(rgb, WORKING_LONG_SIDE_PX)
+    # One pass over the full-resolution pixels; every smaller copy derives from this one.
+    sharpness_rgb = _resize(rgb, _sharpness_scale(rgb.shape, view=view, px_per_mm=px_per_mm))
+    small = _resize_long_side(sharpness_rgb, WORKING_LONG_SIDE_PX)
     luminance = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    sharpness_gray = _sharpness_gray(
-        cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), view=view, px_per_mm=px_per_mm
-    )
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
     # OpenCV stores 8-bit a* and b* offset by 128.
     lit = (luminance > DARK_LEVEL) & (luminance < CLIPPED_LEVEL)
     a_star = lab[..., 1][lit] - 128.0
     b_star = lab[..., 2][lit] - 128.0
     return QualityMetrics(
-        sharpness=_sharpness(sharpness_gray),
+        sharpness=_sharpness(cv2.cvtColor(sharpness_rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)),
         median_luminance=float(np.median(luminance)),
         clipped_share=float(np.mean(luminance >= CLIPPED_LEVEL)),
-        glare_spots=_glare_spots(small),
+        glare_spots=_glare_spots(small, luminance),
         cast_distance=_cast_distance(a_star, b_star),
         green_share=_green_share(a_star, b_star),
         flat_share=_flat_share(rgb),
@@ -218,24 +220,22 @@ def _not_scalp_issue(metrics: QualityMetrics) -> QualityIssue | None:
 
 
 def _resize_long_side(image: np.ndarray, long_side_px: int) -> np.ndarray:
-    scale = long_side_px / max(image.shape[:2])
+    return _resize(image, long_side_px / max(image.shape[:2]))
+
+
+def _resize(image: np.ndarray, scale: float) -> np.ndarray:
     if scale >= 1.0:
         return image
     return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
 
 
-def _sharpness_gray(gray: np.ndarray, *, view: View, px_per_mm: float | None) -> np.ndarray:
-    """(H', W') float32 copy of an (H, W) uint8 grey image at the scale where sharpness is
-    judged."""
+def _sharpness_scale(shape: tuple[int, ...], *, view: View, px_per_mm: float | None) -> float:
+    """Zoom (at most 1) at which sharpness is judged for a photo of ``shape``."""
+    fit = WORKING_LONG_SIDE_PX / max(shape[:2])
     if view == "trichoscopy" and px_per_mm is not None:
-        scale = min(1.0, (1000.0 / SHARPNESS_UM_PER_PX) / px_per_mm)
-        # A physical scale must not produce a tiny copy of a low-magnification photo.
-        scale = max(scale, WORKING_LONG_SIDE_PX / 2 / max(gray.shape))
-        if scale < 1.0:
-            gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    else:
-        gray = _resize_long_side(gray, WORKING_LONG_SIDE_PX)
-    return gray.astype(np.float32)
+        # A physical scale, but never a tiny copy of a low-magnification photo.
+        return min(1.0, max((1000.0 / SHARPNESS_UM_PER_PX) / px_per_mm, fit / 2))
+    return min(1.0, fit)
 
 
 def _sharpness(gray: np.ndarray) -> float:
@@ -252,21 +252,21 @@ def _sharpness(gray: np.ndarray) -> float:
     return float(np.sqrt(np.mean(fine * fine) / coarse_energy))
 
 
-def _glare_spots(small: np.ndarray) -> int:
-    """Number of specular highlights: small, compact, near-white spots (reflections off
-    bubbles, sweat or gel) on a lit, coloured background."""
-    luminance = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+def _glare_spots(small: np.ndarray, luminance: np.ndarray) -> int:
+    """Number of specular highlights in an (H, W, 3) uint8 RGB image with its (H, W)
+    luminance: small, compact, near-white spots (reflections off bubbles, sweat or gel) on
+    a lit, coloured background."""
     spread = small.max(axis=2).astype(np.int16) - small.min(axis=2)
     bright = (luminance >= GLARE_LEVEL) & (spread <= GLARE_MAX_SPREAD)
     count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(
         bright.astype(np.uint8), connectivity=8
     )
-    left, top, width, height, area = stats[1:count].T
+    _left, _top, widths, heights, areas = stats[1:count].T
     candidates = (
-        (area >= GLARE_MIN_SPOT_PX)
-        & (area <= GLARE_MAX_SPOT_SHARE * bright.size)
-        & (area >= 0.5 * width * height)
-        & (np.maximum(width, height) <= 2 * np.minimum(width, height))
+        (areas >= GLARE_MIN_SPOT_PX)
+        & (areas <= GLARE_MAX_SPOT_SHARE * bright.size)
+        & (areas >= 0.5 * widths * heights)
+        & (np.maximum(widths, heights) <= 2 * np.minimum(widths, heights))
     )
     spots = 0
     for left, top, width, height in stats[1:count][candidates, :4]:
@@ -300,7 +300,8 @@ def _green_share(a_star: np.ndarray, b_star: np.ndarray) -> float:
     dermatoscope's cool light turns skin bluish or purple, which is not counted)."""
     if a_star.size == 0:
         return 0.0
-    return float(np.mean((a_star < -8.0) & (np.hypot(a_star, b_star) > 15.0)))
+    green = (a_star < GREEN_MAX_A_STAR) & (np.hypot(a_star, b_star) > GREEN_MIN_CHROMA)
+    return float(np.mean(green))
 
 
 def _face_fraction(gray: np.ndarray) -> float:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from scipy import ndimage
+from scipy import ndimage, special
 from scipy.spatial import cKDTree
 from skimage.filters import apply_hysteresis_threshold
 from skimage.morphology import skeletonize
@@ -45,6 +45,7 @@ HIGH_CONTRAST_FLOOR = 0.16
 # Blue excess (B − R of normalised skin) above this margin is shadow under the skin.
 BLUE_MARGIN = 0.04
 MAX_BEND_DEG = 30.0
+MERGED_WIDTH_RATIO = 1.75
 CAPTION_MAX_FRACTION = 0.12
 
 
@@ -54,7 +55,8 @@ class TracedHair:
 
     ``start_px``/``end_px`` are its visible ends, ``width_um`` its shaft width (None
     without calibration), ``vellus`` whether it is narrower than the vellus threshold (None
-    without calibration), ``unit`` the index of its follicular unit in
+    without calibration), ``shafts`` how many touching shafts the trace stands for (each
+    ``width_um`` wide), ``unit`` the index of its follicular unit in
     ``TrichoscopyResult.unit_centres_px`` and ``counted`` whether it enters the figures.
     """
 
@@ -64,6 +66,7 @@ class TracedHair:
     width_px: float
     width_um: float | None
     vellus: bool | None
+    shafts: int
     unit: int
     counted: bool
 
@@ -97,6 +100,72 @@ class _Segment:
         return float(np.hypot(*(self.end - self.start)))
 
 
+@dataclass(frozen=True)
+class _WorkingView:
+    """A photo resampled to the working scale, with its shaft contrast and mask."""
+
+    zoom: float  # working px per input px
+    px_per_mm: float  # working px per mm (estimated when uncalibrated)
+    input_px_per_mm: float
+    analysed: np.ndarray  # (h, w) bool, working px
+    analysed_px: int  # analysed input pixels
+    analysed_rows: tuple[int, int]
+    contrast: np.ndarray  # (h, w) float32
+    mask: np.ndarray  # (h, w) bool
+
+
+def _working_view(
+    rgb: np.ndarray, *, px_per_mm: float | None, exclude_mask: np.ndarray | None
+) -> _WorkingView:
+    image = np.asarray(rgb)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
+    height, width = image.shape[:2]
+    first_row, stop_row = caption_free_rows(image)
+    analysed = np.zeros((height, width), dtype=bool)
+    analysed[first_row:stop_row] = True
+    if exclude_mask is not None:
+        analysed &= ~np.asarray(exclude_mask, dtype=bool)
+
+    scale_px_per_mm = px_per_mm if px_per_mm is not None else _estimate_px_per_mm(image)
+    zoom = min(1.0, WORKING_PX_PER_MM / scale_px_per_mm)
+    work_px_per_mm = scale_px_per_mm * zoom
+    work_size = (max(1, round(width * zoom)), max(1, round(height * zoom)))
+    work = cv2.resize(image, work_size, interpolation=cv2.INTER_AREA) if zoom < 1 else image
+    work_analysed = (
+        cv2.resize(analysed.astype(np.uint8), work_size, interpolation=cv2.INTER_NEAREST) > 0
+    )
+    normalised = normalize_illumination(
+        work,
+        hair_width_px=2 * MAX_HAIR_WIDTH_MM * work_px_per_mm,
+        smoothing_px=0.5 * work_px_per_mm,
+    )
+    contrast = shaft_contrast(normalised)
+    mask = _segment_shafts(contrast, normalised, work_analysed, px_per_mm=work_px_per_mm)
+    return _WorkingView(
+        zoom=zoom,
+        px_per_mm=work_px_per_mm,
+        input_px_per_mm=scale_px_per_mm,
+        analysed=work_analysed,
+        analysed_px=int(analysed.sum()),
+        analysed_rows=(first_row, stop_row),
+        contrast=contrast,
+        mask=mask,
+    )
+
+
+def segment_hairs(
+    rgb: np.ndarray, *, px_per_mm: float | None, exclude_mask: np.ndarray | None = None
+) -> np.ndarray:
+    """(H, W) bool mask of hair shafts in ``rgb`` (H, W, 3), as :func:`measure_trichoscopy`
+    sees them (same caption handling and scale rules)."""
+    view = _working_view(rgb, px_per_mm=px_per_mm, exclude_mask=exclude_mask)
+    height, width = np.asarray(rgb).shape[:2]
+    return (
+        cv2.resize(view.mask.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST) > 0
+    )
+
+
 def measure_trichoscopy(
     rgb: np.ndarray,
     *,
@@ -116,73 +185,73 @@ def measure_trichoscopy(
     ``mean_width_um``, ``vellus_count``, ``terminal_count`` and ``vellus_fraction`` as
     None, because a width threshold in pixels says nothing about microns.
     """
-    image = np.asarray(rgb)
-    if image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
-    height, width = image.shape[:2]
-    first_row, stop_row = caption_free_rows(image)
-    analysed = np.zeros((height, width), dtype=bool)
-    analysed[first_row:stop_row] = True
-    if exclude_mask is not None:
-        analysed &= ~np.asarray(exclude_mask, dtype=bool)
-
-    scale_px_per_mm = px_per_mm if px_per_mm is not None else _estimate_px_per_mm(image)
-    zoom = min(1.0, WORKING_PX_PER_MM / scale_px_per_mm)
-    work_px_per_mm = scale_px_per_mm * zoom
-    work_size = (max(1, round(width * zoom)), max(1, round(height * zoom)))
-    work = cv2.resize(image, work_size, interpolation=cv2.INTER_AREA) if zoom < 1 else image
-    work_analysed = (
-        cv2.resize(analysed.astype(np.uint8), work_size, interpolation=cv2.INTER_NEAREST) > 0
-    )
-
-    normalised = normalize_illumination(
-        work,
-        hair_width_px=2 * MAX_HAIR_WIDTH_MM * work_px_per_mm,
-        smoothing_px=0.5 * work_px_per_mm,
-    )
-    contrast = shaft_contrast(normalised)
-    mask = _segment_shafts(contrast, normalised, work_analysed, px_per_mm=work_px_per_mm)
-    groups = _join_crossings(_trace_segments(mask, px_per_mm=work_px_per_mm))
+    view = _working_view(rgb, px_per_mm=px_per_mm, exclude_mask=exclude_mask)
+    work_px_per_mm = view.px_per_mm
+    groups = _join_crossings(_trace_segments(view.mask, px_per_mm=work_px_per_mm))
     groups = [g for g in groups if _path_length(g) >= MIN_HAIR_LENGTH_MM * work_px_per_mm]
-    widths_px = _profile_widths_px(contrast, groups, px_per_mm=work_px_per_mm)
+    widths_px = _profile_widths_px(view.contrast, groups, px_per_mm=work_px_per_mm)
     ends = [_farthest_ends(group) for group in groups]
     lengths = [_path_length(group) for group in groups]
-    counted = _midpoint_inside(ends, lengths, work_analysed)
+    counted = _midpoint_inside(ends, lengths, view.analysed)
     units = _follicular_units(
         [e for e, c in zip(ends, counted, strict=True) if c],
         radius_px=UNIT_RADIUS_MM * work_px_per_mm,
     )
     unit_of = iter(units)
 
+    shafts = _side_by_side_shafts(widths_px)
     calibrated = px_per_mm is not None
-    to_input = 1.0 / zoom
+    to_input = 1.0 / view.zoom
     hairs = []
-    for (start, end), length, width_px, is_counted in zip(
-        ends, lengths, widths_px, counted, strict=True
+    for (start, end), length, width_px, n_shafts, is_counted in zip(
+        ends, lengths, widths_px, shafts, counted, strict=True
     ):
-        width_um = width_px / work_px_per_mm * 1000.0 if calibrated else None
+        shaft_width_px = width_px / n_shafts
+        width_um = shaft_width_px / work_px_per_mm * 1000.0 if calibrated else None
         hairs.append(
             TracedHair(
                 start_px=(float(start[0] * to_input), float(start[1] * to_input)),
                 end_px=(float(end[0] * to_input), float(end[1] * to_input)),
                 length_px=float(length * to_input),
-                width_px=float(width_px * to_input),
-                width_um=width_um,
+                width_px=float(shaft_width_px * to_input),
+                width_um=None if width_um is None else float(width_um),
                 vellus=None if width_um is None else bool(width_um < vellus_threshold_um),
+                shafts=n_shafts,
                 unit=next(unit_of) if is_counted else -1,
                 counted=bool(is_counted),
             )
         )
     counted_hairs = [h for h in hairs if h.counted]
-    area_cm2 = float(analysed.sum()) / scale_px_per_mm**2 / 100.0 if calibrated else None
+    area_cm2 = view.analysed_px / view.input_px_per_mm**2 / 100.0 if calibrated else None
     return TrichoscopyResult(
         figures=_figures(counted_hairs, area_cm2=area_cm2),
-        widths_um=tuple(h.width_um for h in counted_hairs if h.width_um is not None),
+        widths_um=tuple(
+            h.width_um for h in counted_hairs if h.width_um is not None for _ in range(h.shafts)
+        ),
         hairs=tuple(hairs),
         unit_centres_px=_unit_centres(counted_hairs),
-        analysed_rows=(first_row, stop_row),
+        analysed_rows=view.analysed_rows,
         px_per_mm=px_per_mm,
     )
+
+
+def _side_by_side_shafts(widths_px: list[float]) -> list[int]:
+    """How many shafts each trace stands for.
+
+    Hairs of one unit often leave the opening touching along their whole length and
+    segment as one trace of about twice the width. A trace at least
+    ``MERGED_WIDTH_RATIO`` times as wide as the typical terminal shaft (median of those
+    wider than half the 90th-percentile width) counts as that many shafts.
+    """
+    widths = np.asarray(widths_px, dtype=float)
+    if widths.size == 0:
+        return []
+    terminal = widths[widths >= 0.5 * np.percentile(widths, 90)]
+    typical = float(np.median(terminal))
+    if typical <= 0:
+        return [1] * len(widths)
+    ratio = widths / typical
+    return [int(max(1, round(r))) if r >= MERGED_WIDTH_RATIO else 1 for r in ratio]
 
 
 def caption_free_rows(
@@ -194,7 +263,7 @@ def caption_free_rows(
     large share of pixels is neutral and of one grey level, which skin (never neutral, and
     textured) is not, and the rows beyond it are clearly less so. Bands start
     within a few rows of the top or bottom edge and reach at most ``max_fraction`` of the
-    frame; three extra rows are dropped for JPEG ringing.
+    frame; five extra rows are dropped for JPEG ringing and blur.
     """
     height = rgb.shape[0]
     reach = max(1, int(height * max_fraction))
@@ -228,7 +297,7 @@ def _caption_band_rows(rows: np.ndarray) -> int:
     beyond = share[last + 4 : last + 12]
     if last < 3 or beyond.size == 0 or np.median(beyond) >= 0.6 * np.median(band):
         return 0
-    return int(last) + 4
+    return int(last) + 6
 
 
 def shaft_contrast(normalised: np.ndarray) -> np.ndarray:
@@ -260,8 +329,9 @@ def _segment_shafts(
     high = max(HIGH_CONTRAST_FLOOR, 6.0 * noise)
     candidate = smooth > low
     # Bubble rims are thin dark rings around bright gel: there only strong pixels count.
-    bright = cv2.GaussianBlur(normalised.mean(axis=2), (0, 0), 1.0) > 1.0 + max(0.06, 4 * noise)
-    rim_zone = cv2.dilate(bright.astype(np.uint8), _disc(0.08 * px_per_mm)) > 0
+    brightness = cv2.GaussianBlur(normalised.mean(axis=2), (0, 0), 1.0)
+    bright = brightness > 1.0 + max(0.04, 2 * noise)
+    rim_zone = cv2.dilate(bright.astype(np.uint8), _disc(0.12 * px_per_mm)) > 0
     candidate &= ~rim_zone | (smooth > high)
     candidate &= analysed
     mask = apply_hysteresis_threshold(np.where(candidate, smooth, 0.0), low, high)
@@ -344,8 +414,8 @@ def _trace_segments(mask: np.ndarray, *, px_per_mm: float) -> list[_Segment]:
 
 
 def _node_at(node_near: np.ndarray, point: np.ndarray) -> int:
-    x = int(np.clip(round(point[0]), 0, node_near.shape[1] - 1))
-    y = int(np.clip(round(point[1]), 0, node_near.shape[0] - 1))
+    x = min(max(round(float(point[0])), 0), node_near.shape[1] - 1)
+    y = min(max(round(float(point[1])), 0), node_near.shape[0] - 1)
     label = int(node_near[y, x])
     return label if label > 0 else -1
 
@@ -465,9 +535,12 @@ def _profile_widths_px(
 ) -> list[float]:
     """Shaft width of each hair in working pixels, from profiles across its segments.
 
-    Across a shaft the contrast integrates to width × shaft contrast whatever the blur, so
-    width = integral / contrast. A thin shaft's peak is lowered by blur, so its contrast is
-    taken as the larger of its own peak and the typical peak of the photo's hairs.
+    A blurred shaft's profile is a box of its width convolved with the photo's blur. The
+    ratio of the profile's integral to its peak depends only on width and blur, whatever
+    the shaft's colour; the blur comes from the profiles' second moments (one value for the
+    photo), and each width from inverting that ratio. Shafts narrower than about three
+    blur σ are measured as integral / contrast of the photo's resolved shafts (paler thin
+    hairs then read a little thinner). Medians along the hair resist crossings and noise.
     """
     reach = int(np.ceil(0.6 * MAX_HAIR_WIDTH_MM * px_per_mm)) + 3
     offsets = np.arange(-reach, reach + 1, dtype=float)
@@ -495,24 +568,64 @@ def _profile_widths_px(
     ys = centre[:, 1, None] + normal[:, 1, None] * offsets
     profiles = ndimage.map_coordinates(contrast, (ys, xs), order=1, mode="nearest")
     baseline = np.minimum(profiles[:, :2].mean(axis=1), profiles[:, -2:].mean(axis=1))
-    profiles = profiles - baseline[:, None]
-    integral = profiles.sum(axis=1)
-    peak = profiles[:, reach - 2 : reach + 3].max(axis=1)
-    hair_integral = np.array(
-        [
-            np.median(integral[owner_of == i]) if np.any(owner_of == i) else 0.0
-            for i in range(len(groups))
-        ]
-    )
-    hair_peak = np.array(
-        [
-            np.median(peak[owner_of == i]) if np.any(owner_of == i) else 0.0
-            for i in range(len(groups))
-        ]
-    )
-    typical_peak = float(np.percentile(hair_peak, 75)) if len(hair_peak) else 1.0
-    shaft_contrast_level = np.maximum(hair_peak, typical_peak)
-    return list(np.maximum(hair_integral, 0.0) / np.maximum(shaft_contrast_level, 1e-3))
+    profiles = np.maximum(profiles - baseline[:, None], 0.0)
+    peak = np.maximum(profiles[:, reach - 2 : reach + 3].max(axis=1), 1e-6)
+    # Integrate only the shaft itself: outward from the centre until the profile falls
+    # below a tenth of its peak, so a neighbouring shaft beyond a gap is left out.
+    above = profiles >= 0.1 * peak[:, None]
+    right = np.cumprod(above[:, reach:], axis=1)
+    left = np.cumprod(above[:, reach::-1], axis=1)[:, ::-1]
+    own = np.concatenate([left[:, :-1], right], axis=1) > 0
+    weights = np.where(own, profiles, 0.0)
+    integral = weights.sum(axis=1)
+    moment = (weights * offsets**2).sum(axis=1) / np.maximum(integral, 1e-6)
+
+    def per_hair(values: np.ndarray) -> np.ndarray:
+        return np.array(
+            [
+                np.median(values[owner_of == i]) if np.any(owner_of == i) else 0.0
+                for i in range(len(groups))
+            ]
+        )
+
+    ratio = per_hair(integral / peak)
+    blur_px = _blur_sigma_px(ratio, per_hair(moment))
+    widths = _width_from_ratio(ratio, blur_px)
+    # Below about three blur σ the ratio hardly changes with width; there the shaft's
+    # integral over the contrast of the photo's resolved shafts is the better estimate.
+    resolved = widths >= 3 * blur_px
+    if resolved.any():
+        shaft_level = float(np.median(per_hair(peak)[resolved]))
+        thin = per_hair(integral)[~resolved] / max(shaft_level, 1e-6)
+        widths[~resolved] = np.minimum(thin, 3 * blur_px)
+    return list(widths)
+
+
+# The profile of a shaft of width w blurred by a Gaussian of σ has integral / peak
+# R(w, σ) = w / erf(w / (2√2 σ)) and second moment w²/12 + σ².
+def _ratio_for_width(width_px: np.ndarray, blur_px: np.ndarray | float) -> np.ndarray:
+    return width_px / np.maximum(special.erf(width_px / (2 * np.sqrt(2) * blur_px)), 1e-9)
+
+
+def _blur_sigma_px(ratio: np.ndarray, moment: np.ndarray) -> float:
+    """The photo's blur σ (working px): median over hairs of the σ that, with some width,
+    explains both the hair's integral/peak ratio and its second moment."""
+    widths = np.linspace(0.05, 1.0, 96)[None, :] * ratio[:, None]
+    sigma_sq = moment[:, None] - widths**2 / 12
+    valid = sigma_sq > 0.04
+    predicted = _ratio_for_width(widths, np.sqrt(np.where(valid, sigma_sq, 1.0)))
+    error = np.where(valid, np.abs(predicted - ratio[:, None]), np.inf)
+    best = np.argmin(error, axis=1)
+    solved = np.isfinite(error[np.arange(len(ratio)), best])
+    if not solved.any():
+        return 1.0
+    return float(np.median(np.sqrt(sigma_sq[np.arange(len(ratio)), best][solved])))
+
+
+def _width_from_ratio(ratio: np.ndarray, blur_px: float) -> np.ndarray:
+    """Invert R(w, σ) (monotone in w) for each hair's integral/peak ratio."""
+    grid = np.linspace(0.0, max(float(ratio.max(initial=1.0)), 1.0) * 1.1 + 1.0, 2048)[1:]
+    return np.interp(ratio, _ratio_for_width(grid, blur_px), grid, left=0.0)
 
 
 def _distance_to_excluded(analysed: np.ndarray) -> np.ndarray:
@@ -582,15 +695,15 @@ def _unit_centres(hairs: list[TracedHair]) -> tuple[tuple[float, float], ...]:
 
 
 def _figures(hairs: list[TracedHair], *, area_cm2: float | None) -> dict[str, Figure]:
-    count = len(hairs)
+    count = sum(h.shafts for h in hairs)
     units = len({h.unit for h in hairs})
     figures: dict[str, Figure] = dict.fromkeys(TRICHOSCOPY_FIGURES)
     figures["hair_count"] = count
     figures["follicular_units"] = units
     figures["hairs_per_unit"] = count / units if units else None
     if area_cm2 is not None:
-        widths = [h.width_um for h in hairs if h.width_um is not None]
-        vellus = sum(bool(h.vellus) for h in hairs)
+        widths = [h.width_um for h in hairs if h.width_um is not None for _ in range(h.shafts)]
+        vellus = sum(h.shafts for h in hairs if h.vellus)
         figures["area_cm2"] = area_cm2
         figures["density_per_cm2"] = count / area_cm2 if area_cm2 > 0 else None
         figures["vellus_count"] = vellus

@@ -50,10 +50,6 @@ class Actor:
     def operator(cls, clinic_id: int) -> Actor:
         return cls(user_id=None, role=Role.ADMIN, clinic_id=clinic_id, email="operator")
 
-    @property
-    def is_staff(self) -> bool:
-        return self.role in (Role.ADMIN, Role.CLINICIAN)
-
 
 class AccessDenied(ServiceError):
     """The actor may not do this; the refusal is written to the audit trail."""
@@ -110,11 +106,6 @@ def require_role(actor: Actor, *roles: Role, doing: str) -> None:
 
 def require_staff(actor: Actor, *, doing: str) -> None:
     require_role(actor, Role.ADMIN, Role.CLINICIAN, doing=doing)
-
-
-def require_clinic(actor: Actor, clinic_id: int, *, doing: str) -> None:
-    if not actor.is_staff or actor.clinic_id != clinic_id:
-        raise deny(actor, f"You may not {doing} for another clinic.", "clinic", clinic_id)
 
 
 @contextmanager

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import String, func, select, type_coerce
@@ -49,8 +51,9 @@ def clinic_outcome_data(actor: Actor) -> ClinicOutcomeData:
                 .group_by(Patient.consent_outcome_statistics)
             ).all()
         )
-        measurements = _measurement_rows(session, clinic.id)
-        visits = _visit_rows(session, clinic.id)
+        courses = _consenting_courses(session, clinic.id)
+        measurements = _measurement_rows(session, clinic.id, courses)
+        visits = _visit_rows(session, clinic.id, courses)
         record_audit(session, actor, AuditAction.VIEW, "clinic_outcomes", clinic.id)
         return ClinicOutcomeData(
             clinic=clinic_record(clinic),
@@ -61,31 +64,87 @@ def clinic_outcome_data(actor: Actor) -> ClinicOutcomeData:
         )
 
 
-def _consenting(query: Any, clinic_id: int) -> Any:
-    return (
-        query.join(TreatmentCourse, TreatmentCourse.id == Visit.course_id)
-        .join(Patient, Patient.id == TreatmentCourse.patient_id)
-        .where(Patient.clinic_id == clinic_id, Patient.consent_outcome_statistics.is_(True))
-    )
+@dataclass(frozen=True)
+class _Course:
+    patient_key: int
+    condition: HairCondition
+    sex: str
+    birth_year: int | None
+    status: CourseStatus
+    planned_sessions: int
+    interval_days: int
+    start_date: date
 
 
-def _raw(column: Any) -> Any:
-    # Enum columns are read as plain strings and mapped with a dict below: SQLAlchemy's
-    # per-value enum processing dominated this query at clinic scale.
-    return type_coerce(column, String)
-
-
-def _measurement_rows(session: Session, clinic_id: int) -> tuple[OutcomeMeasurementRow, ...]:
-    query = _consenting(
+def _consenting_courses(session: Session, clinic_id: int) -> dict[int, _Course]:
+    """The courses of consenting patients, by id: looked up per row below rather than
+    joined into every measurement row (the join made the query several times slower)."""
+    conditions = {member.value: member for member in HairCondition}
+    statuses = {member.value: member for member in CourseStatus}
+    query = (
         select(
-            Photo.id,
+            TreatmentCourse.id,
             Patient.id,
             _raw(Patient.condition),
             Patient.sex,
             Patient.birth_year,
-            TreatmentCourse.id,
             _raw(TreatmentCourse.status),
             TreatmentCourse.planned_sessions,
+            TreatmentCourse.interval_days,
+            TreatmentCourse.start_date,
+        )
+        .join(Patient, Patient.id == TreatmentCourse.patient_id)
+        .where(Patient.clinic_id == clinic_id, Patient.consent_outcome_statistics.is_(True))
+        .order_by(Patient.id, TreatmentCourse.id)
+    )
+    return {
+        course_id: _Course(
+            patient_id,
+            conditions[condition],
+            sex,
+            birth_year,
+            statuses[status],
+            planned,
+            interval,
+            start,
+        )
+        for (
+            course_id,
+            patient_id,
+            condition,
+            sex,
+            birth_year,
+            status,
+            planned,
+            interval,
+            start,
+        ) in session.execute(query).all()
+    }
+
+
+def _raw(column: Any) -> Any:
+    # Enum columns are read as plain strings and mapped with a dict: SQLAlchemy's
+    # per-value enum processing dominated this query at clinic scale.
+    return type_coerce(column, String)
+
+
+def _in_consenting_courses(query: Any, clinic_id: int) -> Any:
+    return query.where(
+        Visit.course_id.in_(
+            select(TreatmentCourse.id)
+            .join(Patient, Patient.id == TreatmentCourse.patient_id)
+            .where(Patient.clinic_id == clinic_id, Patient.consent_outcome_statistics.is_(True))
+        )
+    )
+
+
+def _measurement_rows(
+    session: Session, clinic_id: int, courses: dict[int, _Course]
+) -> tuple[OutcomeMeasurementRow, ...]:
+    query = _in_consenting_courses(
+        select(
+            Photo.id,
+            Visit.course_id,
             Visit.session_number,
             Visit.visit_date,
             _raw(Photo.view),
@@ -100,97 +159,87 @@ def _measurement_rows(session: Session, clinic_id: int) -> tuple[OutcomeMeasurem
         .join(Photo, Photo.id == Measurement.photo_id)
         .join(Visit, Visit.id == Photo.visit_id),
         clinic_id,
-    ).order_by(Patient.id, TreatmentCourse.id, Visit.session_number, Photo.id, Measurement.id)
-    conditions = {member.value: member for member in HairCondition}
-    statuses = {member.value: member for member in CourseStatus}
+    ).order_by(Visit.course_id, Visit.session_number, Photo.id, Measurement.id)
     views = {member.value: member for member in PhotoView}
-    names_by_view = {
-        PhotoView.TRICHOSCOPY: tuple(
-            (name, ALL_FIGURES.index(name)) for name in TRICHOSCOPY_FIGURES
+    # The figure columns follow ALL_FIGURES: the trichoscopy figures, then the global ones.
+    first = 10
+    figure_columns = {
+        PhotoView.TRICHOSCOPY: (TRICHOSCOPY_FIGURES, first, first + len(TRICHOSCOPY_FIGURES)),
+        PhotoView.GLOBAL: (
+            GLOBAL_FIGURES,
+            first + len(TRICHOSCOPY_FIGURES),
+            first + len(ALL_FIGURES),
         ),
-        PhotoView.GLOBAL: tuple((name, ALL_FIGURES.index(name)) for name in GLOBAL_FIGURES),
     }
     newest: dict[int, OutcomeMeasurementRow] = {}
-    # Plain Core rows: the ORM result layer adds nothing here but time.
-    for row in session.connection().execute(query):
-        view = views[row[10]]
-        values = row[16:]
+    # Plain Core rows fetched at once: the ORM result layer adds nothing here but time.
+    for row in session.connection().execute(query).all():
+        course = courses[row[1]]
+        view = views[row[4]]
+        names, start, end = figure_columns[view]
         # Rows come oldest measurement first: a re-analysis replaces the earlier figures.
         newest[row[0]] = OutcomeMeasurementRow(
-            patient_key=row[1],
-            condition=conditions[row[2]],
-            sex=row[3],
-            birth_year=row[4],
-            course_id=row[5],
-            course_status=statuses[row[6]],
-            planned_sessions=row[7],
-            session_number=row[8],
-            visit_date=row[9],
+            patient_key=course.patient_key,
+            condition=course.condition,
+            sex=course.sex,
+            birth_year=course.birth_year,
+            course_id=row[1],
+            course_status=course.status,
+            planned_sessions=course.planned_sessions,
+            session_number=row[2],
+            visit_date=row[3],
             view=view,
-            site=row[11],
-            replicate_index=row[12],
-            usable=bool(row[13] or row[14]),
-            algorithm_version=row[15],
-            figures={name: values[index] for name, index in names_by_view[view]},
+            site=row[5],
+            replicate_index=row[6],
+            usable=bool(row[7] or row[8]),
+            algorithm_version=row[9],
+            figures=dict(zip(names, row[start:end], strict=True)),
         )
     return tuple(newest.values())
 
 
-def _visit_rows(session: Session, clinic_id: int) -> tuple[OutcomeVisitRow, ...]:
+def _visit_rows(
+    session: Session, clinic_id: int, courses: dict[int, _Course]
+) -> tuple[OutcomeVisitRow, ...]:
     effects: dict[int, list[SideEffectEntry]] = defaultdict(list)
     kinds = {member.value: member for member in SideEffectKind}
     severities = {member.value: member for member in Severity}
-    effect_query = _consenting(
+    effect_query = _in_consenting_courses(
         select(SideEffect.visit_id, _raw(SideEffect.kind), _raw(SideEffect.severity)).join(
             Visit, Visit.id == SideEffect.visit_id
         ),
         clinic_id,
     ).order_by(SideEffect.visit_id, SideEffect.kind)
-    for visit_id, kind, severity in session.connection().execute(effect_query):
+    for visit_id, kind, severity in session.connection().execute(effect_query).all():
         effects[visit_id].append(SideEffectEntry(kinds[kind], severities[severity]))
-    query = _consenting(
+    query = _in_consenting_courses(
         select(
             Visit.id,
-            Patient.id,
-            _raw(Patient.condition),
-            TreatmentCourse.id,
-            _raw(TreatmentCourse.status),
-            TreatmentCourse.planned_sessions,
-            TreatmentCourse.interval_days,
-            TreatmentCourse.start_date,
+            Visit.course_id,
             Visit.session_number,
             Visit.visit_date,
             Visit.injections_given,
         ),
         clinic_id,
-    ).order_by(Patient.id, TreatmentCourse.id, Visit.session_number)
-    conditions = {member.value: member for member in HairCondition}
-    statuses = {member.value: member for member in CourseStatus}
-    return tuple(
-        OutcomeVisitRow(
-            patient_key=patient_id,
-            condition=conditions[condition],
-            course_id=course_id,
-            course_status=statuses[status],
-            planned_sessions=planned,
-            interval_days=interval,
-            start_date=start,
-            session_number=number,
-            visit_date=visit_date,
-            injections_given=injections,
-            side_effects=tuple(effects.get(visit_id, ())),
+    ).order_by(Visit.course_id, Visit.session_number)
+    rows = []
+    for visit_id, course_id, number, visit_date, injections in (
+        session.connection().execute(query).all()
+    ):
+        course = courses[course_id]
+        rows.append(
+            OutcomeVisitRow(
+                patient_key=course.patient_key,
+                condition=course.condition,
+                course_id=course_id,
+                course_status=course.status,
+                planned_sessions=course.planned_sessions,
+                interval_days=course.interval_days,
+                start_date=course.start_date,
+                session_number=number,
+                visit_date=visit_date,
+                injections_given=injections,
+                side_effects=tuple(effects.get(visit_id, ())),
+            )
         )
-        for (
-            visit_id,
-            patient_id,
-            condition,
-            course_id,
-            status,
-            planned,
-            interval,
-            start,
-            number,
-            visit_date,
-            injections,
-        ) in session.connection().execute(query)
-    )
+    return tuple(rows)

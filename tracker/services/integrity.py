@@ -10,9 +10,8 @@ from sqlalchemy import select
 
 from db import read_session
 from models import Measurement, Photo
-from tracker.photostore import PhotoStore, default_store
+from tracker.photostore import OVERLAY_EXTENSION, PhotoStore, default_store
 
-OVERLAY_EXTENSION = "png"
 # An orphan younger than this may belong to an upload whose row is about to commit.
 ORPHAN_GRACE_SECONDS = 600
 

@@ -18,7 +18,7 @@ from models import (
     TreatmentCourse,
     Visit,
 )
-from tracker.photostore import default_store
+from tracker.photostore import OVERLAY_EXTENSION, default_store
 from tracker.services.access import (
     Actor,
     deny,
@@ -49,7 +49,6 @@ from tracker.services.records import (
 )
 
 SEXES = ("female", "male", "other")
-OVERLAY_EXTENSION = "png"
 
 
 def register_patient(actor: Actor, patient: PatientInput) -> PatientRecord:
@@ -260,11 +259,11 @@ def delete_patient(actor: Actor, patient_id: int) -> DeletionReport:
     candidates = {(sha, ext) for sha, ext in photo_files} | {
         (sha, OVERLAY_EXTENSION) for sha in overlay_hashes if sha
     }
-    files_removed = remove_unreferenced_files(candidates)
+    files_removed = _remove_unreferenced_files(candidates)
     return DeletionReport(patient_id, code, len(photo_files), files_removed)
 
 
-def remove_unreferenced_files(candidates: set[tuple[str, str]]) -> int:
+def _remove_unreferenced_files(candidates: set[tuple[str, str]]) -> int:
     """Delete those stored files that no photo or overlay row refers to any more."""
     store = default_store()
     removed = 0

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 import models
 from models import GLOBAL_SITES, AuditAction, PhotoView, Visit
+from tracker.analysis import analyze_image
 from tracker.imaging.intake import IntakeError, PreparedImage, prepare_image
 from tracker.measurement import GLOBAL_FIGURES, TRICHOSCOPY_FIGURES, Measurement
-from tracker.photostore import PhotoStore, default_store
+from tracker.photostore import OVERLAY_EXTENSION, PhotoStore, default_store
 from tracker.services.access import (
     Actor,
     photo_for,
@@ -34,15 +35,16 @@ from tracker.services.errors import InvalidInput
 from tracker.services.records import MeasurementRecord, PhotoAddResult, PhotoRecord, PhotoUpload
 
 DEFAULT_VELLUS_THRESHOLD_UM = 30.0
-OVERLAY_EXTENSION = "png"
 
 
 @dataclass(frozen=True)
-class _Analysed:
-    upload: PhotoUpload
-    prepared: PreparedImage
-    measurement: Measurement
-    overlay_sha256: str
+class _Measured:
+    """A measured upload: its stored bytes and a photo row still without visit or replicate
+    number. Pixel arrays are not kept, so a batch of large photos is not held in memory."""
+
+    filename: str
+    stored_bytes: bytes
+    photo: models.Photo
 
 
 def add_photos(
@@ -64,7 +66,7 @@ def add_photos(
         _check_photography_allowed(visit_for(session, actor, visit_id, doing="add photos for"))
     store = default_store()
     results: list[PhotoAddResult | None] = []
-    analysed: list[_Analysed] = []
+    measured: list[_Measured] = []
     for upload in uploads:
         try:
             _check_view_and_site(upload)
@@ -72,14 +74,11 @@ def add_photos(
         except (IntakeError, InvalidInput) as error:
             results.append(PhotoAddResult(upload.filename, "rejected", None, str(error)))
             continue
-        measurement = measure(prepared.rgb, upload, vellus_threshold_um)
-        overlay = store.put(_png(measurement.overlay_rgb), OVERLAY_EXTENSION)
-        store.put(prepared.stored_bytes, prepared.extension)
-        analysed.append(_Analysed(upload, prepared, measurement, overlay.sha256))
+        measured.append(_measure_and_store(store, upload, prepared, vellus_threshold_um))
         results.append(None)
-    saved = iter(_save_photos(actor, visit_id, analysed, vellus_threshold_um))
+    saved = iter(_save_photos(actor, visit_id, measured))
     final = [result if result is not None else next(saved) for result in results]
-    _restore_missing_files(store, analysed)
+    _restore_missing_files(store, measured)
     return final
 
 
@@ -181,8 +180,6 @@ def overlay_file(actor: Actor, measurement_id: int) -> bytes:
 
 def measure(rgb: np.ndarray, upload: PhotoUpload, vellus_threshold_um: float) -> Measurement:
     """Run the measuring engine on one photo."""
-    from tracker.analysis import analyze_image
-
     return analyze_image(
         rgb,
         view=upload.view.value,
@@ -193,10 +190,33 @@ def measure(rgb: np.ndarray, upload: PhotoUpload, vellus_threshold_um: float) ->
     )
 
 
-def _save_photos(
-    actor: Actor, visit_id: int, analysed: list[_Analysed], vellus_threshold_um: float
-) -> list[PhotoAddResult]:
-    if not analysed:
+def _measure_and_store(
+    store: PhotoStore, upload: PhotoUpload, prepared: PreparedImage, vellus_threshold_um: float
+) -> _Measured:
+    measurement = measure(prepared.rgb, upload, vellus_threshold_um)
+    overlay = store.put(_png(measurement.overlay_rgb), OVERLAY_EXTENSION)
+    store.put(prepared.stored_bytes, prepared.extension)
+    photo = models.Photo(
+        view=upload.view,
+        site=upload.site,
+        sha256=prepared.sha256,
+        extension=prepared.extension,
+        byte_size=len(prepared.stored_bytes),
+        width_px=prepared.width,
+        height_px=prepared.height,
+        px_per_mm=measurement.px_per_mm,
+        px_per_mm_source=measurement.px_per_mm_source,
+        original_filename=upload.filename[:255],
+        quality_ok=measurement.quality.ok,
+        quality_issues=[issue.to_json() for issue in measurement.quality.issues],
+        accepted_despite_flags=False,
+        measurements=[_measurement_row(measurement, vellus_threshold_um, overlay.sha256)],
+    )
+    return _Measured(upload.filename, prepared.stored_bytes, photo)
+
+
+def _save_photos(actor: Actor, visit_id: int, measured: list[_Measured]) -> list[PhotoAddResult]:
+    if not measured:
         return []
     with writing_session() as session:
         # Locking the visit serialises concurrent uploads to it (SQLite's BEGIN IMMEDIATE
@@ -205,8 +225,8 @@ def _save_photos(
         visit = visit_for(session, actor, visit_id, doing="add photos for")
         _check_photography_allowed(visit)
         results = []
-        for item in analysed:
-            results.append(_save_photo(session, visit, item, vellus_threshold_um))
+        for item in measured:
+            results.append(_save_photo(session, visit, item))
         added = [result.photo.id for result in results if result.status == "added" and result.photo]
         if added:
             record_audit(
@@ -221,18 +241,16 @@ def _save_photos(
         return results
 
 
-def _save_photo(
-    session: Session, visit: Visit, item: _Analysed, vellus_threshold_um: float
-) -> PhotoAddResult:
-    upload, prepared, measurement = item.upload, item.prepared, item.measurement
+def _save_photo(session: Session, visit: Visit, item: _Measured) -> PhotoAddResult:
+    photo = item.photo
     existing = session.scalar(
         select(models.Photo).where(
-            models.Photo.visit_id == visit.id, models.Photo.sha256 == prepared.sha256
+            models.Photo.visit_id == visit.id, models.Photo.sha256 == photo.sha256
         )
     )
     if existing is not None:
         return PhotoAddResult(
-            upload.filename,
+            item.filename,
             "duplicate",
             photo_record(existing),
             f"the same photo is already stored for this visit as photo {existing.id}",
@@ -240,31 +258,15 @@ def _save_photo(
     last_replicate = session.scalar(
         select(func.max(models.Photo.replicate_index)).where(
             models.Photo.visit_id == visit.id,
-            models.Photo.view == upload.view,
-            models.Photo.site == upload.site,
+            models.Photo.view == photo.view,
+            models.Photo.site == photo.site,
         )
     )
-    photo = models.Photo(
-        visit_id=visit.id,
-        view=upload.view,
-        site=upload.site,
-        replicate_index=0 if last_replicate is None else last_replicate + 1,
-        sha256=prepared.sha256,
-        extension=prepared.extension,
-        byte_size=len(prepared.stored_bytes),
-        width_px=prepared.width,
-        height_px=prepared.height,
-        px_per_mm=measurement.px_per_mm,
-        px_per_mm_source=measurement.px_per_mm_source,
-        original_filename=upload.filename[:255],
-        quality_ok=measurement.quality.ok,
-        quality_issues=[issue.to_json() for issue in measurement.quality.issues],
-        accepted_despite_flags=False,
-        measurements=[_measurement_row(measurement, vellus_threshold_um, item.overlay_sha256)],
-    )
+    photo.visit_id = visit.id
+    photo.replicate_index = 0 if last_replicate is None else last_replicate + 1
     session.add(photo)
     session.flush()
-    return PhotoAddResult(upload.filename, "added", photo_record(photo))
+    return PhotoAddResult(item.filename, "added", photo_record(photo))
 
 
 def _measurement_row(
@@ -309,11 +311,11 @@ def _check_view_and_site(upload: PhotoUpload) -> None:
         raise InvalidInput("A trichoscopy photo needs the name of its target site.")
 
 
-def _restore_missing_files(store: PhotoStore, analysed: list[_Analysed]) -> None:
+def _restore_missing_files(store: PhotoStore, measured: list[_Measured]) -> None:
     # A concurrent patient deletion may have removed a file with the same content
     # between our write and our commit; the rows now refer to it, so put it back.
-    for item in analysed:
-        store.put(item.prepared.stored_bytes, item.prepared.extension)
+    for item in measured:
+        store.put(item.stored_bytes, item.photo.extension)
 
 
 def _png(rgb: np.ndarray) -> bytes:

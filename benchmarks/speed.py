@@ -1,0 +1,179 @@
+"""Measuring speed: one 12-megapixel photo on one core, and a batch through the CLI.
+
+    python benchmarks/speed.py [--repeats 3] [--batch 100] [--batch-size 2000x1500]
+
+Part 1 pins this process to one CPU (and OpenCV to one thread) and, for each view, times
+on a 12-MP (4000×3000) phantom JPEG: the decode alone (the floor no pipeline can beat),
+intake (decode, orientation, metadata-free re-encode, decode of the stored bytes) and the
+analysis (calibration, quality gate, measurement, overlay). It reports the median of
+``--repeats`` runs, the Python/numpy heap peak of one analysis (tracemalloc; OpenCV's
+internal buffers are not traced) and the process's peak resident memory.
+
+Part 2 writes ``--batch`` phantom photos and runs ``python -m tracker analyze --json`` on
+them with 1 and 2 workers; the machine has other load, printed alongside.
+
+The 12-MP trichoscopy phantom is rendered at 2000×1500 (125 px/mm) and upscaled ×2 (so it
+stands for 250 px/mm): rendering 12 MP directly takes the phantom generator minutes, and
+the measuring cost depends on the pixel count and the field of view, which are the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tracker.analysis import analyze_image  # noqa: E402
+from tracker.imaging.intake import prepare_image  # noqa: E402
+from tracker.phantoms import (  # noqa: E402
+    TrichoscopyConditions,
+    make_global_scene,
+    make_trichoscopy_scene,
+    render_global,
+    render_trichoscopy,
+)
+
+LIMIT_S = 1.0
+PHOTO_SIZE_PX = (4000, 3000)
+RENDER_PX_PER_MM = 125.0
+PHOTO_PX_PER_MM = 250.0
+CONDITIONS = TrichoscopyConditions(noise_sigma=0.01, blur_sigma_px=0.6)
+
+
+def trichoscopy_jpeg(size_px: tuple[int, int], *, seed: int = 0) -> tuple[bytes, float]:
+    """A trichoscopy phantom of ``size_px`` (width, height) as JPEG bytes, and its px/mm."""
+    half = (size_px[0] // 2, size_px[1] // 2)
+    scene = make_trichoscopy_scene(
+        seed=seed,
+        field_mm=(half[0] / RENDER_PX_PER_MM + 2.0, half[1] / RENDER_PX_PER_MM + 2.0),
+    )
+    rgb, _truth = render_trichoscopy(
+        scene, px_per_mm=RENDER_PX_PER_MM, size_px=half, conditions=CONDITIONS
+    )
+    full = cv2.resize(rgb, size_px, interpolation=cv2.INTER_CUBIC)
+    return _jpeg(full), 2 * RENDER_PX_PER_MM
+
+
+def global_jpeg(size_px: tuple[int, int], *, seed: int = 0) -> bytes:
+    """A global-photo phantom of ``size_px`` (width, height) as JPEG bytes."""
+    rgb, _truth = render_global(make_global_scene(seed=seed), size_px=size_px)
+    return _jpeg(rgb)
+
+
+def _jpeg(rgb: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def _timed(run: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """Median wall-clock and CPU seconds of ``repeats`` calls of ``run``."""
+    wall, cpu = [], []
+    for _ in range(repeats):
+        wall_start, cpu_start = time.perf_counter(), time.process_time()
+        run()
+        wall.append(time.perf_counter() - wall_start)
+        cpu.append(time.process_time() - cpu_start)
+    return statistics.median(wall), statistics.median(cpu)
+
+
+def single_photo(repeats: int) -> None:
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    cv2.setNumThreads(1)
+    photos = {
+        "trichoscopy": (trichoscopy_jpeg(PHOTO_SIZE_PX)[0], PHOTO_PX_PER_MM),
+        "global": (global_jpeg(PHOTO_SIZE_PX), None),
+    }
+    width, height = PHOTO_SIZE_PX
+    print(f"\nOne {width}×{height} JPEG on one core, median of {repeats}, seconds wall / CPU:")
+    print(f"{'view':<12} {'decode (floor)':>15} {'intake':>12} {'analysis':>12} "
+          f"{'total':>12} {'× decode':>9} {'heap peak':>10}")  # fmt: skip
+    for view, (data, px_per_mm) in photos.items():
+        decode = _timed(lambda data=data: np.asarray(Image.open(io.BytesIO(data))), repeats)
+        intake = _timed(lambda data=data: prepare_image(data), repeats)
+        rgb = prepare_image(data).rgb
+
+        def analysis(rgb=rgb, view=view, px_per_mm=px_per_mm) -> object:
+            return analyze_image(rgb, view=view, px_per_mm=px_per_mm)
+
+        analysed = _timed(analysis, repeats)
+        tracemalloc.start()
+        analysis()
+        _current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        total = (intake[0] + analysed[0], intake[1] + analysed[1])
+        print(
+            f"{view:<12} {_pair(decode):>15} {_pair(intake):>12} {_pair(analysed):>12} "
+            f"{_pair(total):>12} {total[1] / decode[1]:8.1f}× {peak / 2**20:6.0f} MiB"
+        )
+    print(
+        f"Target: analysis within {LIMIT_S:.0f} s a photo (CPU time is the dedicated-core figure)."
+    )
+    print(f"Peak resident memory of this process: {_maxrss_mib():.0f} MiB")
+
+
+def _pair(seconds: tuple[float, float]) -> str:
+    return f"{seconds[0]:.2f}/{seconds[1]:.2f}"
+
+
+def _maxrss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def batch(count: int, size_px: tuple[int, int]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        variants = [trichoscopy_jpeg(size_px, seed=seed)[0] for seed in range(4)]
+        paths = []
+        for index in range(count):
+            path = Path(folder) / f"photo-{index:03d}.jpg"
+            path.write_bytes(variants[index % len(variants)])
+            paths.append(str(path))
+        px_per_mm = str(PHOTO_PX_PER_MM * size_px[0] / PHOTO_SIZE_PX[0])
+        print(f"\nBatch of {count} trichoscopy photos ({size_px[0]}×{size_px[1]}) through the CLI:")
+        seconds = {}
+        for workers in (1, 2):
+            start = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "tracker", "analyze", *paths, "--view", "trichoscopy",
+                 "--px-per-mm", px_per_mm, "--json", "--workers", str(workers)],
+                cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            seconds[workers] = time.perf_counter() - start
+            print(
+                f"  {workers} worker{'s' if workers > 1 else ' '}: {seconds[workers]:6.1f} s "
+                f"({seconds[workers] / count:.2f} s a photo), load average {os.getloadavg()[0]:.1f}"
+            )
+        print(f"  speed-up with 2 workers: {seconds[1] / seconds[2]:.2f}×")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=100, help="photos in the batch (0: skip)")
+    parser.add_argument("--batch-size", default="2000x1500", help="batch photo size WxH")
+    args = parser.parse_args()
+    print(f"Load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    if args.batch:
+        width, height = (int(part) for part in args.batch_size.split("x"))
+        batch(args.batch, (width, height))
+    single_photo(args.repeats)
+
+
+if __name__ == "__main__":
+    main()

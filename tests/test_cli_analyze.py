@@ -1,0 +1,127 @@
+"""``python -m tracker analyze`` run as other tools run it: a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.test_analysis import _global_photo, _trichoscopy
+from tracker.analysis import ALGORITHM_VERSION, analyze_file
+from tracker.measurement import TRICHOSCOPY_FIGURES
+from tracker.phantoms import TrichoscopyConditions
+
+REPO = Path(__file__).resolve().parents[1]
+TRICHOSCOPY_KEYS = [
+    "image",
+    "view",
+    "px_per_mm",
+    "algorithm_version",
+    "quality",
+    *TRICHOSCOPY_FIGURES,
+]
+
+
+def _run(*args: str | Path, workers: int = 1) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tracker", "analyze", *map(str, args), "--workers", str(workers)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("photos")
+    paths = {
+        "first": folder / "first.png",
+        "second": folder / "second.jpg",
+        "global": folder / "crown.png",
+        "text": folder / "notes.jpg",
+        "missing": folder / "never-written.png",
+    }
+    Image.fromarray(_trichoscopy()[0]).save(paths["first"])
+    blurred = _trichoscopy(TrichoscopyConditions(noise_sigma=0.01, blur_sigma_px=3.0))[0]
+    Image.fromarray(blurred).save(paths["second"], quality=92)
+    Image.fromarray(_global_photo()).save(paths["global"])
+    paths["text"].write_text("not a photo\n")
+    return paths
+
+
+def test_json_batch_keeps_order_and_reports_unreadable_files(
+    photos: dict[str, Path], tmp_path: Path
+) -> None:
+    overlays = tmp_path / "overlays"
+    order = [photos["first"], photos["text"], photos["second"], photos["missing"]]
+    result = _run(
+        *order, "--view", "trichoscopy", "--px-per-mm", "100", "--json",
+        "--overlay-dir", overlays, workers=2,
+    )  # fmt: skip
+
+    assert result.returncode == 2, result.stderr
+    report = json.loads(result.stdout)
+    assert [entry["image"] for entry in report] == [str(path) for path in order]
+    first, text, second, missing = report
+    for measured in (first, second):
+        assert list(measured) == TRICHOSCOPY_KEYS
+        assert measured["view"] == "trichoscopy"
+        assert measured["px_per_mm"] == 100.0
+        assert measured["algorithm_version"] == ALGORITHM_VERSION
+        assert list(measured["quality"]) == ["ok", "issues"]
+        assert measured["hair_count"] > 0
+    assert first["quality"] == {"ok": True, "issues": []}
+    assert second["quality"]["ok"] is False
+    blur = next(issue for issue in second["quality"]["issues"] if issue["code"] == "blur")
+    assert list(blur) == ["code", "message", "value"]
+    assert isinstance(blur["value"], float)
+    assert list(text) == ["image", "error"] and "not a photo" in text["error"]
+    assert list(missing) == ["image", "error"] and "cannot read" in missing["error"]
+    # The CLI gives exactly what the library gives for the same file.
+    library = analyze_file(photos["first"], view="trichoscopy", px_per_mm=100.0)
+    assert {name: first[name] for name in TRICHOSCOPY_FIGURES} == library.figures
+    written = sorted(path.name for path in overlays.iterdir())
+    assert written == ["first.overlay.png", "second.overlay.png"]
+    overlay = np.asarray(Image.open(overlays / "first.overlay.png"))
+    assert overlay.shape == (720, 960, 3)
+    assert "Measuring" in result.stderr  # the progress bar
+
+
+def test_roi_restricts_the_measured_area(photos: dict[str, Path]) -> None:
+    result = _run(
+        photos["first"], "--view", "trichoscopy", "--px-per-mm", "100", "--roi", "0,0,480,360",
+        "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (entry,) = json.loads(result.stdout)
+    assert entry["area_cm2"] == pytest.approx(480 * 360 / 100.0**2 / 100.0)
+
+
+def test_global_table_names_unreadable_files(photos: dict[str, Path]) -> None:
+    result = _run(photos["global"], photos["text"], "--view", "global", "--roi", "0,0,500,768")
+    assert result.returncode == 2, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["image", "px/mm", "quality", "coverage_pct"]
+    assert lines[1].split()[0] == str(photos["global"])
+    assert lines[2].split()[:3] == [str(photos["text"]), "-", "UNREADABLE"]
+    assert any(line.startswith(f"{photos['text']}: The file is not a photo") for line in lines)
+
+
+def test_uncalibrated_trichoscopy_says_so_in_the_table(photos: dict[str, Path]) -> None:
+    result = _run(photos["first"], "--view", "trichoscopy")
+    assert result.returncode == 0, result.stderr
+    assert "Uncalibrated" in result.stdout
+
+
+def test_bad_roi_is_refused_with_the_reason(photos: dict[str, Path]) -> None:
+    result = _run(photos["first"], "--view", "trichoscopy", "--roi", "10,20,thirty,40")
+    assert result.returncode == 2
+    assert "region of interest" in result.stderr
+    assert result.stdout == ""

@@ -1,0 +1,223 @@
+"""The trichoscopy engine against phantoms with exact truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tracker.imaging.trichoscopy import (
+    caption_free_rows,
+    draw_trichoscopy_overlay,
+    measure_trichoscopy,
+    segment_hairs,
+)
+from tracker.measurement import TRICHOSCOPY_FIGURES
+from tracker.phantoms import (
+    FITZPATRICK_SKIN_RGB,
+    PhantomHair,
+    TrichoscopyConditions,
+    TrichoscopyScene,
+    make_trichoscopy_scene,
+    render_trichoscopy,
+)
+
+PX_PER_MM = 100.0
+SIZE_PX = (800, 600)  # frame covers x 1–9 mm, y 1–7 mm of a 10 × 8 mm field
+CLEAN = TrichoscopyConditions(blur_sigma_px=0.6, noise_sigma=0.01, jpeg_quality=92)
+
+
+def shaft(x_mm, y_mm, angle_deg, *, unit, width_um=70.0, length_mm=1.2):
+    return PhantomHair(
+        exit_mm=(x_mm, y_mm),
+        direction_rad=float(np.radians(angle_deg)),
+        length_mm=length_mm,
+        width_um=width_um,
+        rgb=(0.1, 0.08, 0.07),
+        opacity=1.0,
+        unit=unit,
+    )
+
+
+def scene_of(*hairs, **extra) -> TrichoscopyScene:
+    units = max((h.unit for h in hairs), default=-1) + 1
+    return TrichoscopyScene(
+        field_mm=(10.0, 8.0),
+        skin_rgb=FITZPATRICK_SKIN_RGB[3],
+        hairs=hairs,
+        openings_mm=tuple(next(h.exit_mm for h in hairs if h.unit == u) for u in range(units)),
+        **extra,
+    )
+
+
+def measure(scene, conditions=CLEAN, px_per_mm=PX_PER_MM):
+    rgb, truth = render_trichoscopy(
+        scene, px_per_mm=PX_PER_MM, size_px=SIZE_PX, conditions=conditions
+    )
+    return measure_trichoscopy(rgb, px_per_mm=px_per_mm), truth, rgb
+
+
+@pytest.fixture(scope="module")
+def phantom_runs():
+    """Six phantoms across skin tones, hair colours and densities, mildly degraded."""
+    runs = []
+    settings = [(1, "dark", 80), (2, "brown", 160), (3, "blond", 120), (4, "dark", 220),
+                (5, "dark", 140), (6, "dark", 60)]  # fmt: skip
+    for index, (skin_tone, colour, density) in enumerate(settings):
+        scene = make_trichoscopy_scene(
+            seed=100 + index,
+            density_per_cm2=density,
+            vellus_fraction=0.2,
+            skin_tone=skin_tone,
+            hair_colour=colour,
+        )
+        runs.append(measure(scene))
+    return runs
+
+
+def test_figures_have_exactly_the_shared_names(phantom_runs):
+    result, _, _ = phantom_runs[0]
+    assert tuple(result.figures) == TRICHOSCOPY_FIGURES
+    assert all(h.width_um is not None for h in result.hairs)
+    assert len(result.widths_um) == result.figures["hair_count"]
+
+
+def test_counts_widths_and_vellus_within_tolerance(phantom_runs):
+    found = np.array([r.figures["hair_count"] for r, _, _ in phantom_runs], float)
+    true = np.array([t.hair_count for _, t, _ in phantom_runs], float)
+    assert abs(found.sum() / true.sum() - 1) < 0.10
+    assert np.all(np.abs(found / true - 1) < 0.25)
+    widths = np.array([(r.figures["mean_width_um"], t.mean_width_um) for r, t, _ in phantom_runs])
+    assert np.all(np.abs(widths[:, 0] / widths[:, 1] - 1) < 0.2)
+    vellus = np.array(
+        [(r.figures["vellus_fraction"], t.vellus_fraction) for r, t, _ in phantom_runs]
+    )
+    assert np.mean(np.abs(vellus[:, 0] - vellus[:, 1])) < 0.1
+    for result, truth, _ in phantom_runs:
+        assert result.figures["area_cm2"] == pytest.approx(truth.area_cm2)
+
+
+def test_single_shaft_width_is_measured_in_microns():
+    for width_um in (45.0, 70.0, 110.0):
+        result, _, _ = measure(scene_of(shaft(4.0, 4.0, 20, unit=0, width_um=width_um)))
+        assert [h.counted for h in result.hairs] == [True]
+        assert result.hairs[0].width_um == pytest.approx(width_um, rel=0.08)
+
+
+def test_crossing_hairs_are_two_hairs():
+    scene = scene_of(shaft(3.0, 3.0, 30, unit=0), shaft(3.0, 3.6, -30, unit=1))
+    result, truth, _ = measure(scene)
+    assert truth.hair_count == 2
+    assert result.figures["hair_count"] == 2
+
+
+def test_hairs_sharing_an_opening_are_split_and_grouped_into_one_unit():
+    scene = scene_of(
+        shaft(3.0, 4.0, -20, unit=0), shaft(3.0, 4.0, 0, unit=0), shaft(3.0, 4.0, 20, unit=0),
+        shaft(6.0, 3.0, 80, unit=1), shaft(6.0, 3.0, 100, unit=1),
+    )  # fmt: skip
+    result, _, _ = measure(scene)
+    assert result.figures["hair_count"] == 5
+    assert result.figures["follicular_units"] == 2
+    assert result.figures["hairs_per_unit"] == pytest.approx(2.5)
+    units = sorted(np.bincount([h.unit for h in result.hairs if h.counted]))
+    assert units == [2, 3]
+
+
+def test_caption_bubbles_tattoo_and_skin_marks_are_not_hair():
+    scene = make_trichoscopy_scene(seed=9, density_per_cm2=0, tattoo=True, yellow_dots_per_cm2=40)
+    conditions = TrichoscopyConditions(
+        bubbles=4, caption="bottom", subskin_shadow=0.8, noise_sigma=0.01, seed=3
+    )
+    result, _, rgb = measure(scene, conditions)
+    assert result.figures["hair_count"] == 0
+    assert result.analysed_rows[1] <= rgb.shape[0] - 30
+    assert result.figures["area_cm2"] == pytest.approx(8.0 * 5.7 / 100, rel=0.01)
+
+
+def test_caption_band_is_detected_at_top_and_bottom_only_when_present():
+    scene = make_trichoscopy_scene(seed=2, density_per_cm2=120)
+    for caption, expected in ((None, (0, 600)), ("top", (30, 600)), ("bottom", (0, 570))):
+        rgb, _ = render_trichoscopy(
+            scene,
+            px_per_mm=PX_PER_MM,
+            size_px=SIZE_PX,
+            conditions=TrichoscopyConditions(caption=caption, jpeg_quality=85),
+        )
+        first, stop = caption_free_rows(rgb)
+        assert expected[0] <= first <= expected[0] + 4
+        assert expected[1] - 4 <= stop <= expected[1]
+
+
+def test_without_calibration_counts_remain_and_physical_figures_are_none(phantom_runs):
+    calibrated, _, rgb = phantom_runs[1]
+    result = measure_trichoscopy(rgb, px_per_mm=None)
+    for name in ("area_cm2", "density_per_cm2", "mean_width_um", "vellus_count",
+                 "terminal_count", "vellus_fraction"):  # fmt: skip
+        assert result.figures[name] is None
+    assert result.widths_um == ()
+    assert all(h.vellus is None and h.width_um is None for h in result.hairs)
+    assert result.figures["hair_count"] == pytest.approx(calibrated.figures["hair_count"], rel=0.15)
+    assert result.figures["follicular_units"] > 0
+
+
+def test_white_balance_and_exposure_do_not_change_density():
+    scene = make_trichoscopy_scene(seed=21, density_per_cm2=180, vellus_fraction=0.15)
+    densities = []
+    for exposure, balance in (
+        (1.0, (1.0, 1.0, 1.0)),
+        (0.8, (1.1, 1.0, 0.88)),
+        (1.15, (0.9, 1.0, 1.1)),
+    ):
+        conditions = TrichoscopyConditions(
+            exposure=exposure, white_balance=balance, blur_sigma_px=0.6, noise_sigma=0.01
+        )
+        result, _, _ = measure(scene, conditions)
+        densities.append(result.figures["density_per_cm2"])
+    assert max(densities) / min(densities) - 1 < 0.05
+
+
+def test_vellus_threshold_is_a_setting(phantom_runs):
+    _, _, rgb = phantom_runs[0]
+    default = measure_trichoscopy(rgb, px_per_mm=PX_PER_MM)
+    wider = measure_trichoscopy(rgb, px_per_mm=PX_PER_MM, vellus_threshold_um=40.0)
+    assert wider.figures["hair_count"] == default.figures["hair_count"]
+    assert wider.figures["vellus_count"] >= default.figures["vellus_count"]
+    assert all(h.vellus == (h.width_um < 40.0) for h in wider.hairs)
+
+
+def test_exclude_mask_removes_area_and_hairs():
+    scene = scene_of(shaft(2.0, 3.0, 0, unit=0), shaft(6.0, 5.0, 0, unit=1))
+    rgb, _ = render_trichoscopy(scene, px_per_mm=PX_PER_MM, size_px=SIZE_PX, conditions=CLEAN)
+    exclude = np.zeros(rgb.shape[:2], bool)
+    exclude[:, 400:] = True
+    result = measure_trichoscopy(rgb, px_per_mm=PX_PER_MM, exclude_mask=exclude)
+    assert result.figures["hair_count"] == 1
+    assert result.figures["area_cm2"] == pytest.approx(0.24)
+
+
+def test_hair_mask_covers_the_shafts():
+    scene = scene_of(shaft(3.0, 4.0, 10, unit=0, width_um=90.0))
+    rgb, _ = render_trichoscopy(scene, px_per_mm=PX_PER_MM, size_px=SIZE_PX, conditions=CLEAN)
+    mask = segment_hairs(rgb, px_per_mm=PX_PER_MM)
+    assert mask.shape == rgb.shape[:2]
+    expected_area_px = 1.2 * 0.09 * PX_PER_MM**2
+    assert mask.sum() == pytest.approx(expected_area_px, rel=0.35)
+
+
+def test_overlay_marks_terminal_and_vellus_hairs_in_different_colours():
+    scene = scene_of(shaft(3.0, 3.0, 0, unit=0, width_um=80.0),
+                     shaft(3.0, 5.0, 0, unit=1, width_um=22.0, length_mm=0.8))  # fmt: skip
+    rgb, _ = render_trichoscopy(scene, px_per_mm=PX_PER_MM, size_px=SIZE_PX, conditions=CLEAN)
+    result = measure_trichoscopy(rgb, px_per_mm=PX_PER_MM)
+    assert sorted(h.vellus for h in result.hairs) == [False, True]
+    overlay = draw_trichoscopy_overlay(rgb, result)
+    assert overlay.shape == rgb.shape and overlay.dtype == np.uint8
+    colours = {tuple(overlay[round(h.start_px[1] / 2 + h.end_px[1] / 2),
+                             round(h.start_px[0] / 2 + h.end_px[0] / 2)]) for h in result.hairs}  # fmt: skip
+    assert len(colours) == 2
+    assert not np.array_equal(overlay, rgb)
+
+
+def test_rejects_non_rgb_input():
+    with pytest.raises(ValueError, match="RGB"):
+        measure_trichoscopy(np.zeros((10, 10), np.uint8), px_per_mm=100.0)
