@@ -62,11 +62,18 @@ with st.form("create_account"):
             st.rerun()
 
 st.subheader("Reset a password or deactivate")
-account = st.selectbox(
-    "Account",
-    accounts,
-    format_func=lambda a: f"{a.email} ({a.role.value}{'' if a.is_active else ', inactive'})",
-)
+accounts_by_id = {account.id: account for account in accounts}
+# Chosen by id, so that the account shown is the one just read from the database.
+account = accounts_by_id[
+    st.selectbox(
+        "Account",
+        list(accounts_by_id),
+        format_func=lambda account_id: (
+            f"{accounts_by_id[account_id].email} ({accounts_by_id[account_id].role.value}"
+            f"{'' if accounts_by_id[account_id].is_active else ', inactive'})"
+        ),
+    )
+]
 with st.form("reset_password", clear_on_submit=True):
     new_password = st.text_input("New password (at least 10 characters)", type="password")
     if st.form_submit_button("Reset password"):
@@ -77,7 +84,7 @@ with st.form("reset_password", clear_on_submit=True):
         else:
             st.session_state[FLASH_KEY] = f"New password set for {account.email}; lock-out lifted."
             st.rerun()
-if account.is_active and st.button(f"Deactivate {account.email}"):
+if account.is_active and account.id != actor.user_id and st.button(f"Deactivate {account.email}"):
     try:
         users.deactivate_user(actor, account.id)
     except ServiceError as error:

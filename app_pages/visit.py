@@ -182,6 +182,7 @@ st.caption(
     "(session 0 is the baseline)."
 )
 
+use_camera = st.toggle("Take photos with this device's camera (tablet)")
 with st.form(f"visit_{course.course.id}_{len(recorded)}"):
     left, middle, right = st.columns(3)
     session_number = left.number_input("Session number", min_value=0, value=suggested, step=1)
@@ -201,7 +202,7 @@ with st.form(f"visit_{course.course.id}_{len(recorded)}"):
     st.markdown("**Photos**")
     view, site, px_per_mm, aruco_mm = photo_settings("visit")
     files = st.file_uploader("Photos", type=PHOTO_TYPES, accept_multiple_files=True)
-    camera_photo = st.camera_input("Or take a photo with this device's camera")
+    camera_photo = st.camera_input("Camera") if use_camera else None
     submitted = st.form_submit_button("Save visit", type="primary")
 
 if submitted:
@@ -238,7 +239,22 @@ if submitted:
             add_with_progress(saved.id, uploads)
             st.rerun()
 
-saved_visit_id = st.session_state.get(SAVED_VISIT_KEY)
-for visit_file in course.visits:
-    if visit_file.visit.id == saved_visit_id:
-        visit_panel(visit_file)
+if course.visits:
+    # Chosen by id: the options are rebuilt from the database on every run.
+    visits_by_id = {visit_file.visit.id: visit_file for visit_file in course.visits}
+    saved_visit_id = st.session_state.get(SAVED_VISIT_KEY)
+    shown_id = st.selectbox(
+        "Photos of a recorded visit (to check, accept or retake)",
+        list(visits_by_id),
+        index=list(visits_by_id).index(saved_visit_id) if saved_visit_id in visits_by_id else None,
+        format_func=lambda visit_id: (
+            f"Session {visits_by_id[visit_id].visit.session_number} "
+            f"({visits_by_id[visit_id].visit.visit_date})"
+        ),
+        placeholder="Choose a visit",
+        key=f"shown-visit-{saved_visit_id}",
+    )
+    if shown_id is not None:
+        if shown_id != saved_visit_id:
+            st.session_state[REJECTED_KEY] = []
+        visit_panel(visits_by_id[shown_id])

@@ -12,8 +12,8 @@ internal buffers are not traced) and the process's peak resident memory.
 Part 2 writes ``--batch`` phantom photos and runs ``python -m tracker analyze --json`` on
 them with 1 and 2 workers; the machine has other load, printed alongside.
 
-The 12-MP trichoscopy phantom is rendered at 2000×1500 (125 px/mm) and upscaled ×2 (so it
-stands for 250 px/mm): rendering 12 MP directly takes the phantom generator minutes, and
+The 12-MP phantoms are rendered at 2000×1500 and upscaled ×2 (the trichoscopy one then
+stands for 250 px/mm): rendering 12 MP directly takes the phantom generators minutes, and
 the measuring cost depends on the pixel count and the field of view, which are the same.
 """
 
@@ -72,8 +72,9 @@ def trichoscopy_jpeg(size_px: tuple[int, int], *, seed: int = 0) -> tuple[bytes,
 
 def global_jpeg(size_px: tuple[int, int], *, seed: int = 0) -> bytes:
     """A global-photo phantom of ``size_px`` (width, height) as JPEG bytes."""
-    rgb, _truth = render_global(make_global_scene(seed=seed), size_px=size_px)
-    return _jpeg(rgb)
+    scene = make_global_scene(seed=seed, coverage_target=60.0)
+    rgb, _truth = render_global(scene, size_px=(size_px[1] // 2, size_px[0] // 2))
+    return _jpeg(cv2.resize(rgb, size_px, interpolation=cv2.INTER_CUBIC))
 
 
 def _jpeg(rgb: np.ndarray) -> bytes:

@@ -88,11 +88,10 @@ def test_an_admin_creates_resets_and_deactivates_accounts(demo_clinic: DemoClini
     )
 
     (account_choice,) = [box for box in app.selectbox if box.label == "Account"]
-    account_choice.select_index(
-        [a.email for a in users.list_users(demo_clinic.staff.admin)].index(
-            "new.clinician@clinic-a.test"
-        )
-    ).run()
+    (created,) = [
+        a for a in users.list_users(demo_clinic.staff.admin) if a.email.startswith("new.")
+    ]
+    account_choice.select(created.id).run()
     (new_password,) = [w for w in app.text_input if w.label.startswith("New password")]
     new_password.input("another long password")
     button(app, "Reset password").click().run()
@@ -101,6 +100,10 @@ def test_an_admin_creates_resets_and_deactivates_accounts(demo_clinic: DemoClini
 
     button(app, "Deactivate new.clinician@clinic-a.test").click().run()
     assert "Deactivated new.clinician@clinic-a.test." in texts(app)
+    (account_choice,) = [box for box in app.selectbox if box.label == "Account"]
+    account_choice.select(created.id).run()
+    assert "new.clinician@clinic-a.test (clinician, inactive)" in account_choice.options
+    assert not [b for b in app.button if b.label == "Deactivate new.clinician@clinic-a.test"]
     with pytest.raises(AuthenticationFailed):
         auth.authenticate("new.clinician@clinic-a.test", "another long password")
 

@@ -57,9 +57,9 @@ def test_partly_covered_pixels_count_when_at_least_half_covered():
     assert truth.hair_fraction[48].max() == 0.0
     assert truth.coverage_pct == pytest.approx(100.0 * 3 * 60 / (HEIGHT * WIDTH))
 
-    thin = _one_strand_scene(x_px=(19.5, 79.5), y_px=50.0, width_px=0.9)
+    thin = _one_strand_scene(x_px=(19.5, 79.5), y_px=50.0, width_px=0.6)
     _, thin_truth = render_global(thin, size_px=(HEIGHT, WIDTH), supersample=3)
-    # 0.9 px centred on row 50 covers one subsample row in three: a third, not counted.
+    # 0.6 px centred on row 50 covers one subsample row in three: a third, not counted.
     np.testing.assert_allclose(thin_truth.hair_fraction[50, 20:80], 1 / 3)
     assert thin_truth.coverage_pct == 0.0
 
@@ -130,7 +130,9 @@ def test_neutral_conditions_change_nothing_and_pose_moves_the_truth():
     rgb, truth = render_global(scene, size_px=(120, 160))
     again, _ = render_global(scene, size_px=(120, 160), conditions=GlobalConditions())
     np.testing.assert_array_equal(rgb, again)
-    _, shifted = render_global(scene, size_px=(120, 160), conditions=GlobalConditions(shift=(0.1, 0.0)))
+    _, shifted = render_global(
+        scene, size_px=(120, 160), conditions=GlobalConditions(shift=(0.1, 0.0))
+    )
     # Shifting the head right by 16 px moves the truth with it.
     np.testing.assert_array_equal(shifted.hair_fraction[:, 40:140], truth.hair_fraction[:, 24:124])
 

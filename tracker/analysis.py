@@ -46,6 +46,8 @@ def analyze_image(
         raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError(f"expected an (H, W, 3) uint8 RGB image, got {rgb.shape} {rgb.dtype}")
+    # OpenCV refuses views with negative or odd strides (a flipped or cropped array).
+    rgb = np.ascontiguousarray(rgb)
     region = RectRoi(*roi) if isinstance(roi, tuple) else roi
     calibration = calibrate(rgb, px_per_mm=px_per_mm, aruco_mm=aruco_mm)
     quality = assess_quality(rgb, view=view, px_per_mm=calibration.px_per_mm)

@@ -51,6 +51,8 @@ CONDITIONS = (
     HairCondition.ALOPECIA_AREATA,
 )
 PRODUCTS = ("dutasteride 0.01 %", "vitamin and amino-acid cocktail")
+# Responders alternate with each patient number; condition and product change every second
+# patient, so that every condition and product has responders and non-responders.
 # Photo conditions of a careful clinic: small pose, light and focus differences only.
 PHOTO_SEVERITY = 0.15
 # Replicate photos at the baseline and every fifth session give the patient's own noise
@@ -159,7 +161,7 @@ def _seed_patient(
             name=f"Demo Patient {demo.number}",
             sex=("female", "male")[demo.number % 2],
             birth_year=1970 + demo.number * 2,
-            condition=CONDITIONS[demo.number % len(CONDITIONS)],
+            condition=CONDITIONS[(demo.number // 2) % len(CONDITIONS)],
             consent_photography=True,
             # One patient declines, to show that outcomes leave them out.
             consent_outcome_statistics=demo.number != 12,
@@ -175,7 +177,7 @@ def _seed_patient(
             planned_sessions=sessions,
             interval_days=7,
             start_date=first_day,
-            product=PRODUCTS[demo.number % len(PRODUCTS)],
+            product=PRODUCTS[(demo.number // 2) % len(PRODUCTS)],
         ),
     )
     scene = make_trichoscopy_scene(

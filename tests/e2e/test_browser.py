@@ -57,7 +57,8 @@ def open_visit_form_of(page, code: str) -> None:
     expect_text(page, code)
     row = page.locator("[data-testid='stHorizontalBlock']").filter(has_text=code)
     row.get_by_role("link", name="Open").click()
-    page.get_by_role("link", name="Record a visit").last.click()
+    expect_text(page, f"{code} — ")
+    page.get_by_test_id("stMain").get_by_role("link", name="Record a visit").click()
     page.get_by_role("button", name="Save visit").wait_for()
 
 
@@ -81,7 +82,7 @@ def test_clinician_creates_a_patient_and_records_a_measured_visit(page, app_serv
     page.get_by_label("Full name", exact=True).fill("Erin Browser")
     page.get_by_role("button", name="Register patient").click()
     expect_text(page, "Registered Erin Browser (E2E-1)")
-    page.get_by_role("link", name="Record the baseline visit").click()
+    page.get_by_test_id("stMain").get_by_role("link", name="Record the baseline visit").click()
     page.get_by_label("Dermatoscope pixels per mm (device setting)", exact=True).fill(
         str(PX_PER_MM)
     )

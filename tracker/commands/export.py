@@ -8,11 +8,11 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import db
-from tracker.services.access import Actor
+from tracker.commands.db import add_database_option, open_database
+from tracker.commands.summary import clinic_operator
+from tracker.services import patients
 from tracker.services.errors import ServiceError
 from tracker.services.exports import export_clinic_pdf, export_csv, export_fhir, export_patient_pdf
-from tracker.services.progress import operator_clinic, patient_id_by_code
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "their progress report; without --patient it is the clinic outcome summary."
         ),
     )
-    parser.add_argument("--db", metavar="URL", help="database URL (default: DATABASE_URL)")
+    add_database_option(parser)
     parser.add_argument("--clinic", metavar="NAME", help="clinic name (default: the only one)")
     parser.add_argument("--format", required=True, choices=("csv", "pdf", "fhir"))
     parser.add_argument("--patient", metavar="CODE", help="patient code (default: everyone)")
@@ -33,8 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _export(args: argparse.Namespace) -> bytes:
-    actor = Actor.operator(operator_clinic(args.clinic).id)
-    patient_id = patient_id_by_code(actor, args.patient) if args.patient else None
+    actor = clinic_operator(args.clinic)
+    patient_id = patients.find_patient_by_code(actor, args.patient).id if args.patient else None
     today = date.today()
     if args.format == "csv":
         return export_csv(actor, patient_id=patient_id).encode()
@@ -46,8 +46,7 @@ def _export(args: argparse.Namespace) -> bytes:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.db:
-        db.configure(args.db)
+    open_database(args.db)
     try:
         data = _export(args)
     except ServiceError as error:

@@ -6,12 +6,13 @@ import argparse
 import json
 import sys
 
-import db
+from tracker.commands.db import add_database_option, open_database
 from tracker.outcomes import cohort_json
 from tracker.progress import HEADLINE_MEASURE, MEASURES_BY_VIEW
+from tracker.services import clinics
 from tracker.services.access import Actor
 from tracker.services.errors import ServiceError
-from tracker.services.progress import ClinicSummary, clinic_summary, operator_clinic
+from tracker.services.progress import ClinicSummary, clinic_summary
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,10 +21,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="per-patient progress verdicts and clinic outcomes",
         description="Per-patient change with its noise band and verdict, and clinic outcomes.",
     )
-    parser.add_argument("--db", metavar="URL", help="database URL (default: DATABASE_URL)")
+    add_database_option(parser)
     parser.add_argument("--clinic", metavar="NAME", help="clinic name (default: the only one)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=run)
+
+
+def clinic_operator(clinic_name: str | None) -> Actor:
+    """The operator acting for the named clinic, or for the only clinic on the server."""
+    if clinic_name:
+        return Actor.operator(clinics.find_clinic(clinic_name).id)
+    existing = clinics.list_clinics()
+    if len(existing) != 1:
+        names = ", ".join(clinic.name for clinic in existing) or "none yet"
+        raise ServiceError(f"Name the clinic with --clinic (clinics: {names}).")
+    return Actor.operator(existing[0].id)
 
 
 def summary_json(summary: ClinicSummary) -> dict[str, object]:
@@ -63,11 +75,9 @@ def _text(summary: ClinicSummary) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.db:
-        db.configure(args.db)
+    open_database(args.db)
     try:
-        clinic = operator_clinic(args.clinic)
-        summary = clinic_summary(Actor.operator(clinic.id))
+        summary = clinic_summary(clinic_operator(args.clinic))
     except ServiceError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

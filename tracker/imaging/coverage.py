@@ -8,8 +8,11 @@ light, neutral after white balance). The engine fits that model to the photo and
 for ``f`` at every pixel, so lighting gradients, exposure, white balance, skin tone and
 shine change the model, not the answer.
 
+Which of the photo's two colour clusters is hair comes from typical skin and hair colours.
 The model is fitted on a strided subsample (pixels stay unmixed, unlike a resized copy)
-and the illumination lives on a coarse grid; only the per-pixel solve runs at full size.
+and the illumination lives on a coarse grid; only the per-pixel decision runs at full
+size, on luma where hair and scalp differ in brightness, because JPEG stores colour at
+half resolution.
 """
 
 from __future__ import annotations
@@ -67,7 +70,9 @@ _SKIN_PALETTE = _SRGB_TO_LINEAR[
 # not; neither is blond on medium skin, about as light as the hair).
 _UNUSUAL_HAIR_PENALTY = 0.1
 _MUCH_LIGHTER = 1.5
-_MAX_GREY_SATURATION = 0.25
+_MAX_GREY_SATURATION = 0.35
+# Pairings closer than this in cost are too close to call on colour.
+_AMBIGUOUS_COST = 0.03
 _HAIR_PALETTE = _SRGB_TO_LINEAR[
     np.array(
         [
@@ -207,7 +212,7 @@ class HairScalpModel:
             return luma < midpoint
         share, shine = self.solve(_SRGB_TO_LINEAR[rgb], illumination)
         contrast = float(np.linalg.norm(self.hair_linear - self.scalp_linear))
-        return (luma > midpoint) & ~((share < 0.5) & (shine > 0.1 * contrast * illumination))
+        return (luma > midpoint) & ~((share < 0.5) & (shine > 0.1 * contrast))
 
 
 def _luma_levels(linear: np.ndarray) -> np.ndarray:
@@ -233,7 +238,7 @@ def _smooth_on_grid(
     denominator = cv2.GaussianBlur(
         denominator, (0, 0), _ILLUMINATION_SIGMA_CELLS, borderType=cv2.BORDER_REFLECT
     )
-    prior_weight = 0.02 * denominator.mean()
+    prior_weight = 1e-3 * denominator.mean()
     prior = numerator.mean() / denominator.mean()
     return (numerator + prior_weight * prior) / (denominator + prior_weight)
 
@@ -264,15 +269,20 @@ def _initial_split(linear: np.ndarray) -> np.ndarray:
     Otsu split along the main colour axis. The hair side is the one whose colour, as hair
     over the other side's colour as skin, lies nearer to typical colours; hair much
     lighter than its scalp is common when it is grey or white, otherwise it has to fit
-    better."""
+    better. When the colours cannot tell, the hair is the side with more texture."""
     centred = linear - linear.mean(axis=0)
-    axis = np.linalg.svd(centred[:: max(1, len(centred) // 20_000)], full_matrices=False)[2][0]
+    # The axis is sought among colour differences other than neutral ones: shine is
+    # neutral, and where hair and scalp are alike it would otherwise be the main axis.
+    chromatic = centred - np.outer(centred @ _NEUTRAL, _NEUTRAL)
+    axis = np.linalg.svd(chromatic[:: max(1, len(centred) // 20_000)], full_matrices=False)[2][0]
     projection = centred @ axis
-    threshold = threshold_otsu(projection)
-    side = projection > threshold
+    side = projection > threshold_otsu(projection)
+    if side.all() or not side.any():
+        raise ValueError("the photo does not separate into hair and scalp")
     # The far half of each side stands for its colour; the near half is mostly edge mixes.
-    upper = np.median(linear[projection > np.median(projection[side])], axis=0)
-    lower = np.median(linear[projection < np.median(projection[~side])], axis=0)
+    upper_pixels = linear[projection > np.median(projection[side])]
+    lower_pixels = linear[projection < np.median(projection[~side])]
+    upper, lower = np.median(upper_pixels, axis=0), np.median(lower_pixels, axis=0)
 
     def cost(hair: np.ndarray, skin: np.ndarray) -> float:
         saturation = 1.0 - hair.min() / max(hair.max(), 1e-6)
@@ -283,7 +293,16 @@ def _initial_split(linear: np.ndarray) -> np.ndarray:
             + _UNUSUAL_HAIR_PENALTY * unusual
         )
 
-    return side if cost(upper, lower) < cost(lower, upper) else ~side
+    def strand_texture(pixels: np.ndarray) -> float:
+        luma = _luma_levels(pixels)
+        return float(np.median(np.abs(luma - np.median(luma))))
+
+    margin = cost(lower, upper) - cost(upper, lower)
+    if abs(margin) < _AMBIGUOUS_COST:
+        # Blond hair on fair skin and white hair on medium skin can share two colours;
+        # then hair is the side that varies from strand to strand, skin is even.
+        margin = strand_texture(upper_pixels) - strand_texture(lower_pixels)
+    return side if margin > 0 else ~side
 
 
 def _fit_illumination(
@@ -295,18 +314,20 @@ def _fit_illumination(
     grid_shape: tuple[int, int],
 ) -> np.ndarray:
     """(gh, gw) illumination: each pixel of ``pixels`` (M, 3) (the ``region`` pixels) is its
-    class colour times the local light; a local least-squares fit of that factor, weighted
-    by how much light the class colour returns. Shiny scalp is left out."""
+    class colour times the local light; a local weighted least-squares fit of that factor.
+    Shiny scalp is left out."""
     contrast = float(np.linalg.norm(model.hair_linear - model.scalp_linear))
-    # Every classified pixel takes part, edge mixes too: keeping only the clear ones would
-    # drop the scalp where the light is misjudged, and the misjudgement would stay.
     is_hair = share >= 0.5
     endmember = np.where(is_hair[:, None], model.hair_linear, model.scalp_linear)
+    # Clear pixels count far more than edge mixes, which would pull the light towards the
+    # other class. A mean weighted this way stays local: where the light was misjudged
+    # and no pixel looks clear, the clearest ones still decide.
+    clarity = np.clip(np.abs(2.0 * share - 1.0), 0.0, 1.0) ** 4
     used = is_hair | (shine <= 0.1 * contrast)
     numerator = np.zeros(region.shape, np.float32)
     weight = np.zeros(region.shape, np.float32)
-    numerator[region] = np.where(used, (pixels * endmember).sum(axis=1), 0.0)
-    weight[region] = np.where(used, (endmember * endmember).sum(axis=1), 0.0)
+    numerator[region] = np.where(used, clarity * (pixels * endmember).sum(axis=1), 0.0)
+    weight[region] = np.where(used, clarity * (endmember * endmember).sum(axis=1), 0.0)
     return _smooth_on_grid(numerator / np.maximum(weight, 1e-12), weight, grid_shape)
 
 

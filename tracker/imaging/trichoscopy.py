@@ -5,8 +5,9 @@ Pipeline (every length below is physical and converted with the pixel size):
 1. Resample to a fixed working scale (``WORKING_PX_PER_MM``) so cost depends on the field
    of view, not on megapixels; exclude a burned-in caption band.
 2. Divide by the skin background (:mod:`tracker.imaging.normalize`) and turn the picture
-   into a *shaft contrast*: how much darker than skin a pixel is, minus its blue excess, so
-   the bluish shadow of the shaft under the skin does not read as hair.
+   into a *shaft contrast*: how much darker than skin a pixel is in red and green, minus
+   its blue excess, so yellow dots and the bluish shadow of the shaft under the skin do
+   not read as hair.
 3. Hysteresis threshold; blobs thicker than any hair (tattoo dot) are cut out and only
    strong pixels count on the rims of bright bubbles.
 4. Skeleton -> straight segments (split at junctions and sharp bends) -> segments meeting
@@ -21,6 +22,7 @@ Pipeline (every length below is physical and converted with the pixel size):
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import cv2
@@ -44,7 +46,10 @@ LOW_CONTRAST_FLOOR = 0.07
 HIGH_CONTRAST_FLOOR = 0.16
 # Blue excess (B − R of normalised skin) above this margin is shadow under the skin.
 BLUE_MARGIN = 0.04
+BLUE_WEIGHT = 1.5
 MAX_BEND_DEG = 30.0
+JUNCTION_RADIUS_MM = 0.08
+BRIDGE_MAX_MM = 0.25
 MERGED_WIDTH_RATIO = 1.75
 CAPTION_MAX_FRACTION = 0.12
 
@@ -135,6 +140,10 @@ def _working_view(
     work_analysed = (
         cv2.resize(analysed.astype(np.uint8), work_size, interpolation=cv2.INTER_NEAREST) > 0
     )
+    if not work_analysed.all() and work_analysed.any():
+        # Excluded pixels (caption, marker) would bend the skin estimate near their edge.
+        work = work.copy()
+        work[~work_analysed] = np.median(work[work_analysed], axis=0).astype(work.dtype)
     normalised = normalize_illumination(
         work,
         hair_width_px=2 * MAX_HAIR_WIDTH_MM * work_px_per_mm,
@@ -304,13 +313,15 @@ def shaft_contrast(normalised: np.ndarray) -> np.ndarray:
     """How much darker than bare skin each pixel is, as a fraction of the skin level.
 
     ``normalised`` is the (H, W, 3) output of :func:`normalize_illumination` (skin ≈ 1).
-    The blue excess (B − R beyond ``BLUE_MARGIN``) is subtracted: light scattered back
-    from a shaft still under the skin is bluish, a shaft on the surface is not.
+    Darkness is read in red and green only, so yellow sebum dots (which lose blue) do not
+    look dark, and ``BLUE_WEIGHT`` × the blue excess (B − R beyond ``BLUE_MARGIN``) is
+    subtracted: light scattered back from a shaft still under the skin is bluish, a shaft
+    on the surface is not.
     Returns (H, W) float32: ≈ 0 on skin, up to ≈ 1 on a black shaft, < 0 on bright spots.
     """
-    red, blue = normalised[..., 0], normalised[..., 2]
+    red, green, blue = normalised[..., 0], normalised[..., 1], normalised[..., 2]
     blue_excess = np.maximum(blue - red - BLUE_MARGIN, 0.0)
-    return (1.0 - normalised.mean(axis=2) - blue_excess).astype(np.float32)
+    return (1.0 - (red + green) / 2 - BLUE_WEIGHT * blue_excess).astype(np.float32)
 
 
 def _disc(diameter_px: float) -> np.ndarray:
@@ -325,8 +336,11 @@ def _segment_shafts(
     smooth = cv2.GaussianBlur(contrast, (0, 0), 0.7)
     values = smooth[analysed] if analysed.any() else smooth.ravel()
     noise = 1.4826 * float(np.median(np.abs(values - np.median(values))))
-    low = max(LOW_CONTRAST_FLOOR, 3.0 * noise)
-    high = max(HIGH_CONTRAST_FLOOR, 6.0 * noise)
+    # Pale shafts (blond, grey) lower the floors in proportion to the photo's darkest
+    # shafts, never below the noise.
+    shaft_level = float(np.percentile(values, 99.5))
+    low = max(min(LOW_CONTRAST_FLOOR, 0.2 * shaft_level), 3.0 * noise)
+    high = max(min(HIGH_CONTRAST_FLOOR, 0.45 * shaft_level), 6.0 * noise)
     candidate = smooth > low
     # Bubble rims are thin dark rings around bright gel: there only strong pixels count.
     brightness = cv2.GaussianBlur(normalised.mean(axis=2), (0, 0), 1.0)
@@ -354,8 +368,10 @@ def _trace_segments(mask: np.ndarray, *, px_per_mm: float) -> list[_Segment]:
         skeleton.astype(np.uint8), np.ones((3, 3), np.uint8), mode="constant"
     )
     junction = skeleton & (neighbours >= 4)
-    node_labels, node_count = ndimage.label(junction, structure=np.ones((3, 3)))
-    node_near = ndimage.grey_dilation(node_labels, size=(5, 5))
+    # Junction pixels within a shaft width of each other are one junction (a crossing of
+    # wide shafts thins to several); pieces ending in that zone end at the junction.
+    zone = cv2.dilate(junction.astype(np.uint8), _disc(JUNCTION_RADIUS_MM * px_per_mm)) > 0
+    node_near, node_count = ndimage.label(zone, structure=np.ones((3, 3)))
     branch_labels, _branch_count = ndimage.label(skeleton & ~junction, structure=np.ones((3, 3)))
     tolerance = max(1.5, 0.03 * px_per_mm)
     spur_px = 0.5 * MAX_HAIR_WIDTH_MM * px_per_mm
@@ -367,16 +383,18 @@ def _trace_segments(mask: np.ndarray, *, px_per_mm: float) -> list[_Segment]:
             continue
         ys, xs = np.nonzero(branch_labels[window] == index)
         points = np.column_stack((xs + window[1].start, ys + window[0].start)).astype(float)
-        pieces = _straight_pieces(points, tolerance=tolerance)
-        corner_nodes = list(range(next_node, next_node + len(pieces) - 1))
-        next_node += len(pieces) - 1
-        ordered = _order_pieces(pieces)
-        for position, (start, end) in enumerate(ordered):
-            start_node = corner_nodes[position - 1] if position > 0 else _node_at(node_near, start)
-            end_node = (
-                corner_nodes[position] if position < len(ordered) - 1 else _node_at(node_near, end)
-            )
-            segments.append(_Segment(start, end, start_node, end_node))
+        pieces = [_piece_ends(piece) for piece in _straight_pieces(points, tolerance=tolerance)]
+        nodes = [[_node_at(node_near, start), _node_at(node_near, end)] for start, end in pieces]
+        # Where a branch was split at a bend, the touching ends share a new node.
+        for i, j in itertools.combinations(range(len(pieces)), 2):
+            for a, b in itertools.product(range(2), range(2)):
+                if np.hypot(*(pieces[i][a] - pieces[j][b])) <= 3.0 and nodes[i][a] < 0:
+                    nodes[i][a] = nodes[j][b] = next_node
+                    next_node += 1
+        segments.extend(
+            _Segment(start, end, start_node, end_node)
+            for (start, end), (start_node, end_node) in zip(pieces, nodes, strict=True)
+        )
 
     # Short pieces between two junctions are the overlap of a shallow crossing: merge the
     # junctions. Short pieces from a junction to nowhere are skeleton spurs: drop them.
@@ -393,7 +411,7 @@ def _trace_segments(mask: np.ndarray, *, px_per_mm: float) -> list[_Segment]:
         joined = segment.start_node > 0 and segment.end_node > 0
         if (
             joined
-            and segment.length < 2 * spur_px
+            and segment.length < BRIDGE_MAX_MM * px_per_mm
             and segment.start_node <= node_count
             and segment.end_node <= node_count
         ):
@@ -445,31 +463,14 @@ def _straight_pieces(points: np.ndarray, *, tolerance: float, depth: int = 0) ->
     )
 
 
-def _order_pieces(pieces: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(start, end) of each piece, oriented so consecutive pieces meet end to start."""
-    ends = []
-    for points in pieces:
-        centre = points.mean(axis=0)
-        if len(points) == 1:
-            ends.append((centre, centre))
-            continue
-        _, _, axes = np.linalg.svd(points - centre, full_matrices=False)
-        along = (points - centre) @ axes[0]
-        ends.append((centre + along.min() * axes[0], centre + along.max() * axes[0]))
-    ordered = []
-    for index, (start, end) in enumerate(ends):
-        if index + 1 < len(ends):
-            following = ends[index + 1]
-            gap_end = min(np.hypot(*(end - p)) for p in following)
-            gap_start = min(np.hypot(*(start - p)) for p in following)
-            if gap_start < gap_end:
-                start, end = end, start
-        elif ordered:
-            previous_end = ordered[-1][1]
-            if np.hypot(*(end - previous_end)) < np.hypot(*(start - previous_end)):
-                start, end = end, start
-        ordered.append((start, end))
-    return ordered
+def _piece_ends(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two ends of a near-straight (N, 2) run of skeleton points, along its axis."""
+    centre = points.mean(axis=0)
+    if len(points) == 1:
+        return centre, centre
+    _, _, axes = np.linalg.svd(points - centre, full_matrices=False)
+    along = (points - centre) @ axes[0]
+    return centre + along.min() * axes[0], centre + along.max() * axes[0]
 
 
 def _join_crossings(segments: list[_Segment]) -> list[list[_Segment]]:

@@ -28,14 +28,13 @@ from tracker.progress import (
 from tracker.reports.records import MeasurementRecord, VisitSummary
 from tracker.services.access import (
     Actor,
-    patient_by_code_for,
     patient_for,
     reading_session,
     record_audit,
     require_staff,
 )
 from tracker.services.convert import clinic_record, course_record, figures_of, patient_record
-from tracker.services.errors import InvalidInput, NotFound
+from tracker.services.errors import NotFound
 from tracker.services.records import ClinicRecord, CourseRecord, PatientRecord
 
 
@@ -159,11 +158,6 @@ def get_patient_progress(actor: Actor, patient_id: int) -> PatientProgress:
     return progress
 
 
-def patient_id_by_code(actor: Actor, code: str) -> int:
-    with reading_session() as session:
-        return patient_by_code_for(session, actor, code, doing="view").id
-
-
 def patient_course(progress: PatientProgress) -> PatientCourse:
     """What the clinic outcomes need of one patient: verdicts as they stood at each session."""
     checkpoints: dict[int, Checkpoint] = {}
@@ -225,17 +219,3 @@ def clinic_summary(actor: Actor) -> ClinicSummary:
         advertised_success_pct=clinic_data.advertised_success_rate_pct,
     )
     return ClinicSummary(clinic=clinic_data, patients=patients, cohort=cohort)
-
-
-def operator_clinic(name: str | None) -> ClinicRecord:
-    """The clinic the server operator names, or the only clinic when none is named."""
-    with reading_session() as session:
-        query = select(Clinic).order_by(Clinic.name)
-        if name is not None:
-            query = query.where(Clinic.name == name.strip())
-        clinics = list(session.scalars(query.limit(2)))
-    if not clinics:
-        raise NotFound(f"There is no clinic called {name!r}." if name else "There is no clinic.")
-    if len(clinics) > 1:
-        raise InvalidInput("The database holds several clinics: name one with --clinic.")
-    return clinic_record(clinics[0])

@@ -1,0 +1,192 @@
+"""Coverage of global photos, measured against phantoms with exact truth."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from tracker.imaging.coverage import (
+    CircleRoi,
+    RectRoi,
+    draw_coverage_overlay,
+    measure_coverage,
+    parse_roi,
+)
+from tracker.phantoms import GlobalConditions, make_global_scene, render_global
+
+SIZE_PX = (240, 320)
+# Strands 2–5 px wide at this size, as in a 640-px photo with the default widths.
+STRAND_WIDTH = (0.006, 0.016)
+CLINIC_LIGHT = GlobalConditions(
+    light_gradient=0.3,
+    light_angle_deg=40.0,
+    vignetting=0.15,
+    exposure=0.9,
+    white_balance=(1.06, 1.0, 0.93),
+    blur_px=0.5,
+    noise=2.0,
+    jpeg_quality=90,
+    rotation_deg=1.5,
+)
+
+
+def _scene(skin_tone: int, hair_colour: str, coverage: float, seed: int = 1):
+    return make_global_scene(
+        seed=seed,
+        coverage_target=coverage,
+        skin_tone=skin_tone,
+        hair_colour=hair_colour,
+        pattern="vertex",
+        strand_width=STRAND_WIDTH,
+    )
+
+
+@pytest.mark.parametrize(
+    ("skin_tone", "hair_colour", "coverage"),
+    [
+        (1, "blond", 35.0),
+        (1, "grey", 60.0),
+        (3, "brown", 25.0),
+        (6, "black", 70.0),
+        (2, "red", 45.0),
+    ],
+)
+def test_coverage_matches_truth_across_skin_and_hair(skin_tone, hair_colour, coverage):
+    rgb, truth = render_global(
+        _scene(skin_tone, hair_colour, coverage), size_px=SIZE_PX, conditions=CLINIC_LIGHT
+    )
+    result = measure_coverage(rgb)
+    assert result.coverage_pct == pytest.approx(truth.coverage_pct, abs=2.5)
+    # Not just the total: the pixels called hair are the hair.
+    agreement = np.mean(result.hair_mask == truth.hair_mask)
+    assert agreement > 0.95
+
+
+def test_shine_on_the_scalp_is_not_hair():
+    scene = _scene(2, "brown", 30.0)
+    highlights = ((0.45, 0.45, 0.08, 0.35), (0.6, 0.6, 0.05, 0.3))
+    dull, truth = render_global(scene, size_px=SIZE_PX, conditions=CLINIC_LIGHT)
+    shiny, shiny_truth = render_global(
+        scene, size_px=SIZE_PX, conditions=replace(CLINIC_LIGHT, shine=highlights)
+    )
+    assert not np.array_equal(dull, shiny)
+    np.testing.assert_array_equal(truth.hair_fraction, shiny_truth.hair_fraction)
+    dull_result, shiny_result = measure_coverage(dull), measure_coverage(shiny)
+    assert shiny_result.coverage_pct == pytest.approx(truth.coverage_pct, abs=2.0)
+    assert shiny_result.coverage_pct == pytest.approx(dull_result.coverage_pct, abs=1.0)
+
+
+def test_shine_is_not_grey_hair_on_fair_skin():
+    scene = _scene(1, "grey", 30.0, seed=2)
+    highlights = ((0.4, 0.5, 0.08, 0.3),)
+    rgb, truth = render_global(
+        scene, size_px=SIZE_PX, conditions=replace(CLINIC_LIGHT, shine=highlights)
+    )
+    assert measure_coverage(rgb).coverage_pct == pytest.approx(truth.coverage_pct, abs=2.5)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"white_balance": (1.2, 1.0, 0.8)},
+        {"white_balance": (0.85, 1.0, 1.2)},
+        {"exposure": 0.6},
+        {"exposure": 1.3},
+        {"light_gradient": 0.6, "light_angle_deg": 200.0},
+    ],
+)
+def test_white_balance_exposure_and_light_do_not_change_coverage(change):
+    scene = _scene(3, "black", 45.0)
+    neutral = GlobalConditions(noise=1.0)
+    rgb, truth = render_global(scene, size_px=SIZE_PX, conditions=neutral)
+    changed, changed_truth = render_global(
+        scene, size_px=SIZE_PX, conditions=replace(neutral, **change)
+    )
+    assert changed_truth.coverage_pct == truth.coverage_pct
+    assert measure_coverage(changed).coverage_pct == pytest.approx(
+        measure_coverage(rgb).coverage_pct, abs=0.5
+    )
+
+
+def test_roi_restricts_the_measurement():
+    scene = _scene(2, "black", 40.0)
+    roi = RectRoi(x=40, y=30, width=200, height=150)
+    rgb, truth = render_global(scene, size_px=SIZE_PX, conditions=CLINIC_LIGHT, roi=roi)
+    result = measure_coverage(rgb, roi=roi)
+    np.testing.assert_array_equal(result.region_mask, roi.mask(rgb.shape))
+    assert not result.hair_mask[~result.region_mask].any()
+    assert result.coverage_pct == pytest.approx(truth.coverage_pct, abs=2.5)
+    # The rectangle is measured exactly as the same crop would be.
+    crop = measure_coverage(rgb[30:180, 40:240])
+    assert result.coverage_pct == crop.coverage_pct
+
+    circle = CircleRoi(cx=160.0, cy=120.0, radius=90.0)
+    _, circle_truth = render_global(scene, size_px=SIZE_PX, conditions=CLINIC_LIGHT, roi=circle)
+    circle_result = measure_coverage(rgb, roi=circle)
+    assert circle_result.region_mask.sum() == circle.mask(rgb.shape).sum()
+    assert circle_result.coverage_pct == pytest.approx(circle_truth.coverage_pct, abs=2.5)
+
+
+def test_roi_outside_the_photo_is_an_error():
+    rgb = np.full((50, 60, 3), 128, np.uint8)
+    with pytest.raises(ValueError, match="outside"):
+        measure_coverage(rgb, roi=RectRoi(100, 100, 10, 10))
+
+
+def test_a_photo_without_hair_and_scalp_colours_is_an_error():
+    with pytest.raises(ValueError, match="separate"):
+        measure_coverage(np.full((60, 80, 3), 150, np.uint8))
+
+
+def test_roi_masks():
+    assert RectRoi(5, 2, 10, 4).mask((10, 12)).sum() == 7 * 4  # clipped at column 11
+    disc = CircleRoi(10.0, 10.0, 3.0).mask((30, 30))
+    rows, cols = np.nonzero(disc)
+    assert disc.sum() == 29  # integer points within radius 3
+    assert ((rows - 10) ** 2 + (cols - 10) ** 2 <= 9).all()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("10,20,30,40", RectRoi(10, 20, 30, 40)),
+        (" 0, 0 ,5,6", RectRoi(0, 0, 5, 6)),
+        ("50,60,25", CircleRoi(50.0, 60.0, 25.0)),
+        ("50.5,60,12.5", CircleRoi(50.5, 60.0, 12.5)),
+    ],
+)
+def test_parse_roi(text, expected):
+    assert parse_roi(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["", "1,2", "1,2,3,4,5", "a,b,c,d", "10,20,0,5", "1.5,2,3,4", "-1,2,3,4", "5,5,0"]
+)
+def test_parse_roi_rejects_nonsense(text):
+    with pytest.raises(ValueError):
+        parse_roi(text)
+
+
+def test_model_fitted_on_a_subsample_gives_the_full_size_answer():
+    scene = _scene(2, "brown", 50.0)
+    rgb, _ = render_global(scene, size_px=(480, 640), conditions=CLINIC_LIGHT)
+    subsampled = measure_coverage(rgb, model_long_side_px=160)
+    full = measure_coverage(rgb, model_long_side_px=640)
+    assert subsampled.coverage_pct == pytest.approx(full.coverage_pct, abs=0.3)
+
+
+def test_overlay_tints_hair_and_outlines_the_region():
+    scene = _scene(2, "black", 40.0)
+    rgb, _ = render_global(scene, size_px=SIZE_PX, conditions=CLINIC_LIGHT)
+    roi = RectRoi(40, 30, 200, 150)
+    result = measure_coverage(rgb, roi=roi)
+    overlay = draw_coverage_overlay(rgb, result)
+    assert overlay.shape == rgb.shape and overlay.dtype == np.uint8
+    np.testing.assert_array_equal(overlay[30, 40:240], np.tile([255, 220, 0], (200, 1)))
+    inside = np.zeros_like(result.region_mask)
+    inside[35:175, 45:235] = True
+    hair, scalp = result.hair_mask & inside, ~result.hair_mask & inside
+    # Hair turns cyan: its blue rises well above the photo's; scalp keeps its colour.
+    assert (overlay[hair][:, 2].astype(int) - rgb[hair][:, 2] > 60).mean() > 0.9
+    np.testing.assert_array_equal(overlay[scalp], rgb[scalp])
+    assert (overlay[0:20, 0:30] <= rgb[0:20, 0:30] // 2 + 1).all()
