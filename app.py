@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from app_pages import session
+from app_pages import browser_session
 from models import Role
 
 st.set_page_config(
     page_title="Hair progress tracker", page_icon=":material/monitoring:", layout="wide"
 )
-session.connect_database()
+browser_session.connect_database()
 
 PATIENTS = st.Page("app_pages/patients.py", title="Patients", icon=":material/groups:")
 PATIENT = st.Page(
@@ -25,7 +25,7 @@ PAGES_BY_ROLE: dict[Role, list[st.Page]] = {
     Role.PATIENT: [MY_RECORD],
 }
 
-actor = session.signed_in_actor()
+actor = browser_session.signed_in_actor()
 if actor is None:
     current = st.navigation(
         [st.Page("app_pages/login.py", title="Log in", icon=":material/login:")]
@@ -35,6 +35,6 @@ else:
     with st.sidebar:
         st.caption(f"Signed in as {actor.email} ({actor.role.value})")
         if st.button("Log out", icon=":material/logout:"):
-            session.sign_out("You are logged out.")
+            browser_session.sign_out("You are logged out.")
             st.rerun()
 current.run()

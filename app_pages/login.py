@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from app_pages import session
+from app_pages import browser_session
 from tracker.services import auth
 from tracker.services.errors import AccountLocked, AuthenticationFailed
 
 st.title("Hair progress tracker")
-notice = st.session_state.pop(session.NOTICE_KEY, "")
+notice = st.session_state.pop(browser_session.NOTICE_KEY, "")
 if notice:
     st.info(notice)
 
@@ -25,5 +25,5 @@ if submitted:
         except (AuthenticationFailed, AccountLocked) as refusal:
             st.error(str(refusal))
         else:
-            session.sign_in(actor)
+            browser_session.sign_in(actor)
             st.rerun()

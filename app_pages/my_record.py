@@ -4,19 +4,19 @@ from datetime import date
 
 import streamlit as st
 
-from app_pages import session, views
+from app_pages import browser_session, views
 from models import Role
 from tracker.services import exports, progress
 from tracker.services.errors import ServiceError
 
-actor = session.require_page(Role.PATIENT, doing="open their own progress")
+actor = browser_session.require_page(Role.PATIENT, doing="open their own progress")
 if actor.patient_id is None:
     st.error("This account is not linked to a patient record; ask the clinic to link it.")
     st.stop()
 try:
     record = progress.get_patient_progress(actor, actor.patient_id)
 except ServiceError as refusal:
-    session.stop_on_refusal(refusal)
+    browser_session.stop_on_refusal(refusal)
 
 st.title(f"Your progress, {record.patient.name}")
 course = record.course

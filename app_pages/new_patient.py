@@ -4,7 +4,7 @@ from datetime import date
 
 import streamlit as st
 
-from app_pages import session
+from app_pages import browser_session
 from models import ContraindicationKind, HairCondition, Role, StageScale
 from tracker.services import patients, visits
 from tracker.services.errors import ServiceError
@@ -40,7 +40,7 @@ def register(patient: PatientInput, course: CourseInput) -> None:
     st.rerun()
 
 
-actor = session.require_page(Role.CLINICIAN, Role.ADMIN, doing="register patients")
+actor = browser_session.require_page(Role.CLINICIAN, Role.ADMIN, doing="register patients")
 st.title("New patient")
 saved = st.session_state.pop(SAVED_KEY, None)
 if saved is not None:

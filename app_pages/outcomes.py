@@ -7,12 +7,12 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from app_pages import session
+from app_pages import browser_session
 from models import Role
 from tracker.outcomes import END_OF_COURSE, GroupOutcome, Proportion
 from tracker.services import clinics, exports, progress
 
-actor = session.require_page(Role.ADMIN, doing="view clinic outcomes")
+actor = browser_session.require_page(Role.ADMIN, doing="view clinic outcomes")
 
 
 def share(proportion: Proportion) -> str:

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from app_pages import session, views
+from app_pages import browser_session, views
 from models import Role
 from tracker.services import progress
 from tracker.services.errors import ServiceError
 
-actor = session.require_page(Role.CLINICIAN, Role.ADMIN, doing="open patient records")
-patient_id = session.query_int("patient")
+actor = browser_session.require_page(Role.CLINICIAN, Role.ADMIN, doing="open patient records")
+patient_id = browser_session.query_int("patient")
 if patient_id is None:
     st.info("Choose a patient from the list.")
     st.page_link("app_pages/patients.py", label="Patients")
@@ -16,7 +16,7 @@ if patient_id is None:
 try:
     record = progress.get_patient_progress(actor, patient_id)
 except ServiceError as refusal:
-    session.stop_on_refusal(refusal)
+    browser_session.stop_on_refusal(refusal)
 
 patient, course = record.patient, record.course
 st.title(f"{patient.code} — {patient.name}")

@@ -4,13 +4,13 @@ import math
 
 import streamlit as st
 
-from app_pages import session, views
+from app_pages import browser_session, views
 from models import Role
 from tracker.services import patients, progress
 
 PAGE_SIZE = 20
 
-actor = session.require_page(Role.CLINICIAN, Role.ADMIN, doing="list patients")
+actor = browser_session.require_page(Role.CLINICIAN, Role.ADMIN, doing="list patients")
 st.title("Patients")
 
 search = st.text_input("Search by code or name", key="patient_search", placeholder="e.g. P-007")

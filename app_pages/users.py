@@ -3,14 +3,14 @@
 import pandas as pd
 import streamlit as st
 
-from app_pages import session
+from app_pages import browser_session
 from models import Role
 from tracker.services import patients, users
 from tracker.services.errors import ServiceError
 
 FLASH_KEY = "users_flash"
 
-actor = session.require_page(Role.ADMIN, doing="manage accounts")
+actor = browser_session.require_page(Role.ADMIN, doing="manage accounts")
 st.title("Accounts")
 flash = st.session_state.pop(FLASH_KEY, "")
 if flash:

@@ -9,7 +9,7 @@ from datetime import date
 
 import streamlit as st
 
-from app_pages import session, views
+from app_pages import browser_session, views
 from models import GLOBAL_SITES, PhotoView, Role, Severity, SideEffectKind
 from tracker.imaging.intake import IntakeError, prepare_image
 from tracker.services import patients, photos, visits
@@ -28,7 +28,7 @@ NO_EFFECT = "none"
 
 
 def choose_patient() -> int:
-    patient_id = session.query_int("patient")
+    patient_id = browser_session.query_int("patient")
     if patient_id is not None:
         return patient_id
     summaries = patients.list_patients(actor)
@@ -158,14 +158,14 @@ def photo_settings(key: str) -> tuple[PhotoView, str, float | None, float | None
     return view, site, px_per_mm or None, aruco_mm or None
 
 
-actor = session.require_page(Role.CLINICIAN, Role.ADMIN, doing="record visits")
+actor = browser_session.require_page(Role.CLINICIAN, Role.ADMIN, doing="record visits")
 st.title("Record a visit")
 
 patient_id = choose_patient()
 try:
     patient_file = patients.patient_file(actor, patient_id)
 except ServiceError as refusal:
-    session.stop_on_refusal(refusal)
+    browser_session.stop_on_refusal(refusal)
 patient = patient_file.patient
 st.markdown(f"**{patient.code} — {patient.name}**")
 for warning in patient.contraindication_warnings:

@@ -207,7 +207,7 @@ def print_noise(patients: list[PatientPhotos]) -> None:
             print(f"{label:<40} {100 * within:>11.1f} % {100 * between:>13.1f} %")
     print(
         "default_cv in tracker/progress.py: "
-        + ", ".join(f"{m} {100 * MEASURES[m].default_cv:.0f} %" for m in TRACKED)
+        + ", ".join(f"{m} {100 * MEASURES[m].default_cv:.1f} %" for m in TRACKED)
     )
 
 

@@ -177,6 +177,9 @@ def test_analyze_file_measures_what_intake_stores(tmp_path) -> None:
 
 def test_bad_arguments_are_refused() -> None:
     rgb, _truth = _trichoscopy()
+    for view in ("trichoscopy", "global"):
+        with pytest.raises(ValueError, match="outside the 960×720 photo"):
+            analyze_image(rgb, view=view, roi=RectRoi(2000, 0, 10, 10))
     with pytest.raises(ValueError, match="view"):
         analyze_image(rgb, view="sideways")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="uint8"):

@@ -191,3 +191,20 @@ def test_a_patient_of_another_clinic_is_refused(demo_clinic: DemoClinic):
     assert "You may not view the progress of a patient of another clinic." in texts(app)
     assert not app.get("vega_lite_chart")
     assert other.clinician.role is Role.CLINICIAN
+
+
+def test_a_photo_taken_with_the_tablet_camera_is_measured(demo_clinic: DemoClinic):
+    app = visit_form(demo_clinic, demo_clinic.other_patient_id)
+    assert not app.camera_input, "the camera stays off until asked for"
+    app.toggle[0].set_value(True).run()
+    by_label(app.number_input, "Dermatoscope pixels per mm (device setting)").set_value(100.0)
+    jpeg = io.BytesIO()
+    Image.open(io.BytesIO(scalp_png(seed=41))).convert("RGB").save(jpeg, format="JPEG")
+    app.camera_input[0].upload("image.jpg", jpeg.getvalue())
+    (submit,) = [b for b in app.button if b.label == "Save visit"]
+    submit.click().run()
+    assert not app.exception
+    record = patients.patient_file(demo_clinic.staff.clinician, demo_clinic.other_patient_id)
+    (photo,) = record.courses[-1].visits[-1].photos
+    assert photo.latest_measurement is not None
+    assert "image.jpg" in texts(app)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages import session
+from app_pages import browser_session
 from models import PhotoView, Role
 from tests.conftest import TEST_PASSWORD, ClinicStaff, scalp_png
 from tracker.services import patients, photos, users, visits
@@ -101,8 +101,8 @@ def build_demo_clinic(clinic: ClinicStaff) -> DemoClinic:
 def app_signed_in_as(actor: Actor) -> AppTest:
     """The app after a successful log-in of ``actor`` (the log-in form has its own tests)."""
     app = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT_S)
-    app.session_state[session.ACTOR_KEY] = actor
-    app.session_state[session.LAST_ACTIVITY_KEY] = time.time()
+    app.session_state[browser_session.ACTOR_KEY] = actor
+    app.session_state[browser_session.LAST_ACTIVITY_KEY] = time.time()
     return app.run()
 
 

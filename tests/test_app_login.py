@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages import session
+from app_pages import browser_session
 from tests.conftest import TEST_PASSWORD, ClinicStaff
 from tests.test_app_helpers import APP, RUN_TIMEOUT_S, app_signed_in_as, sqlite_only, texts
 from tracker.services.auth import MAX_FAILED_LOGINS
@@ -28,7 +28,7 @@ def test_a_clinician_logs_in_and_sees_the_patient_list(login_app: AppTest, clini
     assert [element.label for element in login_app.text_input] == ["Email", "Password"]
     app = log_in(login_app, clinic.clinician.email, TEST_PASSWORD)
     assert not app.exception
-    assert app.session_state[session.ACTOR_KEY].user_id == clinic.clinician.user_id
+    assert app.session_state[browser_session.ACTOR_KEY].user_id == clinic.clinician.user_id
     assert app.title[0].value == "Patients"
 
 
@@ -41,7 +41,7 @@ def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_account(
         assert app.error[0].value == "Wrong email or password."
     app = log_in(app, clinic.clinician.email, TEST_PASSWORD)
     assert "Too many failed logins" in app.error[0].value
-    assert session.ACTOR_KEY not in app.session_state
+    assert browser_session.ACTOR_KEY not in app.session_state
 
 
 def test_an_empty_login_form_asks_for_both_fields(login_app: AppTest):
@@ -52,17 +52,17 @@ def test_an_empty_login_form_asks_for_both_fields(login_app: AppTest):
 def test_log_out_returns_to_the_login_page(clinic: ClinicStaff):
     app = app_signed_in_as(clinic.admin)
     app.sidebar.button[0].click().run()
-    assert session.ACTOR_KEY not in app.session_state
+    assert browser_session.ACTOR_KEY not in app.session_state
     assert "You are logged out." in texts(app)
     assert [element.label for element in app.text_input] == ["Email", "Password"]
 
 
 def test_an_idle_session_times_out(clinic: ClinicStaff):
     app = app_signed_in_as(clinic.clinician)
-    idle_for = session.timeout_seconds() + 1
-    app.session_state[session.LAST_ACTIVITY_KEY] -= idle_for
+    idle_for = browser_session.timeout_seconds() + 1
+    app.session_state[browser_session.LAST_ACTIVITY_KEY] -= idle_for
     app.run()
-    assert session.ACTOR_KEY not in app.session_state
+    assert browser_session.ACTOR_KEY not in app.session_state
     assert "inactivity" in texts(app)
 
 

@@ -7,7 +7,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages import session
+from app_pages import browser_session
 from app_pages.views import PLAIN_VERDICTS
 from tests.conftest import ClinicStaff
 from tests.test_app_helpers import (
@@ -69,8 +69,8 @@ def test_a_patient_cannot_open_another_patients_page(demo_clinic: DemoClinic, pa
     # ... and the page itself, run for a patient account with another patient's id (a stale
     # or forged link), asks the services again and is refused.
     direct = AppTest.from_file(APP.parent / "app_pages" / page, default_timeout=RUN_TIMEOUT_S)
-    direct.session_state[session.ACTOR_KEY] = demo_clinic.patient
-    direct.session_state[session.LAST_ACTIVITY_KEY] = time.time()
+    direct.session_state[browser_session.ACTOR_KEY] = demo_clinic.patient
+    direct.session_state[browser_session.LAST_ACTIVITY_KEY] = time.time()
     direct.query_params["patient"] = str(demo_clinic.other_patient_id)
     direct.run()
     assert direct.error[0].value.startswith("Only clinician or admin accounts may")

@@ -94,14 +94,18 @@ def test_json_batch_keeps_order_and_reports_unreadable_files(
     assert "Measuring" in result.stderr  # the progress bar
 
 
-def test_roi_restricts_the_measured_area(photos: dict[str, Path]) -> None:
+def test_roi_restricts_the_measured_area(photos: dict[str, Path], tmp_path: Path) -> None:
+    narrow = tmp_path / "narrow.png"
+    Image.fromarray(_trichoscopy()[0][:660, :700]).save(narrow)
     result = _run(
-        photos["first"], "--view", "trichoscopy", "--px-per-mm", "100", "--roi", "0,0,480,360",
-        "--json",
+        photos["first"], narrow, "--view", "trichoscopy", "--px-per-mm", "100",
+        "--roi", "800,0,100,100", "--json",
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    (entry,) = json.loads(result.stdout)
-    assert entry["area_cm2"] == pytest.approx(480 * 360 / 100.0**2 / 100.0)
+    assert result.returncode == 2, result.stderr
+    inside, outside = json.loads(result.stdout)
+    assert inside["area_cm2"] == pytest.approx(100 * 100 / 100.0**2 / 100.0)
+    assert outside == {"image": str(narrow), "error": outside["error"]}
+    assert "outside the 700×660 photo" in outside["error"]
 
 
 def test_global_table_names_unreadable_files(photos: dict[str, Path]) -> None:
@@ -110,7 +114,7 @@ def test_global_table_names_unreadable_files(photos: dict[str, Path]) -> None:
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["image", "px/mm", "quality", "coverage_pct"]
     assert lines[1].split()[0] == str(photos["global"])
-    assert lines[2].split()[:3] == [str(photos["text"]), "-", "UNREADABLE"]
+    assert lines[2].split()[:3] == [str(photos["text"]), "-", "ERROR"]
     assert any(line.startswith(f"{photos['text']}: The file is not a photo") for line in lines)
 
 

@@ -1,6 +1,7 @@
 """Coverage of global photos, measured against phantoms with exact truth."""
 
 from dataclasses import replace
+from functools import cache
 
 import numpy as np
 import pytest
@@ -30,6 +31,7 @@ CLINIC_LIGHT = GlobalConditions(
 )
 
 
+@cache
 def _scene(skin_tone: int, hair_colour: str, coverage: float, seed: int = 1):
     return make_global_scene(
         seed=seed,

@@ -114,8 +114,10 @@ def test_a_photo_missing_part_of_the_reference_region_is_flagged() -> None:
     assert "reference region" in str(registration.reason)
 
 
-def traced(x: float, y: float, *, width_um: float, counted: bool = True) -> TracedHair:
-    """A 20 px horizontal hair with its midpoint at (x, y)."""
+def traced(
+    x: float, y: float, *, width_um: float, shafts: int = 1, counted: bool = True
+) -> TracedHair:
+    """A 20 px horizontal trace of ``shafts`` touching hairs with its midpoint at (x, y)."""
     return TracedHair(
         start_px=(x - 10, y),
         end_px=(x + 10, y),
@@ -123,6 +125,7 @@ def traced(x: float, y: float, *, width_um: float, counted: bool = True) -> Trac
         width_px=3.0,
         width_um=width_um,
         vellus=width_um < 30.0,
+        shafts=shafts,
         unit=0,
         counted=counted,
     )
@@ -132,7 +135,7 @@ def test_figures_in_region_count_hairs_by_their_midpoint() -> None:
     region = np.zeros((100, 100), dtype=bool)
     region[20:70, 20:70] = True  # 2500 px at 50 px/mm = 1 mm² = 0.01 cm²
     hairs = (
-        traced(30, 30, width_um=60),
+        traced(30, 30, width_um=60, shafts=2),  # two touching shafts
         traced(65, 40, width_um=20),  # reaches past the edge; its midpoint is inside
         traced(75, 40, width_um=80),  # midpoint outside
         traced(40, 50, width_um=70, counted=False),  # the engine did not count it
@@ -147,8 +150,8 @@ def test_figures_in_region_count_hairs_by_their_midpoint() -> None:
     )
     figures = figures_in_region(result, region, px_per_mm=50.0)
     assert figures["area_cm2"] == pytest.approx(0.01)
-    assert figures["hair_count"] == 2
-    assert figures["density_per_cm2"] == pytest.approx(200.0)
-    assert figures["terminal_count"] == 1
-    assert figures["vellus_fraction"] == pytest.approx(0.5)
-    assert figures["mean_width_um"] == pytest.approx(40.0)
+    assert figures["hair_count"] == 3
+    assert figures["density_per_cm2"] == pytest.approx(300.0)
+    assert figures["terminal_count"] == 2
+    assert figures["vellus_fraction"] == pytest.approx(1 / 3)
+    assert figures["mean_width_um"] == pytest.approx((60 + 60 + 20) / 3)

@@ -49,6 +49,11 @@ def analyze_image(
     # OpenCV refuses views with negative or odd strides (a flipped or cropped array).
     rgb = np.ascontiguousarray(rgb)
     region = RectRoi(*roi) if isinstance(roi, tuple) else roi
+    inside = None if region is None else region.mask(rgb.shape)
+    if inside is not None and not inside.any():
+        raise ValueError(
+            f"the region of interest {region} lies outside the {rgb.shape[1]}×{rgb.shape[0]} photo"
+        )
     calibration = calibrate(rgb, px_per_mm=px_per_mm, aruco_mm=aruco_mm)
     quality = assess_quality(rgb, view=view, px_per_mm=calibration.px_per_mm)
     if view == "global":
@@ -63,9 +68,8 @@ def analyze_image(
             overlay_rgb=draw_coverage_overlay(rgb, coverage),
         )
     exclude_mask = calibration.exclude_mask
-    if region is not None:
-        outside = ~region.mask(rgb.shape)
-        exclude_mask = outside if exclude_mask is None else exclude_mask | outside
+    if inside is not None:
+        exclude_mask = ~inside if exclude_mask is None else exclude_mask | ~inside
     result = measure_trichoscopy(
         rgb,
         px_per_mm=calibration.px_per_mm,

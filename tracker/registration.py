@@ -155,14 +155,18 @@ def figures_in_region(
         y = round((hair.start_px[1] + hair.end_px[1]) / 2)
         if hair.counted and 0 <= x < width and 0 <= y < height and region[y, x]:
             inside.append(hair)
+    # A trace may stand for several touching shafts; count and weigh each, as the engine does.
+    count = sum(hair.shafts for hair in inside)
+    vellus = sum(hair.shafts for hair in inside if hair.vellus)
+    widths = [
+        hair.width_um for hair in inside if hair.width_um is not None for _ in range(hair.shafts)
+    ]
     area_cm2 = float(region.sum()) / px_per_mm**2 / 100.0
-    widths = [hair.width_um for hair in inside if hair.width_um is not None]
-    terminal = sum(1 for hair in inside if hair.vellus is False)
     return {
         "area_cm2": area_cm2,
-        "hair_count": len(inside),
-        "density_per_cm2": len(inside) / area_cm2 if area_cm2 else None,
-        "terminal_count": terminal,
-        "vellus_fraction": (len(widths) - terminal) / len(widths) if widths else None,
+        "hair_count": count,
+        "density_per_cm2": count / area_cm2 if area_cm2 else None,
+        "terminal_count": count - vellus,
+        "vellus_fraction": vellus / count if count else None,
         "mean_width_um": float(np.mean(widths)) if widths else None,
     }

@@ -81,7 +81,7 @@ def app_server(
     }
     for command in (
         ["db", "upgrade"],
-        ["demo", "seed", "--patients", "2", "--sessions", "2", "--replicates", "1"],
+        ["demo", "seed", "--patients", "2", "--sessions", "1", "--replicates", "1"],
     ):
         subprocess.run([sys.executable, "-m", "tracker", *command], cwd=REPO, env=env, check=True)
     port = _free_port()

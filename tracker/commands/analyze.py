@@ -26,7 +26,7 @@ from tracker.imaging.coverage import Roi, parse_roi
 from tracker.imaging.intake import IntakeError
 from tracker.measurement import FIGURES_BY_VIEW, VIEWS, Measurement, View
 
-EXIT_UNREADABLE = 2
+EXIT_NOT_MEASURED = 2
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         sys.stdout.write(_table(outcomes, view=options.view))
-    return EXIT_UNREADABLE if any("error" in outcome.json for outcome in outcomes) else 0
+    return EXIT_NOT_MEASURED if any("error" in outcome.json for outcome in outcomes) else 0
 
 
 def _measure_all(
@@ -151,6 +151,8 @@ def _measure_one(image: Path, overlay_name: str, options: _Options) -> _Outcome:
         return _Outcome({"image": str(image), "error": error.message})
     except OSError as error:
         return _Outcome({"image": str(image), "error": f"cannot read the file: {error.strerror}"})
+    except ValueError as error:  # options that do not fit this photo, e.g. a ROI outside it
+        return _Outcome({"image": str(image), "error": str(error)})
     if options.overlay_dir is not None:
         Image.fromarray(measurement.overlay_rgb).save(options.overlay_dir / overlay_name)
     return _Outcome({"image": str(image), **_finite(measurement)}, measurement.notes)
@@ -183,7 +185,7 @@ def _table(outcomes: list[_Outcome], *, view: View) -> str:
     for outcome in outcomes:
         result = outcome.json
         if "error" in result:
-            rows.append([str(result["image"]), "-", "UNREADABLE", *["-"] * len(figures)])
+            rows.append([str(result["image"]), "-", "ERROR", *["-"] * len(figures)])
             problems.append(f"{result['image']}: {result['error']}")
             continue
         quality = result["quality"]

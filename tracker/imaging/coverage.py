@@ -271,10 +271,7 @@ def _initial_split(linear: np.ndarray) -> np.ndarray:
     lighter than its scalp is common when it is grey or white, otherwise it has to fit
     better. When the colours cannot tell, the hair is the side with more texture."""
     centred = linear - linear.mean(axis=0)
-    # The axis is sought among colour differences other than neutral ones: shine is
-    # neutral, and where hair and scalp are alike it would otherwise be the main axis.
-    chromatic = centred - np.outer(centred @ _NEUTRAL, _NEUTRAL)
-    axis = np.linalg.svd(chromatic[:: max(1, len(centred) // 20_000)], full_matrices=False)[2][0]
+    axis = np.linalg.svd(centred[:: max(1, len(centred) // 20_000)], full_matrices=False)[2][0]
     projection = centred @ axis
     side = projection > threshold_otsu(projection)
     if side.all() or not side.any():
@@ -337,11 +334,11 @@ def fit_hair_scalp_model(linear: np.ndarray, region: np.ndarray) -> HairScalpMod
     height, width = region.shape
     cells = _ILLUMINATION_GRID / max(height, width)
     grid_shape = (max(2, round(height * cells)), max(2, round(width * cells)))
-    luma = linear @ _REC709_LUMA.astype(np.float32)
-    illumination = _smooth_on_grid(luma, region, grid_shape)
-    illumination /= illumination.mean()
+    # The first split takes the light as even: a local mean of the photo would mix the
+    # light with where the hair is (a bare forehead below a hairline looks brightly lit).
+    illumination = np.ones(grid_shape, np.float32)
     pixels = linear[region]
-    is_hair = _initial_split(pixels / _upsample(illumination, region.shape)[region][:, None])
+    is_hair = _initial_split(pixels)
     share = is_hair.astype(np.float32)
     shine = np.zeros_like(share)
     contrast = np.inf

@@ -101,7 +101,10 @@ def _open_checked(data: bytes) -> tuple[Image.Image, str]:
         ) from error
     source_format = image.format or "unknown"
     _check_size(*image.size)
-    frames = getattr(image, "n_frames", 1)
+    try:
+        frames = getattr(image, "n_frames", 1)  # counting frames reads the whole file
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
+        raise _truncated() from error
     if frames > 1 and source_format not in FIRST_FRAME_FORMATS:
         if getattr(image, "is_animated", False) and source_format != "TIFF":
             raise IntakeError(

@@ -53,6 +53,8 @@ GREEN_MAX_A_STAR = -8.0
 GREEN_MIN_CHROMA = 15.0
 # Faces are searched on a small copy: they are large when present, and the search is slow.
 FACE_SEARCH_LONG_SIDE_PX = 256
+# Overlapping detections a face needs; fewer let two hair stubs pass for a pair of eyes.
+FACE_MIN_NEIGHBOURS = 6
 FLAT_BLOCK_PX = 16
 
 # Mean colour (CIELAB a*, b*) a scalp photo may have without a colour cast: pale, tanned
@@ -256,7 +258,8 @@ def _glare_spots(small: np.ndarray, luminance: np.ndarray) -> int:
     """Number of specular highlights in an (H, W, 3) uint8 RGB image with its (H, W)
     luminance: small, compact, near-white spots (reflections off bubbles, sweat or gel) on
     a lit, coloured background."""
-    spread = small.max(axis=2).astype(np.int16) - small.min(axis=2)
+    red, green, blue = cv2.split(small)
+    spread = cv2.subtract(cv2.max(cv2.max(red, green), blue), cv2.min(cv2.min(red, green), blue))
     bright = (luminance >= GLARE_LEVEL) & (spread <= GLARE_MAX_SPREAD)
     count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(
         bright.astype(np.uint8), connectivity=8
@@ -315,7 +318,7 @@ def _face_fraction(gray: np.ndarray) -> float:
         step_ratio=1,
         min_size=(short_side // 5, short_side // 5),
         max_size=(short_side, short_side),
-        min_neighbor_number=4,
+        min_neighbor_number=FACE_MIN_NEIGHBOURS,
     )
     return max((face["width"] / short_side for face in faces), default=0.0)
 

@@ -48,7 +48,8 @@ HIGH_CONTRAST_FLOOR = 0.16
 BLUE_MARGIN = 0.04
 BLUE_WEIGHT = 1.5
 MAX_BEND_DEG = 30.0
-JUNCTION_RADIUS_MM = 0.08
+MIN_SHAFT_WIDTH_PX = 0.3
+JUNCTION_RADIUS_MM = 0.06
 BRIDGE_MAX_MM = 0.25
 MERGED_WIDTH_RATIO = 1.75
 CAPTION_MAX_FRACTION = 0.12
@@ -169,10 +170,16 @@ def segment_hairs(
     """(H, W) bool mask of hair shafts in ``rgb`` (H, W, 3), as :func:`measure_trichoscopy`
     sees them (same caption handling and scale rules)."""
     view = _working_view(rgb, px_per_mm=px_per_mm, exclude_mask=exclude_mask)
+    shafts = view.mask & _above_half_maximum(view.contrast, px_per_mm=view.px_per_mm)
     height, width = np.asarray(rgb).shape[:2]
-    return (
-        cv2.resize(view.mask.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST) > 0
-    )
+    return cv2.resize(shafts.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST) > 0
+
+
+def _above_half_maximum(contrast: np.ndarray, *, px_per_mm: float) -> np.ndarray:
+    """Pixels at least half as dark as the darkest shaft pixel around them: the shaft's
+    own width, without the blur around it that the lenient tracing mask keeps."""
+    local_peak = cv2.dilate(contrast, _disc(MAX_HAIR_WIDTH_MM * px_per_mm))
+    return contrast >= 0.5 * local_peak
 
 
 def measure_trichoscopy(
@@ -199,6 +206,10 @@ def measure_trichoscopy(
     groups = _join_crossings(_trace_segments(view.mask, px_per_mm=work_px_per_mm))
     groups = [g for g in groups if _path_length(g) >= MIN_HAIR_LENGTH_MM * work_px_per_mm]
     widths_px = _profile_widths_px(view.contrast, groups, px_per_mm=work_px_per_mm)
+    # A trace with no shaft darker than the skin across it (a bubble rim fragment) is no hair.
+    shaft_like = [w >= MIN_SHAFT_WIDTH_PX for w in widths_px]
+    groups = [g for g, keep in zip(groups, shaft_like, strict=True) if keep]
+    widths_px = [w for w, keep in zip(widths_px, shaft_like, strict=True) if keep]
     ends = [_farthest_ends(group) for group in groups]
     lengths = [_path_length(group) for group in groups]
     counted = _midpoint_inside(ends, lengths, view.analysed)
@@ -294,7 +305,7 @@ def _caption_band_rows(rows: np.ndarray) -> int:
         ]
     )
     share = (neutral & (grey_level == modal[:, None])).mean(axis=1)
-    caption = np.flatnonzero(share >= 0.3)
+    caption = np.flatnonzero(share >= 0.2)
     if caption.size == 0 or caption[0] > 8:
         return 0
     last = caption[0]
@@ -368,8 +379,8 @@ def _trace_segments(mask: np.ndarray, *, px_per_mm: float) -> list[_Segment]:
         skeleton.astype(np.uint8), np.ones((3, 3), np.uint8), mode="constant"
     )
     junction = skeleton & (neighbours >= 4)
-    # Junction pixels within a shaft width of each other are one junction (a crossing of
-    # wide shafts thins to several); pieces ending in that zone end at the junction.
+    # Junction pixels close together are one junction (a crossing of wide shafts thins to
+    # several); pieces ending in that zone end at the junction.
     zone = cv2.dilate(junction.astype(np.uint8), _disc(JUNCTION_RADIUS_MM * px_per_mm)) > 0
     node_near, node_count = ndimage.label(zone, structure=np.ones((3, 3)))
     branch_labels, _branch_count = ndimage.label(skeleton & ~junction, structure=np.ones((3, 3)))
@@ -732,6 +743,8 @@ def _estimate_px_per_mm(image: np.ndarray) -> float:
     )
     contrast = cv2.GaussianBlur(shaft_contrast(normalised), (0, 0), 1.0)
     mask = apply_hysteresis_threshold(contrast, LOW_CONTRAST_FLOOR * 1.5, HIGH_CONTRAST_FLOOR * 1.5)
+    # Without a scale, "around" means a fiftieth of the frame: wider than any shaft.
+    mask &= _above_half_maximum(contrast, px_per_mm=short_side / 50 / MAX_HAIR_WIDTH_MM)
     first, stop = caption_free_rows(small)
     mask[:first] = False
     mask[stop:] = False
