@@ -264,22 +264,13 @@ def _palette_distance(
     return float(((residual - exposure) ** 2).sum(axis=2).min())
 
 
-def _initial_split(linear: np.ndarray) -> np.ndarray:
-    """(M,) bool first guess of which of the pixels (M, 3) are hair: the two sides of an
-    Otsu split along the main colour axis. The hair side is the one whose colour, as hair
-    over the other side's colour as skin, lies nearer to typical colours; hair much
-    lighter than its scalp is common when it is grey or white, otherwise it has to fit
-    better. When the colours cannot tell, the hair is the side with more texture."""
-    centred = linear - linear.mean(axis=0)
-    axis = np.linalg.svd(centred[:: max(1, len(centred) // 20_000)], full_matrices=False)[2][0]
-    projection = centred @ axis
-    side = projection > threshold_otsu(projection)
-    if side.all() or not side.any():
-        raise ValueError("the photo does not separate into hair and scalp")
-    # The far half of each side stands for its colour; the near half is mostly edge mixes.
-    upper_pixels = linear[projection > np.median(projection[side])]
-    lower_pixels = linear[projection < np.median(projection[~side])]
-    upper, lower = np.median(upper_pixels, axis=0), np.median(lower_pixels, axis=0)
+def _hair_first(first_pixels: np.ndarray, second_pixels: np.ndarray) -> bool:
+    """Whether ``first_pixels`` (M, 3) rather than ``second_pixels`` (N, 3), linear RGB,
+    are the hair. The hair is the side whose colour, as hair over the other side's colour
+    as skin, lies nearer to typical colours; hair much lighter than its scalp is common
+    when it is grey or white, otherwise it has to fit better. When the colours cannot
+    tell, the hair is the side with more texture."""
+    first, second = np.median(first_pixels, axis=0), np.median(second_pixels, axis=0)
 
     def cost(hair: np.ndarray, skin: np.ndarray) -> float:
         saturation = 1.0 - hair.min() / max(hair.max(), 1e-6)
@@ -294,12 +285,27 @@ def _initial_split(linear: np.ndarray) -> np.ndarray:
         luma = _luma_levels(pixels)
         return float(np.median(np.abs(luma - np.median(luma))))
 
-    margin = cost(lower, upper) - cost(upper, lower)
+    margin = cost(second, first) - cost(first, second)
     if abs(margin) < _AMBIGUOUS_COST:
         # Blond hair on fair skin and white hair on medium skin can share two colours;
         # then hair is the side that varies from strand to strand, skin is even.
-        margin = strand_texture(upper_pixels) - strand_texture(lower_pixels)
-    return side if margin > 0 else ~side
+        margin = strand_texture(first_pixels) - strand_texture(second_pixels)
+    return margin > 0
+
+
+def _initial_split(linear: np.ndarray) -> np.ndarray:
+    """(M,) bool first guess of which of the pixels (M, 3) are hair: the two sides of an
+    Otsu split along the main colour axis, named by :func:`_hair_first`."""
+    centred = linear - linear.mean(axis=0)
+    axis = np.linalg.svd(centred[:: max(1, len(centred) // 20_000)], full_matrices=False)[2][0]
+    projection = centred @ axis
+    side = projection > threshold_otsu(projection)
+    if side.all() or not side.any():
+        raise ValueError("the photo does not separate into hair and scalp")
+    # The far half of each side stands for its colour; the near half is mostly edge mixes.
+    upper = linear[projection >= np.median(projection[side])]
+    lower = linear[projection <= np.median(projection[~side])]
+    return side if _hair_first(upper, lower) else ~side
 
 
 def _fit_illumination(
@@ -328,24 +334,22 @@ def _fit_illumination(
     return _smooth_on_grid(numerator / np.maximum(weight, 1e-12), weight, grid_shape)
 
 
-def fit_hair_scalp_model(linear: np.ndarray, region: np.ndarray) -> HairScalpModel:
-    """Fit the hair/scalp colour model to ``linear`` (h, w, 3) float32 linear RGB, using the
-    pixels of ``region`` (h, w) bool."""
-    height, width = region.shape
-    cells = _ILLUMINATION_GRID / max(height, width)
-    grid_shape = (max(2, round(height * cells)), max(2, round(width * cells)))
-    # The first split takes the light as even: a local mean of the photo would mix the
-    # light with where the hair is (a bare forehead below a hairline looks brightly lit).
-    illumination = np.ones(grid_shape, np.float32)
-    pixels = linear[region]
-    is_hair = _initial_split(pixels)
+def _refine_model(
+    pixels: np.ndarray, region: np.ndarray, illumination: np.ndarray
+) -> tuple[HairScalpModel, np.ndarray] | None:
+    """Alternate between the colours, the light and the hair shares of ``pixels`` (M, 3)
+    (the ``region`` pixels), starting from ``illumination`` (gh, gw). Returns the model
+    and the shares, or None when a class runs out of pixels."""
+    is_hair = _initial_split(pixels / _upsample(illumination, region.shape)[region][:, None])
     share = is_hair.astype(np.float32)
     shine = np.zeros_like(share)
     contrast = np.inf
     model = None
     for round_ in range(_FIT_ROUNDS):
         if round_ > 0:
-            illumination = _fit_illumination(pixels, region, share, shine, model, grid_shape)
+            illumination = _fit_illumination(
+                pixels, region, share, shine, model, illumination.shape
+            )
         normalised = pixels / _upsample(illumination, region.shape)[region][:, None]
         # The far half of each class gives its colour: thin or blurred strands leave few
         # pure pixels, and mixed ones would pull the two colours together and move the
@@ -359,7 +363,7 @@ def fit_hair_scalp_model(linear: np.ndarray, region: np.ndarray) -> HairScalpMod
             else plain_scalp
         )
         if pure_hair.sum() < 10 or pure_scalp.sum() < 10:
-            break
+            return None
         model = HairScalpModel(
             hair_linear=np.median(normalised[pure_hair], axis=0),
             scalp_linear=np.median(normalised[pure_scalp], axis=0),
@@ -367,8 +371,45 @@ def fit_hair_scalp_model(linear: np.ndarray, region: np.ndarray) -> HairScalpMod
         )
         contrast = float(np.linalg.norm(model.hair_linear - model.scalp_linear))
         share, shine = model.solve(pixels, _upsample(model.illumination, region.shape)[region])
-    if model is None:
+    return model, share
+
+
+def fit_hair_scalp_model(linear: np.ndarray, region: np.ndarray) -> HairScalpModel:
+    """Fit the hair/scalp colour model to ``linear`` (h, w, 3) float32 linear RGB, using the
+    pixels of ``region`` (h, w) bool.
+
+    The fit starts twice: from even light, and from the local mean brightness. Either can
+    mislead (a bare forehead below a hairline looks brightly lit to the second; a strong
+    light gradient over blond hair on fair skin splits the first by light), so the fit
+    whose pixels are most clearly hair or scalp is kept.
+    """
+    height, width = region.shape
+    cells = _ILLUMINATION_GRID / max(height, width)
+    grid_shape = (max(2, round(height * cells)), max(2, round(width * cells)))
+    luma = linear @ _REC709_LUMA.astype(np.float32)
+    local_mean = _smooth_on_grid(luma, region, grid_shape)
+    pixels = linear[region]
+    fits = [
+        fit
+        for start in (np.ones(grid_shape, np.float32), local_mean / local_mean.mean())
+        if (fit := _refine_model(pixels, region, start)) is not None
+    ]
+    if not fits:
         raise ValueError("the photo does not separate into hair and scalp")
+
+    def ambiguity(share: np.ndarray) -> float:
+        return float(np.mean(np.clip(np.minimum(np.abs(share), np.abs(1.0 - share)), 0.0, 0.5)))
+
+    model, share = min(fits, key=lambda fit: ambiguity(fit[1]))
+    # Both starts name the classes from a rough first split; the fitted ones are clearer.
+    lit = pixels / _upsample(model.illumination, region.shape)[region][:, None]
+    scalp, hair = lit[share <= 0.25], lit[share >= 0.75]
+    if len(scalp) and len(hair) and _hair_first(scalp, hair):
+        return HairScalpModel(
+            hair_linear=model.scalp_linear,
+            scalp_linear=model.hair_linear,
+            illumination=model.illumination,
+        )
     return model
 
 

@@ -282,7 +282,8 @@ def _glare_spots(small: np.ndarray, luminance: np.ndarray) -> int:
         # White glyphs on a device's grey caption bar look like spots; the bar around them
         # is dark and colourless, skin is neither.
         caption_like = (
-            np.median(luminance[window][around]) < CAPTION_MAX_LUMINANCE
+            around.any()
+            and np.median(luminance[window][around]) < CAPTION_MAX_LUMINANCE
             and np.median(spread[window][around]) <= CAPTION_MAX_SPREAD
         )
         spots += not caption_like

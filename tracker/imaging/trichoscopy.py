@@ -13,11 +13,18 @@ Pipeline (every length below is physical and converted with the pixel size):
 4. Skeleton -> straight segments (split at junctions and sharp bends) -> segments meeting
    head-on at a junction are one hair (a crossing), the rest are separate hairs (touching
    or sharing an opening).
-5. Width of each hair from the integral of its contrast profile across the shaft, divided
-   by its contrast: independent of blur and of the working scale.
+5. Width of each hair from its contrast profile across the shaft: the ratio of integral to
+   peak, with the photo's blur taken from the profiles' second moments (thin shafts:
+   integral over the contrast of the photo's resolved shafts). A trace at least
+   ``MERGED_WIDTH_RATIO`` times the typical terminal width counts as that many touching
+   shafts.
 6. A hair counts when its midpoint lies in the analysed area. A hair cut by the border is
    counted when its visible part is at least half the median length of whole hairs.
-7. Follicular units: hairs whose ends meet within ``UNIT_RADIUS_MM``.
+7. Follicular units: counted hairs whose ends meet within ``UNIT_RADIUS_MM``.
+
+Known limits (measured in ``benchmarks/trichoscopy_accuracy.py``): thin vellus shafts
+lying against terminal shafts of their unit merge into them, dense knots of crossing
+hairs are under-split, and shafts lighter than the skin are not seen.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ BLUE_MARGIN = 0.04
 BLUE_WEIGHT = 1.5
 MAX_BEND_DEG = 30.0
 MIN_SHAFT_WIDTH_PX = 0.3
+MIN_SHAFT_SNR = 4.0
 JUNCTION_RADIUS_MM = 0.06
 BRIDGE_MAX_MM = 0.25
 MERGED_WIDTH_RATIO = 1.75
@@ -118,6 +126,7 @@ class _WorkingView:
     analysed_rows: tuple[int, int]
     contrast: np.ndarray  # (h, w) float32
     mask: np.ndarray  # (h, w) bool
+    noise: float  # σ of the smoothed contrast on skin
 
 
 def _working_view(
@@ -151,7 +160,7 @@ def _working_view(
         smoothing_px=0.5 * work_px_per_mm,
     )
     contrast = shaft_contrast(normalised)
-    mask = _segment_shafts(contrast, normalised, work_analysed, px_per_mm=work_px_per_mm)
+    mask, noise = _segment_shafts(contrast, normalised, work_analysed, px_per_mm=work_px_per_mm)
     return _WorkingView(
         zoom=zoom,
         px_per_mm=work_px_per_mm,
@@ -161,6 +170,7 @@ def _working_view(
         analysed_rows=(first_row, stop_row),
         contrast=contrast,
         mask=mask,
+        noise=noise,
     )
 
 
@@ -205,9 +215,13 @@ def measure_trichoscopy(
     work_px_per_mm = view.px_per_mm
     groups = _join_crossings(_trace_segments(view.mask, px_per_mm=work_px_per_mm))
     groups = [g for g in groups if _path_length(g) >= MIN_HAIR_LENGTH_MM * work_px_per_mm]
-    widths_px = _profile_widths_px(view.contrast, groups, px_per_mm=work_px_per_mm)
-    # A trace with no shaft darker than the skin across it (a bubble rim fragment) is no hair.
-    shaft_like = [w >= MIN_SHAFT_WIDTH_PX for w in widths_px]
+    widths_px, peaks = _profile_widths_px(view.contrast, groups, px_per_mm=work_px_per_mm)
+    # A trace with no shaft across it (a bubble rim fragment), or one no darker than the
+    # noise along most of its length (a chain of noise on dark skin), is no hair.
+    shaft_like = [
+        width >= MIN_SHAFT_WIDTH_PX and peak >= MIN_SHAFT_SNR * view.noise
+        for width, peak in zip(widths_px, peaks, strict=True)
+    ]
     groups = [g for g, keep in zip(groups, shaft_like, strict=True) if keep]
     widths_px = [w for w, keep in zip(widths_px, shaft_like, strict=True) if keep]
     ends = [_farthest_ends(group) for group in groups]
@@ -342,8 +356,8 @@ def _disc(diameter_px: float) -> np.ndarray:
 
 def _segment_shafts(
     contrast: np.ndarray, normalised: np.ndarray, analysed: np.ndarray, *, px_per_mm: float
-) -> np.ndarray:
-    """Boolean (H, W) mask of hair shafts in working pixels."""
+) -> tuple[np.ndarray, float]:
+    """Boolean (H, W) mask of hair shafts in working pixels, and the contrast noise σ."""
     smooth = cv2.GaussianBlur(contrast, (0, 0), 0.7)
     values = smooth[analysed] if analysed.any() else smooth.ravel()
     noise = 1.4826 * float(np.median(np.abs(values - np.median(values))))
@@ -369,7 +383,7 @@ def _segment_shafts(
     hole_labels, _ = ndimage.label(holes)
     hole_sizes = np.bincount(hole_labels.ravel())
     small_holes = (hole_sizes < (0.05 * px_per_mm) ** 2) & (np.arange(hole_sizes.size) > 0)
-    return mask | small_holes[hole_labels]
+    return mask | small_holes[hole_labels], noise
 
 
 def _trace_segments(mask: np.ndarray, *, px_per_mm: float) -> list[_Segment]:
@@ -544,8 +558,9 @@ def _farthest_ends(group: list[_Segment]) -> tuple[np.ndarray, np.ndarray]:
 
 def _profile_widths_px(
     contrast: np.ndarray, groups: list[list[_Segment]], *, px_per_mm: float
-) -> list[float]:
-    """Shaft width of each hair in working pixels, from profiles across its segments.
+) -> tuple[list[float], list[float]]:
+    """Shaft width (working px) and median peak contrast of each hair, from profiles
+    across its segments.
 
     A blurred shaft's profile is a box of its width convolved with the photo's blur. The
     ratio of the profile's integral to its peak depends only on width and blur, whatever
@@ -572,7 +587,7 @@ def _profile_widths_px(
             normals.append(np.repeat([[-direction[1], direction[0]]], len(steps), axis=0))
             owners.append(np.full(len(steps), owner))
     if not centres:
-        return [0.0] * len(groups)
+        return [0.0] * len(groups), [0.0] * len(groups)
     centre = np.concatenate(centres)
     normal = np.concatenate(normals)
     owner_of = np.concatenate(owners)
@@ -610,7 +625,7 @@ def _profile_widths_px(
         shaft_level = float(np.median(per_hair(peak)[resolved]))
         thin = per_hair(integral)[~resolved] / max(shaft_level, 1e-6)
         widths[~resolved] = np.minimum(thin, 3 * blur_px)
-    return list(widths)
+    return list(widths), list(per_hair(peak))
 
 
 # The profile of a shaft of width w blurred by a Gaussian of σ has integral / peak
