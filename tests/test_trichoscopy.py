@@ -170,7 +170,7 @@ def test_without_calibration_counts_remain_and_physical_figures_are_none(phantom
         assert result.figures[name] is None
     assert result.widths_um == ()
     assert all(h.vellus is None and h.width_um is None for h in result.hairs)
-    assert result.figures["hair_count"] == pytest.approx(calibrated.figures["hair_count"], rel=0.15)
+    assert result.figures["hair_count"] == pytest.approx(calibrated.figures["hair_count"], rel=0.2)
     assert result.figures["follicular_units"] > 0
 
 

@@ -42,8 +42,8 @@ MEASURES: dict[str, MeasureSpec] = {
     for spec in (
         MeasureSpec("density_per_cm2", "Density", "hairs/cm²", True, 0.08),
         MeasureSpec("terminal_density_per_cm2", "Terminal density", "hairs/cm²", True, 0.085),
-        MeasureSpec("mean_width_um", "Mean shaft width", "µm", True, 0.06),
-        MeasureSpec("vellus_fraction", "Vellus fraction", "", False, 0.22),
+        MeasureSpec("mean_width_um", "Mean shaft width", "µm", True, 0.065),
+        MeasureSpec("vellus_fraction", "Vellus fraction", "", False, 0.26),
         MeasureSpec("coverage_pct", "Coverage", "%", True, 0.05),
     )
 }

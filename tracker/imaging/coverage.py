@@ -204,9 +204,11 @@ class HairScalpModel:
         hair_luma, scalp_luma = _luma_levels(self.hair_linear), _luma_levels(self.scalp_linear)
         if abs(hair_luma - scalp_luma) < _MIN_LUMA_CONTRAST:
             return self.solve(_SRGB_TO_LINEAR[rgb], illumination)[0] >= 0.5
-        midpoint = _luma_levels(
-            illumination[..., None] * (self.hair_linear + self.scalp_linear) / 2
-        )
+        # Luma of the half-and-half mix as a function of the light, tabulated: the light
+        # varies smoothly, and a power per pixel would dominate the run time.
+        light_levels = np.linspace(illumination.min(), illumination.max(), 64)
+        mix = (self.hair_linear + self.scalp_linear) / 2
+        midpoint = np.interp(illumination, light_levels, _luma_levels(light_levels[:, None] * mix))
         luma = rgb @ _LUMA_WEIGHTS
         if hair_luma < scalp_luma:
             return luma < midpoint

@@ -126,7 +126,7 @@ class _WorkingView:
     analysed_rows: tuple[int, int]
     contrast: np.ndarray  # (h, w) float32
     mask: np.ndarray  # (h, w) bool
-    noise: float  # σ of the smoothed contrast on skin
+    pixel_noise: float  # σ of the contrast's pixel-to-pixel noise
 
 
 def _working_view(
@@ -160,7 +160,9 @@ def _working_view(
         smoothing_px=0.5 * work_px_per_mm,
     )
     contrast = shaft_contrast(normalised)
-    mask, noise = _segment_shafts(contrast, normalised, work_analysed, px_per_mm=work_px_per_mm)
+    mask = _segment_shafts(contrast, normalised, work_analysed, px_per_mm=work_px_per_mm)
+    fine_detail = (contrast - cv2.GaussianBlur(contrast, (0, 0), 1.5))[work_analysed]
+    pixel_noise = 1.4826 * float(np.median(np.abs(fine_detail))) if fine_detail.size else 0.0
     return _WorkingView(
         zoom=zoom,
         px_per_mm=work_px_per_mm,
@@ -170,7 +172,7 @@ def _working_view(
         analysed_rows=(first_row, stop_row),
         contrast=contrast,
         mask=mask,
-        noise=noise,
+        pixel_noise=pixel_noise,
     )
 
 
@@ -219,7 +221,7 @@ def measure_trichoscopy(
     # A trace with no shaft across it (a bubble rim fragment), or one no darker than the
     # noise along most of its length (a chain of noise on dark skin), is no hair.
     shaft_like = [
-        width >= MIN_SHAFT_WIDTH_PX and peak >= MIN_SHAFT_SNR * view.noise
+        width >= MIN_SHAFT_WIDTH_PX and peak >= MIN_SHAFT_SNR * view.pixel_noise
         for width, peak in zip(widths_px, peaks, strict=True)
     ]
     groups = [g for g, keep in zip(groups, shaft_like, strict=True) if keep]
@@ -356,8 +358,8 @@ def _disc(diameter_px: float) -> np.ndarray:
 
 def _segment_shafts(
     contrast: np.ndarray, normalised: np.ndarray, analysed: np.ndarray, *, px_per_mm: float
-) -> tuple[np.ndarray, float]:
-    """Boolean (H, W) mask of hair shafts in working pixels, and the contrast noise σ."""
+) -> np.ndarray:
+    """Boolean (H, W) mask of hair shafts in working pixels."""
     smooth = cv2.GaussianBlur(contrast, (0, 0), 0.7)
     values = smooth[analysed] if analysed.any() else smooth.ravel()
     noise = 1.4826 * float(np.median(np.abs(values - np.median(values))))
@@ -383,7 +385,7 @@ def _segment_shafts(
     hole_labels, _ = ndimage.label(holes)
     hole_sizes = np.bincount(hole_labels.ravel())
     small_holes = (hole_sizes < (0.05 * px_per_mm) ** 2) & (np.arange(hole_sizes.size) > 0)
-    return mask | small_holes[hole_labels], noise
+    return mask | small_holes[hole_labels]
 
 
 def _trace_segments(mask: np.ndarray, *, px_per_mm: float) -> list[_Segment]:
