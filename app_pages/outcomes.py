@@ -10,7 +10,7 @@ import streamlit as st
 from app_pages import browser_session
 from models import Role
 from tracker.outcomes import END_OF_COURSE, GroupOutcome, Proportion
-from tracker.services import clinics, exports, progress
+from tracker.services import exports, progress
 
 actor = browser_session.require_page(Role.ADMIN, doing="view clinic outcomes")
 
@@ -45,9 +45,10 @@ def group_table(groups: tuple[GroupOutcome, ...]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-st.title(f"Outcomes — {clinics.get_clinic(actor).name}")
 with st.spinner("Measuring the clinic's outcomes over every patient…"):
-    cohort = progress.clinic_summary(actor).cohort
+    outcomes = progress.clinic_cohort(actor)
+cohort = outcomes.cohort
+st.title(f"Outcomes — {outcomes.clinic.name}")
 st.caption(
     f"{cohort.consenting_patients} patients consented to outcome statistics; "
     f"{cohort.excluded_without_consent} did not and are left out. "

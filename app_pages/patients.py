@@ -35,9 +35,9 @@ for column, title in zip(
     strict=True,
 ):
     column.markdown(f"**{title}**")
+verdicts = progress.latest_verdicts(actor, [summary.patient.id for summary in shown])
 for summary in shown:
     patient = summary.patient
-    headline = progress.get_patient_progress(actor, patient.id).headline_site
     row = st.columns([2, 3, 3, 1, 2, 3, 2])
     row[0].write(patient.code)
     row[1].write(patient.name)
@@ -45,5 +45,5 @@ for summary in shown:
     row[3].write(str(summary.visit_count))
     row[4].write(str(summary.last_visit_date or "—"))
     with row[5]:
-        views.verdict_badge(headline.headline.verdict if headline else "insufficient data")
+        views.verdict_badge(verdicts[patient.id])
     row[6].page_link("app_pages/patient.py", label="Open", query_params={"patient": patient.id})

@@ -19,6 +19,7 @@ from tracker.services.access import Actor, patient_for, reading_session, record_
 from tracker.services.progress import (
     CountedPhoto,
     PatientProgress,
+    clinic_cohort,
     clinic_summary,
     get_patient_progress,
 )
@@ -113,7 +114,7 @@ def export_patient_pdf(actor: Actor, patient_id: int, *, today: date) -> bytes:
 
 
 def export_clinic_pdf(actor: Actor, *, today: date) -> bytes:
-    summary = clinic_summary(actor)
-    pdf = clinic_pdf(summary.cohort, clinic_name=summary.clinic.name, generated_on=today)
+    outcomes = clinic_cohort(actor)
+    pdf = clinic_pdf(outcomes.cohort, clinic_name=outcomes.clinic.name, generated_on=today)
     _audit_export(actor, what="clinic outcome pdf", patient_id=None)
     return pdf
