@@ -34,9 +34,14 @@ from tests.conftest import (
 )
 from tracker.measurement import Measurement
 from tracker.photostore import default_store
-from tracker.services import clinic_data, integrity, patients, photos, users, visits
+from tracker.services import clinic_data, clinics, integrity, patients, photos, users, visits
 from tracker.services.auth import authenticate
-from tracker.services.errors import AuthenticationFailed, DuplicateSession, InvalidInput
+from tracker.services.errors import (
+    AuthenticationFailed,
+    DuplicateSession,
+    InvalidInput,
+    NotFound,
+)
 from tracker.services.records import (
     CourseInput,
     PatientInput,
@@ -236,6 +241,18 @@ def test_reanalysis_with_a_new_version_adds_a_row_and_keeps_the_old(
     record = patients.patient_file(clinic.clinician, patient_id)
     history = record.courses[0].visits[0].photos[0].measurements
     assert [m.algorithm_version for m in history] == [QUICK_ALGORITHM_VERSION, "newer"]
+
+
+def test_the_operator_names_a_clinic_unless_the_server_holds_only_one(
+    clinic: ClinicStaff,
+) -> None:
+    assert clinics.clinic_named_or_only(None) == clinic.clinic
+    other = clinics.ensure_clinic("Clinic B")
+    assert clinics.clinic_named_or_only("Clinic B") == other
+    with pytest.raises(InvalidInput, match=r"\(clinics: Clinic A, Clinic B\)"):
+        clinics.clinic_named_or_only(None)
+    with pytest.raises(NotFound):
+        clinics.clinic_named_or_only("Clinic C")
 
 
 def test_list_patients_searches_code_and_name(clinic: ClinicStaff) -> None:

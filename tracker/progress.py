@@ -7,7 +7,7 @@ every constant here is named there.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -401,12 +401,17 @@ def site_progress(photos: Sequence[PhotoFigures]) -> tuple[SiteProgress, ...]:
 
 
 def progress_at_each_session(
-    values: Mapping[int, Sequence[float | None]], *, spec: MeasureSpec
+    values: Mapping[int, Sequence[float | None]],
+    *,
+    spec: MeasureSpec,
+    sessions: Collection[int] | None = None,
 ) -> dict[int, MeasureProgress]:
-    """The verdict as it stood at each session, judged on that session and earlier ones."""
+    """The verdict as it stood at each session (or at those of ``sessions`` that have
+    values), judged on that session and earlier ones."""
     return {
         session: measure_progress(
             {earlier: v for earlier, v in values.items() if earlier <= session}, spec=spec
         )
         for session in sorted(values)
+        if sessions is None or session in sessions
     }

@@ -9,8 +9,8 @@ from datetime import date
 from pathlib import Path
 
 from tracker.commands.db import add_database_option, open_database
-from tracker.commands.summary import clinic_operator
-from tracker.services import patients
+from tracker.services import clinics, patients
+from tracker.services.access import Actor
 from tracker.services.errors import ServiceError
 from tracker.services.exports import export_clinic_pdf, export_csv, export_fhir, export_patient_pdf
 
@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _export(args: argparse.Namespace) -> bytes:
-    actor = clinic_operator(args.clinic)
+    actor = Actor.operator(clinics.clinic_named_or_only(args.clinic).id)
     patient_id = patients.find_patient_by_code(actor, args.patient).id if args.patient else None
     today = date.today()
     if args.format == "csv":

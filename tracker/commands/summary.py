@@ -27,17 +27,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def clinic_operator(clinic_name: str | None) -> Actor:
-    """The operator acting for the named clinic, or for the only clinic on the server."""
-    if clinic_name:
-        return Actor.operator(clinics.find_clinic(clinic_name).id)
-    existing = clinics.list_clinics()
-    if len(existing) != 1:
-        names = ", ".join(clinic.name for clinic in existing) or "none yet"
-        raise ServiceError(f"Name the clinic with --clinic (clinics: {names}).")
-    return Actor.operator(existing[0].id)
-
-
 def summary_json(summary: ClinicSummary) -> dict[str, object]:
     """``{"patients": [...], "cohort": {...}}``: one patient object per view and site."""
     patients: list[dict[str, object]] = []
@@ -77,7 +66,7 @@ def _text(summary: ClinicSummary) -> str:
 def run(args: argparse.Namespace) -> int:
     open_database(args.db)
     try:
-        summary = clinic_summary(clinic_operator(args.clinic))
+        summary = clinic_summary(Actor.operator(clinics.clinic_named_or_only(args.clinic).id))
     except ServiceError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

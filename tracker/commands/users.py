@@ -15,7 +15,6 @@ from tracker.commands.db import add_database_option, open_database
 from tracker.services import clinics, patients, users
 from tracker.services.access import Actor
 from tracker.services.errors import ServiceError
-from tracker.services.records import ClinicRecord
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,7 +49,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _add(args: argparse.Namespace) -> int:
     open_database(args.db)
     try:
-        clinic = clinics.ensure_clinic(args.clinic) if args.clinic else _only_clinic()
+        clinic = (
+            clinics.ensure_clinic(args.clinic)
+            if args.clinic
+            else clinics.clinic_named_or_only(None)
+        )
         operator = Actor.operator(clinic.id)
         patient_id = (
             patients.find_patient_by_code(operator, args.patient).id if args.patient else None
@@ -109,16 +112,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _operator(clinic_name: str | None) -> Actor:
-    clinic = clinics.find_clinic(clinic_name) if clinic_name else _only_clinic()
-    return Actor.operator(clinic.id)
-
-
-def _only_clinic() -> ClinicRecord:
-    existing = clinics.list_clinics()
-    if len(existing) != 1:
-        names = ", ".join(clinic.name for clinic in existing) or "none yet"
-        raise ServiceError(f"Name the clinic with --clinic (clinics: {names}).")
-    return existing[0]
+    return Actor.operator(clinics.clinic_named_or_only(clinic_name).id)
 
 
 def _read_password(*, confirm: bool) -> str:

@@ -361,6 +361,13 @@ def _segment_shafts(
 ) -> np.ndarray:
     """Boolean (H, W) mask of hair shafts in working pixels."""
     smooth = cv2.GaussianBlur(contrast, (0, 0), 0.7)
+    # Skin mottling a few shaft widths across survives the illumination normalisation and
+    # would set the noise floor high enough to lose pale (blond, grey, vellus) shafts. A
+    # grey opening wider than two shafts keeps only that mottling; thresholds then apply
+    # to the shafts' contrast over the skin right around them.
+    smooth = smooth - cv2.morphologyEx(
+        smooth, cv2.MORPH_OPEN, _disc(2 * MAX_HAIR_WIDTH_MM * px_per_mm)
+    )
     values = smooth[analysed] if analysed.any() else smooth.ravel()
     noise = 1.4826 * float(np.median(np.abs(values - np.median(values))))
     # Pale shafts (blond, grey) lower the floors in proportion to the photo's darkest
@@ -601,7 +608,7 @@ def _profile_widths_px(
     peak = np.maximum(profiles[:, reach - 2 : reach + 3].max(axis=1), 1e-6)
     # Integrate only the shaft itself: outward from the centre until the profile falls
     # below a tenth of its peak, so a neighbouring shaft beyond a gap is left out.
-    above = profiles >= 0.1 * peak[:, None]
+    above = profiles >= 0.3 * peak[:, None]
     right = np.cumprod(above[:, reach:], axis=1)
     left = np.cumprod(above[:, reach::-1], axis=1)[:, ::-1]
     own = np.concatenate([left[:, :-1], right], axis=1) > 0

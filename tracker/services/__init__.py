@@ -3,8 +3,8 @@ owns a short-lived session, checks access and writes the audit trail. They retur
 records (:mod:`tracker.services.records`), never ORM objects.
 
 - ``auth``: ``authenticate(email, password) -> Actor`` (lock-out after 5 failures, 15 min).
-- ``clinics``: ``ensure_clinic(name)`` (operator), ``find_clinic``, ``get_clinic``,
-  ``set_advertised_success_rate``.
+- ``clinics``: ``ensure_clinic(name)`` (operator), ``find_clinic``,
+  ``clinic_named_or_only(name)`` (operator), ``get_clinic``, ``set_advertised_success_rate``.
 - ``users``: ``create_user``, ``list_users``, ``reset_password``, ``deactivate_user``.
 - ``patients``: ``register_patient``, ``update_consent``, ``list_patients(search=)``,
   ``get_patient``, ``patient_file``, ``own_patient_file``, ``delete_patient``.
@@ -14,5 +14,7 @@ records (:mod:`tracker.services.records`), never ORM objects.
 - ``clinic_data``: ``clinic_outcome_data`` (consenting patients, no names).
 - ``audit``: ``list_audit_events``.
 - ``integrity``: ``check_store``, ``remove_orphan_files`` (operator, ``db check``).
-- ``progress``, ``exports``: per-patient progress and exports, built on ``access``.
+- ``progress``: ``get_patient_progress``, ``latest_verdicts(patient_ids)`` (one audit event),
+  ``clinic_cohort`` (headline series only) and ``clinic_summary`` (every patient in full).
+- ``exports``: CSV, FHIR and PDF exports, built on ``progress``.
 """

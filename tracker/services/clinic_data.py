@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -27,7 +27,7 @@ from models import (
 )
 from tracker.measurement import GLOBAL_FIGURES, TRICHOSCOPY_FIGURES
 from tracker.services.access import Actor, reading_session, record_audit, require_staff
-from tracker.services.convert import ALL_FIGURES, clinic_record
+from tracker.services.convert import ALL_FIGURES, clinic_record, enum_as_text
 from tracker.services.errors import NotFound
 from tracker.services.records import (
     ClinicOutcomeData,
@@ -85,10 +85,10 @@ def _consenting_courses(session: Session, clinic_id: int) -> dict[int, _Course]:
         select(
             TreatmentCourse.id,
             Patient.id,
-            _raw(Patient.condition),
+            enum_as_text(Patient.condition),
             Patient.sex,
             Patient.birth_year,
-            _raw(TreatmentCourse.status),
+            enum_as_text(TreatmentCourse.status),
             TreatmentCourse.planned_sessions,
             TreatmentCourse.interval_days,
             TreatmentCourse.start_date,
@@ -122,12 +122,6 @@ def _consenting_courses(session: Session, clinic_id: int) -> dict[int, _Course]:
     }
 
 
-def _raw(column: Any) -> Any:
-    # Enum columns are read as plain strings and mapped with a dict: SQLAlchemy's
-    # per-value enum processing dominated this query at clinic scale.
-    return type_coerce(column, String)
-
-
 def _in_consenting_courses(query: Any, clinic_id: int) -> Any:
     return query.where(
         Visit.course_id.in_(
@@ -147,7 +141,7 @@ def _measurement_rows(
             Visit.course_id,
             Visit.session_number,
             Visit.visit_date,
-            _raw(Photo.view),
+            enum_as_text(Photo.view),
             Photo.site,
             Photo.replicate_index,
             Photo.quality_ok,
@@ -205,9 +199,9 @@ def _visit_rows(
     kinds = {member.value: member for member in SideEffectKind}
     severities = {member.value: member for member in Severity}
     effect_query = _in_consenting_courses(
-        select(SideEffect.visit_id, _raw(SideEffect.kind), _raw(SideEffect.severity)).join(
-            Visit, Visit.id == SideEffect.visit_id
-        ),
+        select(
+            SideEffect.visit_id, enum_as_text(SideEffect.kind), enum_as_text(SideEffect.severity)
+        ).join(Visit, Visit.id == SideEffect.visit_id),
         clinic_id,
     ).order_by(SideEffect.visit_id, SideEffect.kind)
     for visit_id, kind, severity in session.connection().execute(effect_query).all():

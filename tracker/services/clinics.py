@@ -74,3 +74,15 @@ def list_clinics() -> list[ClinicRecord]:
     """Every clinic on this server (for the operator's CLI)."""
     with read_session() as session:
         return [clinic_record(c) for c in session.scalars(select(Clinic).order_by(Clinic.name))]
+
+
+def clinic_named_or_only(name: str | None) -> ClinicRecord:
+    """The clinic called ``name``, or without a name the only clinic on this server (for the
+    operator's CLI, where a server usually holds one clinic)."""
+    if name:
+        return find_clinic(name)
+    existing = list_clinics()
+    if len(existing) != 1:
+        names = ", ".join(clinic.name for clinic in existing) or "none yet"
+        raise InvalidInput(f"Name the clinic with --clinic (clinics: {names}).")
+    return existing[0]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import String, type_coerce
+
 import models
 from models import ContraindicationKind
 from tracker.measurement import GLOBAL_FIGURES, TRICHOSCOPY_FIGURES, QualityIssue
@@ -19,6 +21,12 @@ from tracker.services.records import (
 )
 
 ALL_FIGURES: tuple[str, ...] = TRICHOSCOPY_FIGURES + GLOBAL_FIGURES
+
+
+def enum_as_text(column: Any) -> Any:
+    """An enum column read as its plain string value, to be mapped with a dict: SQLAlchemy's
+    per-value enum processing dominates queries of thousands of rows."""
+    return type_coerce(column, String)
 
 
 def clinic_record(clinic: models.Clinic) -> ClinicRecord:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, func, or_, select, type_coerce
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import (
@@ -30,7 +30,13 @@ from models import (
     Visit,
 )
 from tracker.measurement import View
-from tracker.outcomes import Checkpoint, CohortOutcome, PatientCourse, cohort_outcome
+from tracker.outcomes import (
+    CHECKPOINT_SESSIONS,
+    Checkpoint,
+    CohortOutcome,
+    PatientCourse,
+    cohort_outcome,
+)
 from tracker.progress import (
     HEADLINE_MEASURE,
     MEASURES,
@@ -51,7 +57,13 @@ from tracker.services.access import (
     record_audit,
     require_staff,
 )
-from tracker.services.convert import clinic_record, course_record, figures_of, patient_record
+from tracker.services.convert import (
+    clinic_record,
+    course_record,
+    enum_as_text,
+    figures_of,
+    patient_record,
+)
 from tracker.services.errors import NotFound
 from tracker.services.records import ClinicRecord, CourseRecord, PatientRecord
 
@@ -183,7 +195,7 @@ def get_patient_progress(actor: Actor, patient_id: int) -> PatientProgress:
 
 
 def patient_course(progress: PatientProgress) -> PatientCourse:
-    """What the clinic outcomes need of one patient: verdicts as they stood at each session."""
+    """What the clinic outcomes need of one patient: verdicts as they stood at checkpoints."""
     site = progress.headline_site
     checkpoints: dict[int, Checkpoint] = {}
     if site is not None:
@@ -211,8 +223,13 @@ def patient_course(progress: PatientProgress) -> PatientCourse:
 
 
 def _checkpoints(view: View, values: Mapping[int, Sequence[float | None]]) -> dict[int, Checkpoint]:
-    """The headline verdict and change as they stood at each session of one series."""
-    at_session = progress_at_each_session(values, spec=MEASURES[HEADLINE_MEASURE[view]])
+    """The headline verdict and change as they stood at the sessions the cohort reads: the
+    checkpoint sessions and the latest one (judging every session took seconds per clinic)."""
+    at_session = progress_at_each_session(
+        values,
+        spec=MEASURES[HEADLINE_MEASURE[view]],
+        sessions={*CHECKPOINT_SESSIONS, max(values)},
+    )
     checkpoints = {}
     for session, judged in at_session.items():
         latest = judged.points[-1] if judged.points else None
@@ -277,12 +294,6 @@ class _HeadlineSeries:
     values: dict[int, list[float | None]]
 
 
-def _raw(column: Any) -> Any:
-    # Enum columns are read as plain strings and mapped with a dict: SQLAlchemy's per-value
-    # enum processing is a large share of reading thousands of rows.
-    return type_coerce(column, String)
-
-
 def _patients_in_scope(clinic_id: int, patient_ids: Sequence[int] | None) -> Any:
     scope = [Patient.clinic_id == clinic_id]
     if patient_ids is not None:
@@ -299,7 +310,7 @@ def _current_courses(
         select(
             Patient.id,
             Patient.code,
-            _raw(Patient.condition),
+            enum_as_text(Patient.condition),
             Patient.consent_outcome_statistics,
             TreatmentCourse.id,
             TreatmentCourse.treatment,
@@ -363,7 +374,7 @@ def _headline_series(
             Photo.id,
             Visit.course_id,
             Visit.session_number,
-            _raw(Photo.view),
+            enum_as_text(Photo.view),
             Photo.site,
             Measurement.density_per_cm2,
             Measurement.coverage_pct,
@@ -378,7 +389,7 @@ def _headline_series(
     latest: dict[int, tuple[int, int, str, str, float | None]] = {}
     for photo_id, course_id, session_number, view, site, density, coverage in session.execute(
         query
-    ).tuples():
+    ).all():
         # Oldest measurement first: a re-analysis replaces the earlier figure.
         latest[photo_id] = (
             course_id,
@@ -409,13 +420,13 @@ def _done_sessions(session: Session, clinic_id: int) -> dict[int, dict[int, tupl
     """Per course, the side effects recorded after each treatment session (session ≥ 1)."""
     effects: dict[int, list[str]] = defaultdict(list)
     effect_query = _in_courses(
-        select(SideEffect.visit_id, _raw(SideEffect.kind)).join(
+        select(SideEffect.visit_id, enum_as_text(SideEffect.kind)).join(
             Visit, Visit.id == SideEffect.visit_id
         ),
         clinic_id,
         None,
     )
-    for visit_id, kind in session.execute(effect_query).tuples():
+    for visit_id, kind in session.execute(effect_query).all():
         effects[visit_id].append(kind)
     visit_query = _in_courses(
         select(Visit.id, Visit.course_id, Visit.session_number).where(Visit.session_number >= 1),
@@ -423,7 +434,7 @@ def _done_sessions(session: Session, clinic_id: int) -> dict[int, dict[int, tupl
         None,
     ).order_by(Visit.course_id, Visit.session_number)
     done: dict[int, dict[int, tuple[str, ...]]] = defaultdict(dict)
-    for visit_id, course_id, session_number in session.execute(visit_query).tuples():
+    for visit_id, course_id, session_number in session.execute(visit_query).all():
         done[course_id][session_number] = tuple(sorted(effects.get(visit_id, ())))
     return done
 
