@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import (
@@ -294,8 +294,10 @@ class _HeadlineSeries:
     values: dict[int, list[float | None]]
 
 
-def _patients_in_scope(clinic_id: int, patient_ids: Sequence[int] | None) -> Any:
-    scope = [Patient.clinic_id == clinic_id]
+def _patients_in_scope(
+    clinic_id: int, patient_ids: Sequence[int] | None
+) -> list[ColumnElement[bool]]:
+    scope: list[ColumnElement[bool]] = [Patient.clinic_id == clinic_id]
     if patient_ids is not None:
         scope.append(Patient.id.in_(patient_ids))
     return scope
