@@ -7,9 +7,14 @@ Pipeline (every length below is physical and converted with the pixel size):
 2. Divide by the skin background (:mod:`tracker.imaging.normalize`) and turn the picture
    into a *shaft contrast*: how much darker than skin a pixel is in red and green, minus
    its blue excess, so yellow dots and the bluish shadow of the shaft under the skin do
-   not read as hair.
-3. Hysteresis threshold; blobs thicker than any hair (tattoo dot) are cut out and only
-   strong pixels count on the rims of bright bubbles.
+   not read as hair. Only blue excess broader than the widest shaft is subtracted: the
+   shadow is a soft band, while a grey or white shaft on fair skin is bluish-neutral over
+   its own width only (it used to be cancelled).
+3. Subtract the skin mottling (a grey opening wider than two shafts) so thresholds are
+   relative to the skin right beside each shaft and the noise floor is not set by the
+   mottling (pale blond and grey shafts were lost under it). Hysteresis threshold; blobs
+   thicker than any hair (tattoo dot) are cut out and only strong pixels count on the
+   rims of bright bubbles.
 4. Skeleton -> straight segments (split at junctions and sharp bends) -> segments meeting
    head-on at a junction are one hair (a crossing), the rest are separate hairs (touching
    or sharing an opening).
@@ -24,7 +29,8 @@ Pipeline (every length below is physical and converted with the pixel size):
 
 Known limits (measured in ``benchmarks/trichoscopy_accuracy.py``): thin vellus shafts
 lying against terminal shafts of their unit merge into them, dense knots of crossing
-hairs are under-split, and shafts lighter than the skin are not seen.
+hairs and fans of three or more hairs leaving one opening are under-split, pale blond
+shafts on type III skin are partly lost, and shafts lighter than the skin are not seen.
 """
 
 from __future__ import annotations
@@ -59,7 +65,18 @@ MIN_SHAFT_WIDTH_PX = 0.3
 MIN_SHAFT_SNR = 4.0
 JUNCTION_RADIUS_MM = 0.06
 BRIDGE_MAX_MM = 0.25
-MERGED_WIDTH_RATIO = 1.75
+# A trace this many times the typical terminal width is that many touching shafts (rounded).
+# Fitted on the phantom set (--quick: count bias -9.4 % at 1.75, -6.6 % at 1.5; mean width
+# error 6.7 % -> 5.8 %): beside a partner, a shaft's profile is cut at PROFILE_CUTOFF and
+# a merged pair reads a little under twice a single shaft.
+MERGED_WIDTH_RATIO = 1.5
+# Width profiles are integrated outward from the shaft's centre while they stay above this
+# fraction of their peak. Lower cut-offs let skin mottling and noise beside thin, pale
+# shafts into the integral (a window that stops at the first dip only ever grows into
+# positive noise), which read vellus hairs as terminal. Fitted on the phantom set
+# (``benchmarks/trichoscopy_accuracy.py --quick``, before the top-hat clipping: mean
+# width error 13.1 % at 0.1, 9.9 % at 0.2, 7.6 % at 0.3).
+PROFILE_CUTOFF = 0.3
 CAPTION_MAX_FRACTION = 0.12
 
 
@@ -159,7 +176,7 @@ def _working_view(
         hair_width_px=2 * MAX_HAIR_WIDTH_MM * work_px_per_mm,
         smoothing_px=0.5 * work_px_per_mm,
     )
-    contrast = shaft_contrast(normalised)
+    contrast = shaft_contrast(normalised, shaft_width_px=MAX_HAIR_WIDTH_MM * work_px_per_mm)
     mask = _segment_shafts(contrast, normalised, work_analysed, px_per_mm=work_px_per_mm)
     fine_detail = (contrast - cv2.GaussianBlur(contrast, (0, 0), 1.5))[work_analysed]
     pixel_noise = 1.4826 * float(np.median(np.abs(fine_detail))) if fine_detail.size else 0.0
@@ -336,7 +353,7 @@ def _caption_band_rows(rows: np.ndarray) -> int:
     return int(last) + 6
 
 
-def shaft_contrast(normalised: np.ndarray) -> np.ndarray:
+def shaft_contrast(normalised: np.ndarray, *, shaft_width_px: float | None = None) -> np.ndarray:
     """How much darker than bare skin each pixel is, as a fraction of the skin level.
 
     ``normalised`` is the (H, W, 3) output of :func:`normalize_illumination` (skin ≈ 1).
@@ -344,10 +361,15 @@ def shaft_contrast(normalised: np.ndarray) -> np.ndarray:
     look dark, and ``BLUE_WEIGHT`` × the blue excess (B − R beyond ``BLUE_MARGIN``) is
     subtracted: light scattered back from a shaft still under the skin is bluish, a shaft
     on the surface is not.
+    With ``shaft_width_px`` (the widest shaft, in pixels) only blue excess broader than
+    that is subtracted: the shadow under the skin is a soft band wider than its shaft,
+    while a grey or white shaft on fair skin is bluish-neutral only over its own width.
     Returns (H, W) float32: ≈ 0 on skin, up to ≈ 1 on a black shaft, < 0 on bright spots.
     """
     red, green, blue = normalised[..., 0], normalised[..., 1], normalised[..., 2]
-    blue_excess = np.maximum(blue - red - BLUE_MARGIN, 0.0)
+    blue_excess = np.maximum(blue - red - BLUE_MARGIN, 0.0).astype(np.float32)
+    if shaft_width_px is not None:
+        blue_excess = cv2.morphologyEx(blue_excess, cv2.MORPH_OPEN, _disc(shaft_width_px))
     return (1.0 - (red + green) / 2 - BLUE_WEIGHT * blue_excess).astype(np.float32)
 
 
@@ -364,9 +386,11 @@ def _segment_shafts(
     # Skin mottling a few shaft widths across survives the illumination normalisation and
     # would set the noise floor high enough to lose pale (blond, grey, vellus) shafts. A
     # grey opening wider than two shafts keeps only that mottling; thresholds then apply
-    # to the shafts' contrast over the skin right around them.
+    # to the shafts' contrast over the skin right around them. Bright spots (bubbles,
+    # glare) are clipped to skin level first, or the skin between two of them would stand
+    # out like a shaft.
     smooth = smooth - cv2.morphologyEx(
-        smooth, cv2.MORPH_OPEN, _disc(2 * MAX_HAIR_WIDTH_MM * px_per_mm)
+        np.maximum(smooth, 0.0), cv2.MORPH_OPEN, _disc(2 * MAX_HAIR_WIDTH_MM * px_per_mm)
     )
     values = smooth[analysed] if analysed.any() else smooth.ravel()
     noise = 1.4826 * float(np.median(np.abs(values - np.median(values))))
@@ -607,8 +631,8 @@ def _profile_widths_px(
     profiles = np.maximum(profiles - baseline[:, None], 0.0)
     peak = np.maximum(profiles[:, reach - 2 : reach + 3].max(axis=1), 1e-6)
     # Integrate only the shaft itself: outward from the centre until the profile falls
-    # below a tenth of its peak, so a neighbouring shaft beyond a gap is left out.
-    above = profiles >= 0.3 * peak[:, None]
+    # below PROFILE_CUTOFF of its peak, so a neighbouring shaft beyond a gap is left out.
+    above = profiles >= PROFILE_CUTOFF * peak[:, None]
     right = np.cumprod(above[:, reach:], axis=1)
     left = np.cumprod(above[:, reach::-1], axis=1)[:, ::-1]
     own = np.concatenate([left[:, :-1], right], axis=1) > 0
@@ -632,8 +656,12 @@ def _profile_widths_px(
     resolved = widths >= 3 * blur_px
     if resolved.any():
         shaft_level = float(np.median(per_hair(peak)[resolved]))
-        thin = per_hair(integral)[~resolved] / max(shaft_level, 1e-6)
-        widths[~resolved] = np.minimum(thin, 3 * blur_px)
+        thin = per_hair(integral) / max(shaft_level, 1e-6)
+        # A blur σ read a little small (the cut profiles' second moments) passes thin
+        # shafts off as resolved, at about the blur's width: a hair is thin when either
+        # estimate says so.
+        resolved &= thin >= 3 * blur_px
+        widths[~resolved] = np.minimum(thin[~resolved], 3 * blur_px)
     return list(widths), list(per_hair(peak))
 
 
