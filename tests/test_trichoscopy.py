@@ -265,7 +265,7 @@ def test_white_shafts_on_fair_skin_are_counted():
 @pytest.mark.xfail(
     reason="known limit: a strong shadow under the skin (0.5-1.0) still adds 1-2 traces "
     "behind two isolated hairs; the engine before the blue-excess change added 0-5",
-    strict=False,
+    strict=True,
 )
 def test_shadow_under_the_skin_is_not_hair():
     scene = scene_of(shaft(3.0, 3.0, 30.0, unit=0), shaft(6.0, 5.0, 120.0, unit=1))
