@@ -36,6 +36,7 @@ import db
 from db.migrate import migrate_to_head
 from models import (
     Clinic,
+    ContraindicationKind,
     CourseStatus,
     HairCondition,
     Measurement,
@@ -51,6 +52,7 @@ from models import (
 )
 from tracker.services import clinic_data, patients
 from tracker.services.access import Actor
+from tracker.services.convert import contraindication_column
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 QUERY_REPEATS = 3
@@ -103,16 +105,7 @@ def fill(url: str, patient_count: int, sessions: int, replicates: int) -> int:
                 "consent_photography": True,
                 "consent_outcome_statistics": p % 10 != 0,
                 "created_at": now,
-                **{
-                    f"contraindication_{k}": False
-                    for k in (
-                        "pregnancy",
-                        "diabetes",
-                        "cancer",
-                        "clotting_disorder",
-                        "paralysis_history",
-                    )
-                },
+                **{contraindication_column(kind): False for kind in ContraindicationKind},
             }
         )
         course_rows.append(

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -36,6 +37,9 @@ from tracker.measurement import Measurement, Quality, QualityIssue
 from tracker.services import auth, clinics, photos, users
 from tracker.services.access import Actor
 from tracker.services.records import ClinicRecord, PhotoUpload
+
+if TYPE_CHECKING:
+    from tests.test_app_helpers import DemoClinic
 
 DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_PASSWORD = "correct horse battery"
@@ -244,3 +248,12 @@ def dark_pixel_measure(
 def quick_measure(monkeypatch: pytest.MonkeyPatch) -> None:
     """Measure added photos with :func:`dark_pixel_measure` instead of the full engine."""
     monkeypatch.setattr(photos, "measure", dark_pixel_measure)
+
+
+@pytest.fixture
+def demo_clinic(clinic: ClinicStaff, quick_measure: None) -> DemoClinic:
+    """A small measured clinic (two patients, progress and photos) for the app tests."""
+    # Imported here so that only the app tests load Streamlit's testing machinery.
+    from tests.test_app_helpers import build_demo_clinic
+
+    return build_demo_clinic(clinic)

@@ -6,11 +6,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from models import Role
-from tests.conftest import ClinicStaff
 from tests.test_app_helpers import (
     DemoClinic,
     app_signed_in_as,
-    build_demo_clinic,
     open_page,
     sqlite_only,
     texts,
@@ -19,11 +17,6 @@ from tracker.services import audit, auth, progress, users
 from tracker.services.errors import AuthenticationFailed
 
 pytestmark = sqlite_only
-
-
-@pytest.fixture
-def demo_clinic(clinic: ClinicStaff, quick_measure: None) -> DemoClinic:
-    return build_demo_clinic(clinic)
 
 
 def button(app: AppTest, label: str):

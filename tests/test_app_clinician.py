@@ -5,17 +5,15 @@ from __future__ import annotations
 import io
 
 import numpy as np
-import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from app_pages.views import VERDICT_BADGES
 from models import Role
-from tests.conftest import ClinicStaff, scalp_png
+from tests.conftest import scalp_png
 from tests.test_app_helpers import (
     DemoClinic,
     app_signed_in_as,
-    build_demo_clinic,
     open_page,
     sqlite_only,
     texts,
@@ -23,11 +21,6 @@ from tests.test_app_helpers import (
 from tracker.services import patients, progress
 
 pytestmark = sqlite_only
-
-
-@pytest.fixture
-def demo_clinic(clinic: ClinicStaff, quick_measure: None) -> DemoClinic:
-    return build_demo_clinic(clinic)
 
 
 def by_label(widgets, label: str):

@@ -9,24 +9,17 @@ from streamlit.testing.v1 import AppTest
 
 from app_pages import browser_session
 from app_pages.views import PLAIN_VERDICTS
-from tests.conftest import ClinicStaff
 from tests.test_app_helpers import (
     APP,
     RUN_TIMEOUT_S,
     DemoClinic,
     app_signed_in_as,
-    build_demo_clinic,
     sqlite_only,
     texts,
 )
 from tracker.services import audit, progress
 
 pytestmark = sqlite_only
-
-
-@pytest.fixture
-def demo_clinic(clinic: ClinicStaff, quick_measure: None) -> DemoClinic:
-    return build_demo_clinic(clinic)
 
 
 def test_a_patient_sees_exactly_their_own_progress(demo_clinic: DemoClinic):
