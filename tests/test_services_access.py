@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from db import read_session
-from models import AuditAction, AuditEvent, HairCondition, PhotoView, Role
+from db import read_session, write_session
+from models import AuditAction, AuditEvent, HairCondition, PhotoView, Role, User
 from tests.conftest import TEST_PASSWORD, ClinicStaff, make_clinic, scalp_png
 from tracker.services import audit, clinic_data, clinics, patients, photos, users, visits
-from tracker.services.access import AccessDenied, Actor
+from tracker.services.access import AccessDenied, AccountInactive, Actor
 from tracker.services.auth import authenticate
 from tracker.services.errors import InvalidInput
 from tracker.services.records import CourseInput, PatientInput, PhotoUpload, VisitInput
@@ -184,3 +184,50 @@ def test_only_admins_record_the_advertised_success_rate(clinic: ClinicStaff) -> 
         clinics.set_advertised_success_rate(clinic.admin, 90.0).advertised_success_rate_pct == 90.0
     )
     assert clinics.get_clinic(clinic.clinician).advertised_success_rate_pct == 90.0
+
+
+def test_a_deactivated_account_is_refused_on_its_next_call(clinic: ClinicStaff) -> None:
+    patient_id = _patient(clinic, "P001")
+    assert patients.patient_file(clinic.clinician, patient_id).patient.id == patient_id
+    assert clinic.clinician.user_id is not None
+    users.deactivate_user(clinic.admin, clinic.clinician.user_id)
+
+    # Through a role check, through a patient loader, and for a change.
+    with pytest.raises(AccountInactive, match="deactivated"):
+        patients.list_patients(clinic.clinician)
+    with pytest.raises(AccountInactive, match="deactivated"):
+        patients.patient_file(clinic.clinician, patient_id)
+    with pytest.raises(AccountInactive):
+        visits.start_course(clinic.clinician, patient_id, CourseInput(4, 7, date(2026, 1, 1)))
+    assert visits.list_courses(clinic.admin, patient_id) == []
+    assert [(event.actor_user_id, event.entity) for event in _denials()] == [
+        (clinic.clinician.user_id, "user")
+    ] * 3
+
+
+def test_a_deactivated_patient_account_no_longer_sees_its_record(clinic: ClinicStaff) -> None:
+    own = _patient(clinic, "P001")
+    account = _patient_account(clinic, own, "p1@mail.test")
+    assert account.user_id is not None
+    users.deactivate_user(clinic.admin, account.user_id)
+    with pytest.raises(AccountInactive):
+        patients.own_patient_file(account)
+    with pytest.raises(AccountInactive):
+        patients.get_patient(account, own)
+
+
+def test_an_actor_whose_account_changed_since_sign_in_is_refused(clinic: ClinicStaff) -> None:
+    with write_session() as session:
+        session.execute(
+            update(User).where(User.id == clinic.clinician.user_id).values(role=Role.ADMIN)
+        )
+    with pytest.raises(AccountInactive, match="changed since you signed in"):
+        patients.list_patients(clinic.clinician)
+    promoted = authenticate(clinic.clinician.email, TEST_PASSWORD)
+    assert promoted.role is Role.ADMIN
+    assert patients.list_patients(promoted) == []
+
+
+def test_the_operator_has_no_account_to_check(clinic: ClinicStaff) -> None:
+    assert patients.list_patients(clinic.operator) == []
+    assert _denials() == []

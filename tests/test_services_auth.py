@@ -1,4 +1,4 @@
-"""Login: argon2 verification, lock-out after repeated failures, rehash, deactivation."""
+"""Login: argon2, lock-out after repeated failures, rehash, deactivation, single sign-on."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from db import write_session
-from models import User
+from db import read_session, write_session
+from models import AuditAction, AuditEvent, User
 from models.base import utc_now
 from tests.conftest import TEST_PASSWORD, ClinicStaff
 from tracker.services import auth, users
-from tracker.services.auth import MAX_FAILED_LOGINS, authenticate
+from tracker.services.access import Actor
+from tracker.services.auth import MAX_FAILED_LOGINS, authenticate, authenticate_identity
 from tracker.services.errors import AccountLocked, AuthenticationFailed, InvalidInput
 
 
@@ -94,3 +95,68 @@ def test_outdated_hash_is_upgraded_on_login(
         assert stored is not None
         assert not production.check_needs_rehash(stored.password_hash)
         assert production.verify(stored.password_hash, TEST_PASSWORD)
+
+
+ISSUER = "https://idp.clinic-a.test"
+
+
+def _sso(email: str, *, verified: bool = True) -> Actor:
+    return authenticate_identity(
+        issuer=ISSUER, subject="subject-42", email=email, email_verified=verified
+    )
+
+
+def _login_events() -> list[tuple[str, int | None, str]]:
+    with read_session() as session:
+        events = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action.in_([AuditAction.LOGIN, AuditAction.LOGIN_FAILED]))
+            .order_by(AuditEvent.id)
+        )
+        return [(event.action.value, event.actor_user_id, event.detail) for event in events]
+
+
+def test_a_verified_identity_signs_in_to_the_account_with_its_email(clinic: ClinicStaff) -> None:
+    assert _sso(" Clinician@Clinic-A.test") == clinic.clinician
+    ((action, user_id, detail),) = _login_events()
+    assert (action, user_id) == ("login", clinic.clinician.user_id)
+    assert "subject-42" in detail and ISSUER in detail
+
+
+def test_an_unverified_email_is_refused(clinic: ClinicStaff) -> None:
+    with pytest.raises(AuthenticationFailed, match="has not verified the email address"):
+        _sso("clinician@clinic-a.test", verified=False)
+    assert [event[:2] for event in _login_events()] == [("login_failed", clinic.clinician.user_id)]
+
+
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [("nobody@clinic-a.test", "There is no account for"), ("", "did not send an email")],
+)
+def test_an_identity_without_an_account_is_refused_and_no_account_is_made(
+    clinic: ClinicStaff, email: str, message: str
+) -> None:
+    with pytest.raises(AuthenticationFailed, match=message):
+        _sso(email)
+    assert [user.email for user in users.list_users(clinic.admin)] == [
+        "admin@clinic-a.test",
+        "clinician@clinic-a.test",
+    ]
+    assert [event[:2] for event in _login_events()] == [("login_failed", None)]
+
+
+def test_a_deactivated_account_cannot_sign_in_with_its_identity(clinic: ClinicStaff) -> None:
+    assert clinic.clinician.user_id is not None
+    users.deactivate_user(clinic.admin, clinic.clinician.user_id)
+    with pytest.raises(AuthenticationFailed, match="has been deactivated"):
+        _sso("clinician@clinic-a.test")
+    assert [event[:2] for event in _login_events()] == [("login_failed", clinic.clinician.user_id)]
+
+
+def test_the_password_lock_out_does_not_block_a_verified_identity(clinic: ClinicStaff) -> None:
+    for _ in range(MAX_FAILED_LOGINS):
+        with pytest.raises(AuthenticationFailed):
+            authenticate("clinician@clinic-a.test", "guess")
+    assert _sso("clinician@clinic-a.test") == clinic.clinician
+    with pytest.raises(AccountLocked):
+        authenticate("clinician@clinic-a.test", TEST_PASSWORD)

@@ -3,6 +3,8 @@
 Every use case runs inside :func:`reading_session` or :func:`writing_session` and reaches
 patient data only through the ``*_for`` loaders below, which check the :class:`Actor`:
 admins and clinicians see their own clinic, a patient account sees its one patient record.
+Both the role checks and the loaders first make sure the actor's account is still active
+and unchanged since it signed in, so a deactivated account is refused on its next call.
 A refusal raises :class:`AccessDenied`; the refusal is audited in its own transaction,
 since the use case's transaction is rolled back.
 """
@@ -16,10 +18,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from db import read_session, write_session
-from models import AuditAction, AuditEvent, Patient, Photo, Role, TreatmentCourse, Visit
+from models import (
+    AuditAction,
+    AuditEvent,
+    Patient,
+    Photo,
+    Role,
+    TreatmentCourse,
+    User,
+    Visit,
+)
 from tracker.services.errors import NotFound, ServiceError
 
 _PENDING_AUDIT = "tracker_pending_audit"
@@ -60,6 +71,10 @@ class AccessDenied(ServiceError):
         self.audited = False
 
 
+class AccountInactive(AccessDenied):
+    """The actor's account was deactivated, removed or changed since it signed in."""
+
+
 def record_audit(
     session: Session,
     actor: Actor,
@@ -83,8 +98,9 @@ def deny(
     entity_id: int | None = None,
     *,
     patient_id: int | None = None,
+    kind: type[AccessDenied] = AccessDenied,
 ) -> AccessDenied:
-    """The exception to raise for a refused request.
+    """The exception (of class ``kind``) to raise for a refused request.
 
     Inside a use-case session the refusal is audited when it leaves the session (whose own
     transaction is rolled back); outside one it is audited here and now.
@@ -92,13 +108,44 @@ def deny(
     event = _event(
         actor, AuditAction.DENIED, entity, entity_id, patient_id=patient_id, detail=message
     )
-    denial = AccessDenied(message, event)
+    denial = kind(message, event)
     if _open_sessions.get() == 0:
         _audit_denial(denial)
     return denial
 
 
+def require_active_account(actor: Actor, session: Session | None = None) -> None:
+    """Raise :class:`AccountInactive` unless the actor's account is as it was at sign-in.
+
+    One primary-key lookup (in ``session`` when given, else in a short read of its own).
+    The CLI operator has no account and is not checked.
+    """
+    if actor.user_id is None:
+        return
+    if session is not None:
+        _check_account(session, actor)
+        return
+    with read_session() as own:
+        _check_account(own, actor)
+
+
+def _check_account(session: Session, actor: Actor) -> None:
+    user = session.get(User, actor.user_id)
+    if user is None or not user.is_active:
+        message = "Your account has been deactivated. Ask your clinic's administrator."
+    elif (user.role, user.clinic_id, user.patient_id) != (
+        actor.role,
+        actor.clinic_id,
+        actor.patient_id,
+    ):
+        message = "Your account was changed since you signed in. Please log in again."
+    else:
+        return
+    raise deny(actor, message, "user", actor.user_id, kind=AccountInactive)
+
+
 def require_role(actor: Actor, *roles: Role, doing: str) -> None:
+    require_active_account(actor)
     if actor.role not in roles:
         allowed = " or ".join(role.value for role in roles)
         raise deny(actor, f"Only {allowed} accounts may {doing}.", "role")
@@ -186,6 +233,7 @@ def photo_for(session: Session, actor: Actor, photo_id: int, *, doing: str) -> P
 
 def check_patient(actor: Actor, patient: Patient, *, doing: str) -> None:
     """Raise :class:`AccessDenied` unless ``actor`` may ``doing`` this patient's data."""
+    require_active_account(actor, object_session(patient))
     if actor.role is Role.PATIENT:
         allowed = actor.patient_id == patient.id
         reason = f"A patient account may only {doing} its own record."

@@ -1,4 +1,8 @@
-"""Login: argon2 password check with lock-out after repeated failures."""
+"""Login: argon2 password check with lock-out after repeated failures, and single sign-on.
+
+Single sign-on only maps an identity that the identity provider has verified to an account
+an administrator created: it never creates accounts.
+"""
 
 from __future__ import annotations
 
@@ -67,13 +71,66 @@ def authenticate(email: str, password: str) -> Actor:
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = _hasher.hash(password)
         session.add(_login_event(user, AuditAction.LOGIN))
-        return Actor(
-            user_id=user.id,
-            role=user.role,
-            clinic_id=user.clinic_id,
-            patient_id=user.patient_id,
-            email=user.email,
+        return _actor_of(user)
+
+
+def authenticate_identity(*, issuer: str, subject: str, email: str, email_verified: bool) -> Actor:
+    """The actor of the active account whose email the identity provider has verified.
+
+    ``issuer`` and ``subject`` (the ID token's ``iss`` and ``sub``) name the identity in the
+    audit trail. Raises :class:`AuthenticationFailed`, with a message saying what to do, for
+    a missing or unverified email, an email without an account and a deactivated account;
+    each refusal is audited as a failed login. The password lock-out does not apply: it
+    guards the password against guessing, and a verified identity is not a guess.
+    """
+    email = normalize_email(email)
+    who = f"single sign-on {email} ({subject} at {issuer})"
+    with write_session() as session:
+        user = (
+            session.scalar(select(User).where(User.email == email).with_for_update())
+            if email
+            else None
         )
+        refusal = _identity_refusal(user, email, email_verified=email_verified is True)
+        if user is None or refusal:
+            session.add(_login_event(user, AuditAction.LOGIN_FAILED, detail=f"{who}: {refusal}"))
+            # Committed on purpose: the refusal is audited although the login fails.
+            session.commit()
+            raise AuthenticationFailed(refusal)
+        session.add(_login_event(user, AuditAction.LOGIN, detail=who))
+        return _actor_of(user)
+
+
+def _actor_of(user: User) -> Actor:
+    return Actor(
+        user_id=user.id,
+        role=user.role,
+        clinic_id=user.clinic_id,
+        patient_id=user.patient_id,
+        email=user.email,
+    )
+
+
+def _identity_refusal(user: User | None, email: str, *, email_verified: bool) -> str:
+    """Why this identity may not sign in, for the person at the screen ("" if it may)."""
+    if not email:
+        return (
+            "Your identity provider did not send an email address, so no account can be "
+            "found. Log in with your email and password instead."
+        )
+    if not email_verified:
+        return (
+            f"Your identity provider has not verified the email address {email}. Verify it "
+            "there, or log in with your email and password."
+        )
+    if user is None:
+        return (
+            f"There is no account for {email}. Accounts are created by your clinic's "
+            "administrator; signing in with an identity provider never creates one."
+        )
+    if not user.is_active:
+        return f"The account {email} has been deactivated. Ask your clinic's administrator."
+    return ""
 
 
 @cache
@@ -88,7 +145,12 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def _login_event(user: User, action: AuditAction) -> AuditEvent:
+def _login_event(user: User | None, action: AuditAction, *, detail: str = "") -> AuditEvent:
+    """A login event; one that matches no account belongs to no clinic."""
+    if user is None:
+        return AuditEvent(
+            actor_user_id=None, actor_role="anonymous", action=action, entity="user", detail=detail
+        )
     return AuditEvent(
         actor_user_id=user.id,
         actor_role=user.role.value,
@@ -97,4 +159,5 @@ def _login_event(user: User, action: AuditAction) -> AuditEvent:
         entity_id=user.id,
         clinic_id=user.clinic_id,
         patient_id=user.patient_id,
+        detail=detail,
     )
