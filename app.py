@@ -35,6 +35,5 @@ else:
     with st.sidebar:
         st.caption(f"Signed in as {actor.email} ({actor.role.value})")
         if st.button("Log out", icon=":material/logout:"):
-            browser_session.sign_out("You are logged out.")
-            st.rerun()
+            browser_session.log_out()
 current.run()

@@ -2,14 +2,22 @@
 
 Not a page: the page scripts and ``app.py`` import it. The signed-in :class:`Actor` lives in
 ``st.session_state``; each page asks the services again whether that actor may see what the
-page shows, so a page opened by URL or left open is checked like any other request.
+page shows, so a page opened by URL or left open is checked like any other request, and
+every script run checks that the account is still active.
+
+Single sign-on is Streamlit's OIDC (``st.login``), offered when ``.streamlit/secrets.toml``
+has an ``[auth]`` section. After the identity provider's redirect, ``st.user`` holds the ID
+token's claims; :func:`sign_in_with_identity` turns them into the same signed-in actor as a
+password log-in, through the services.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from typing import NoReturn
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, NoReturn
 
 import streamlit as st
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,13 +25,33 @@ from sqlalchemy.orm import Session, sessionmaker
 import db
 from models import Role
 from tracker import settings
-from tracker.services.access import AccessDenied, Actor, require_role
+from tracker.services import auth
+from tracker.services.access import (
+    AccessDenied,
+    AccountInactive,
+    Actor,
+    require_active_account,
+    require_role,
+)
 from tracker.services.errors import ServiceError
 
 ACTOR_KEY = "actor"
 LAST_ACTIVITY_KEY = "last_activity"
 NOTICE_KEY = "login_notice"
+# Set once this browser session has tried the identity in st.user: an identity signs in at
+# most once a session, so signing out (or being signed out) does not sign straight back in.
+IDENTITY_TRIED_KEY = "identity_tried"
 DEFAULT_TIMEOUT_MINUTES = 30.0
+# Keys of a provider's own section in [auth] that are not further providers.
+_PROVIDER_SETTINGS = {"client_kwargs"}
+
+
+@dataclass(frozen=True)
+class IdentityProvider:
+    """A single sign-on button: ``name`` for ``st.login`` (``None``: the unnamed default)."""
+
+    name: str | None
+    label: str
 
 
 @st.cache_resource(show_spinner=False)
@@ -51,14 +79,26 @@ def sign_in(actor: Actor) -> None:
 
 
 def sign_out(notice: str = "") -> None:
-    """Forget everything this browser session held, keeping only the notice for the log-in."""
+    """Forget everything this browser session held but the notice for the log-in page."""
+    identity_tried = st.session_state.get(IDENTITY_TRIED_KEY, False)
     st.session_state.clear()
+    st.session_state[IDENTITY_TRIED_KEY] = identity_tried
     if notice:
         st.session_state[NOTICE_KEY] = notice
 
 
+def log_out() -> NoReturn:
+    """Sign out at the user's request, and out of the identity provider's cookie too."""
+    sign_out("You are logged out.")
+    if st.user.get("is_logged_in"):
+        # Starts a new browser session, so the notice above is not shown then.
+        st.logout()
+    st.rerun()
+
+
 def signed_in_actor() -> Actor | None:
-    """The actor of this browser session, or ``None`` once signed out or idle too long."""
+    """The actor of this browser session, or ``None`` once signed out, idle too long, or
+    deactivated (or changed) by an administrator since signing in."""
     actor = st.session_state.get(ACTOR_KEY)
     if actor is None:
         return None
@@ -66,8 +106,60 @@ def signed_in_actor() -> Actor | None:
     if idle > timeout_seconds():
         sign_out("You were signed out after a period of inactivity. Please log in again.")
         return None
+    try:
+        require_active_account(actor)
+    except AccountInactive as refusal:
+        sign_out(f"{refusal} You have been signed out.")
+        return None
     st.session_state[LAST_ACTIVITY_KEY] = time.time()
     return actor
+
+
+def identity_providers() -> list[IdentityProvider]:
+    """The single sign-on providers configured in ``[auth]`` of the secrets (often none).
+
+    The unnamed default provider (``client_id`` directly in ``[auth]``) is labelled by the
+    optional ``[auth] provider_label``; a named one (``[auth.okta]``) by its name.
+    """
+    if not st.secrets.load_if_toml_exists() or "auth" not in st.secrets:
+        return []
+    section: Mapping[str, Any] = st.secrets["auth"]
+    providers = []
+    if "client_id" in section:
+        label = str(section.get("provider_label", "single sign-on"))
+        providers.append(IdentityProvider(None, label))
+    providers.extend(
+        IdentityProvider(name, name.replace("-", " ").title())
+        for name, value in section.items()
+        if isinstance(value, Mapping) and name not in _PROVIDER_SETTINGS and "client_id" in value
+    )
+    return providers
+
+
+def sign_in_with_identity() -> bool:
+    """Sign in the account of the identity provider's verified identity in ``st.user``.
+
+    True once signed in; False when there is no identity to try: none, one this browser
+    session has tried already, or one issued longer ago than the idle timeout (the identity
+    cookie lives for 30 days, and a fresh log-in at the provider must not be skipped that
+    long). Raises :class:`AuthenticationFailed` with the services' reason for a refusal.
+    """
+    claims = st.user.to_dict()
+    if not claims.get("is_logged_in") or st.session_state.get(IDENTITY_TRIED_KEY):
+        return False
+    st.session_state[IDENTITY_TRIED_KEY] = True
+    issued_at = claims.get("iat")
+    if not isinstance(issued_at, int | float) or time.time() - issued_at > timeout_seconds():
+        return False
+    actor = auth.authenticate_identity(
+        issuer=str(claims.get("iss", "")),
+        subject=str(claims.get("sub", "")),
+        email=str(claims.get("email", "")),
+        # Some providers send the claim as a string.
+        email_verified=claims.get("email_verified") in (True, "true"),
+    )
+    sign_in(actor)
+    return True
 
 
 def require_page(*roles: Role, doing: str) -> Actor:
