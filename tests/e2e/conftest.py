@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +40,7 @@ class RunningApp:
     data_dir: Path
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -69,11 +70,16 @@ def chromium_executable() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="module")
-def app_server(
-    chromium_executable: Path, tmp_path_factory: pytest.TempPathFactory
+@contextmanager
+def running_app(
+    data_dir: Path, *, port: int | None = None, secrets_file: Path | None = None
 ) -> Iterator[RunningApp]:
-    data_dir = tmp_path_factory.mktemp("app-data")
+    """``streamlit run app.py`` on ``port`` (default: a free one) of 127.0.0.1, over a demo
+    clinic seeded in ``data_dir``.
+
+    ``secrets_file`` replaces the repository's ``.streamlit/secrets.toml`` (e.g. an
+    ``[auth]`` section for single sign-on); without it the app has no secrets at all.
+    """
     env = {
         **os.environ,
         "TRACKER_DATA_DIR": str(data_dir),
@@ -84,9 +90,10 @@ def app_server(
         ["demo", "seed", "--patients", "2", "--sessions", "1", "--replicates", "1"],
     ):
         subprocess.run([sys.executable, "-m", "tracker", *command], cwd=REPO, env=env, check=True)
-    port = _free_port()
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = data_dir / "streamlit.log"
+    secrets = secrets_file or data_dir / "no-secrets.toml"
     with log_path.open("wb") as log:
         server = subprocess.Popen(
             [
@@ -105,6 +112,8 @@ def app_server(
                 "none",
                 "--browser.gatherUsageStats",
                 "false",
+                "--secrets.files",
+                str(secrets),
             ],
             cwd=REPO,
             env=env,
@@ -121,6 +130,14 @@ def app_server(
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+@pytest.fixture(scope="module")
+def app_server(
+    chromium_executable: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningApp]:
+    with running_app(tmp_path_factory.mktemp("app-data")) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")
