@@ -3,20 +3,26 @@
 A dozen patients photographed over a course of weekly sessions with phantom trichoscopy
 close-ups (:mod:`tracker.phantoms`): half of them gain hair (responders), half do not.
 Every photo goes through the same services as a clinician's upload, so the demo shows
-real measurements, noise bands and verdicts, not made-up figures.
+real measurements, noise bands and verdicts, not made-up figures. Measuring the photos is
+nearly all the work; it can run on a process pool, one patient a task, and gives the same
+data whatever the number of workers (only the photo and measurement row ids interleave).
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import date, timedelta
+from multiprocessing import get_context
 
+import cv2
 import numpy as np
 from PIL import Image
 from sqlalchemy import select
 
+import db
 from db import read_session
 from models import (
     ContraindicationKind,
@@ -27,7 +33,12 @@ from models import (
     SideEffectKind,
     User,
 )
-from tracker.phantoms import make_trichoscopy_scene, random_conditions, render_trichoscopy
+from tracker.phantoms import (
+    TrichoscopyConditions,
+    make_trichoscopy_scene,
+    random_conditions,
+    render_trichoscopy,
+)
 from tracker.services import clinics, patients, photos, users, visits
 from tracker.services.access import Actor
 from tracker.services.records import (
@@ -117,9 +128,13 @@ def seed_demo_clinic(
     patient_count: int = 12,
     sessions: int = 10,
     replicates: int = 2,
+    workers: int = 1,
     report: Callable[[str], None] = lambda _message: None,
 ) -> tuple[DemoLogin, ...]:
-    """Create the demo clinic, its accounts and its patients' measured visits."""
+    """Create the demo clinic, its accounts and its patients' measured visits.
+
+    The photos of ``workers`` patients are measured at a time, each in its own process.
+    """
     clinic = clinics.ensure_clinic(DEMO_CLINIC)
     operator = Actor.operator(clinic.id)
     actors = {}
@@ -134,26 +149,67 @@ def seed_demo_clinic(
         actors[login.role] = Actor(account.id, login.role, clinic.id, email=account.email)
     clinician = actors[Role.CLINICIAN]
     first_day = date.today() - timedelta(days=7 * sessions)
-    patient_ids = []
+    courses = []
     for demo in demo_patients(patient_count):
-        report(f"patient {demo.code}: {sessions + 1} visits")
-        patient_ids.append(_seed_patient(clinician, demo, sessions, replicates, first_day))
-    for login, patient_id in zip(DEMO_LOGINS[2:], patient_ids, strict=False):
+        plan = _plan_visits(demo, sessions, replicates, first_day)
+        courses.append(_register_patient(clinician, demo, plan, first_day))
+        report(f"patient {demo.code}: {len(plan)} visits recorded")
+    for course in _photograph_all(clinician, courses, workers=workers):
+        report(f"patient {course.demo.code}: {course.photo_count} photos measured")
+    for login, course in zip(DEMO_LOGINS[2:], courses, strict=False):
         users.create_user(
             actors[Role.ADMIN],
             role=Role.PATIENT,
             email=login.email,
             password=login.password,
             display_name=f"Demo {login.who}",
-            patient_id=patient_id,
+            patient_id=course.patient_id,
         )
-    return DEMO_LOGINS[: 2 + min(len(patient_ids), 2)]
+    return DEMO_LOGINS[: 2 + min(len(courses), 2)]
 
 
-def _seed_patient(
-    clinician: Actor, demo: DemoPatient, sessions: int, replicates: int, first_day: date
-) -> int:
+@dataclass(frozen=True)
+class _PlannedVisit:
+    visit: VisitInput
+    # One per photo: the replicates are taken under slightly different conditions.
+    photo_conditions: tuple[TrichoscopyConditions, ...]
+
+
+@dataclass(frozen=True)
+class _DemoCourse:
+    demo: DemoPatient
+    patient_id: int
+    visits: tuple[tuple[int, _PlannedVisit], ...]  # (visit id, its plan), by session
+
+    @property
+    def photo_count(self) -> int:
+        return sum(len(planned.photo_conditions) for _id, planned in self.visits)
+
+
+def _plan_visits(
+    demo: DemoPatient, sessions: int, replicates: int, first_day: date
+) -> list[_PlannedVisit]:
+    """Every visit's details and photo conditions, drawn from the patient's own seed."""
     rng = np.random.default_rng(demo.number)
+    plan = []
+    for session_number in range(sessions + 1):
+        visit = VisitInput(
+            session_number=session_number,
+            visit_date=first_day + timedelta(days=7 * session_number),
+            injections_given=None if session_number == 0 else int(rng.integers(30, 41)),
+            side_effects=_side_effects(rng) if session_number else (),
+        )
+        photos_taken = replicates if session_number % REPLICATE_EVERY == 0 else 1
+        conditions = tuple(
+            random_conditions(rng, severity=PHOTO_SEVERITY) for _ in range(photos_taken)
+        )
+        plan.append(_PlannedVisit(visit, conditions))
+    return plan
+
+
+def _register_patient(
+    clinician: Actor, demo: DemoPatient, plan: list[_PlannedVisit], first_day: date
+) -> _DemoCourse:
     record = patients.register_patient(
         clinician,
         PatientInput(
@@ -174,36 +230,62 @@ def _seed_patient(
         clinician,
         record.id,
         CourseInput(
-            planned_sessions=sessions,
+            planned_sessions=len(plan) - 1,
             interval_days=7,
             start_date=first_day,
             product=PRODUCTS[(demo.number // 2) % len(PRODUCTS)],
         ),
     )
+    recorded = tuple(
+        (visits.record_visit(clinician, course.id, planned.visit).id, planned) for planned in plan
+    )
+    return _DemoCourse(demo, record.id, recorded)
+
+
+def _photograph_all(
+    clinician: Actor, courses: list[_DemoCourse], *, workers: int
+) -> list[_DemoCourse]:
+    """Photograph and measure every course's visits; the courses in the order they finish."""
+    if workers <= 1 or len(courses) <= 1:
+        for course in courses:
+            _photograph(clinician, course)
+        return courses
+    # spawn, not fork: forking a process whose OpenCV threads are running can hang.
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(courses)),
+        mp_context=get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(db.configured_url(),),
+    ) as pool:
+        futures = {pool.submit(_photograph, clinician, course): course for course in courses}
+        finished = []
+        for future in as_completed(futures):
+            future.result()
+            finished.append(futures[future])
+        return finished
+
+
+def _start_worker(database_url: str) -> None:
+    # One patient per process on one core each: OpenCV's own threads would only compete.
+    cv2.setNumThreads(1)
+    db.configure(database_url)
+
+
+def _photograph(clinician: Actor, course: _DemoCourse) -> None:
+    """Render each visit's phantom photos of the patient's scalp and add them to the visit."""
+    demo = course.demo
+    sessions = len(course.visits) - 1
     scene = make_trichoscopy_scene(
         seed=demo.number, density_per_cm2=demo.baseline_density, field_mm=FIELD_MM
     )
-    for session_number in range(sessions + 1):
-        visit = visits.record_visit(
-            clinician,
-            course.id,
-            VisitInput(
-                session_number=session_number,
-                visit_date=first_day + timedelta(days=7 * session_number),
-                injections_given=None if session_number == 0 else int(rng.integers(30, 41)),
-                side_effects=_side_effects(rng) if session_number else (),
-            ),
-        )
+    for session_number, (visit_id, planned) in enumerate(course.visits):
         gain = demo.final_gain * session_number / sessions if sessions else 0.0
         grown = scene.with_hair_gain(gain, seed=demo.number)
         uploads = [
             PhotoUpload(
                 data=_jpeg(
                     render_trichoscopy(
-                        grown,
-                        px_per_mm=PX_PER_MM,
-                        size_px=FRAME_PX,
-                        conditions=random_conditions(rng, severity=PHOTO_SEVERITY),
+                        grown, px_per_mm=PX_PER_MM, size_px=FRAME_PX, conditions=conditions
                     )[0]
                 ),
                 view=PhotoView.TRICHOSCOPY,
@@ -211,12 +293,11 @@ def _seed_patient(
                 filename=f"{demo.code}-s{session_number}-r{replicate}.jpg",
                 px_per_mm=PX_PER_MM,
             )
-            for replicate in range(replicates if session_number % REPLICATE_EVERY == 0 else 1)
+            for replicate, conditions in enumerate(planned.photo_conditions)
         ]
-        refused = [r for r in photos.add_photos(clinician, visit.id, uploads) if not r.photo]
+        refused = [r for r in photos.add_photos(clinician, visit_id, uploads) if not r.photo]
         if refused:
             raise RuntimeError(f"demo photo refused: {refused[0].filename}: {refused[0].reason}")
-    return record.id
 
 
 def _side_effects(rng: np.random.Generator) -> tuple[SideEffectEntry, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from tracker import demo
@@ -32,6 +33,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=2,
         help="close-up photos at the baseline and every fifth visit (default 2)",
     )
+    seed.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes measuring photos, one patient each at a time (default: all cores)",
+    )
     seed.set_defaults(handler=_seed)
 
 
@@ -48,6 +55,7 @@ def _seed(args: argparse.Namespace) -> int:
         patient_count=args.patients,
         sessions=args.sessions,
         replicates=args.replicates,
+        workers=max(1, args.workers),
         report=lambda message: print(f"  {message}", flush=True),
     )
     print("Demo log-ins (change or deactivate them before real use):")
