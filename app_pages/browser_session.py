@@ -109,7 +109,7 @@ def signed_in_actor() -> Actor | None:
     try:
         require_active_account(actor)
     except AccountInactive as refusal:
-        sign_out(f"{refusal} You have been signed out.")
+        sign_out(f"You have been signed out. {refusal}")
         return None
     st.session_state[LAST_ACTIVITY_KEY] = time.time()
     return actor
@@ -126,7 +126,7 @@ def identity_providers() -> list[IdentityProvider]:
     section: Mapping[str, Any] = st.secrets["auth"]
     providers = []
     if "client_id" in section:
-        label = str(section.get("provider_label", "single sign-on"))
+        label = str(section.get("provider_label", "your organisation's account"))
         providers.append(IdentityProvider(None, label))
     providers.extend(
         IdentityProvider(name, name.replace("-", " ").title())

@@ -28,7 +28,7 @@ with password_column, st.form("login"):
 
 if sso_column is not None:
     with sso_column:
-        st.caption("Or use your organisation's account:")
+        st.caption("Or, without a password here:")
         for provider in providers:
             if st.button(f"Sign in with {provider.label}", key=f"sso-{provider.name}"):
                 st.login(provider.name)

@@ -33,7 +33,11 @@ def seed_once(workers: int, *, quick: bool) -> tuple[float, float]:
         size = ["--patients", "3", "--sessions", "5"] if quick else []
         command = [sys.executable, "-m", "tracker", "demo", "seed", "--workers", str(workers)]
         subprocess.run(
-            [sys.executable, "-m", "tracker", "db", "upgrade"], cwd=REPO, env=env, check=True
+            [sys.executable, "-m", "tracker", "db", "upgrade"],
+            cwd=REPO,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()

@@ -180,9 +180,14 @@ def _logins(action: AuditAction) -> list[int | None]:
         )
 
 
-def test_without_an_identity_provider_there_is_no_sign_in_button(login_app: AppTest):
-    assert [button.label for button in login_app.button] == ["Log in"]
-    assert not login_app.exception
+def test_without_an_identity_provider_there_is_no_sign_in_button(clinic: ClinicStaff):
+    app = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT_S)
+    # Secrets without [auth], whatever a developer keeps in .streamlit/secrets.toml.
+    app.secrets["unrelated"] = "no [auth] section"
+    app.run()
+    assert not app.exception
+    assert [button.label for button in app.button] == ["Log in"]
+    assert log_in(app, clinic.clinician.email, TEST_PASSWORD).title[0].value == "Patients"
 
 
 def test_with_an_identity_provider_its_button_starts_the_sign_in(
