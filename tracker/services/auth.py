@@ -86,11 +86,9 @@ def authenticate_identity(*, issuer: str, subject: str, email: str, email_verifi
     email = normalize_email(email)
     who = f"single sign-on {email} ({subject} at {issuer})"
     with write_session() as session:
-        user = (
-            session.scalar(select(User).where(User.email == email).with_for_update())
-            if email
-            else None
-        )
+        # Read only: a verified identity changes nothing on the account, not even its
+        # failed-password count.
+        user = session.scalar(select(User).where(User.email == email)) if email else None
         refusal = _identity_refusal(user, email, email_verified=email_verified is True)
         if user is None or refusal:
             session.add(_login_event(user, AuditAction.LOGIN_FAILED, detail=f"{who}: {refusal}"))
