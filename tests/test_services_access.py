@@ -231,3 +231,11 @@ def test_an_actor_whose_account_changed_since_sign_in_is_refused(clinic: ClinicS
 def test_the_operator_has_no_account_to_check(clinic: ClinicStaff) -> None:
     assert patients.list_patients(clinic.operator) == []
     assert _denials() == []
+
+
+def test_a_deactivated_account_cannot_reset_its_own_password(clinic: ClinicStaff) -> None:
+    assert clinic.clinician.user_id is not None
+    users.reset_password(clinic.clinician, clinic.clinician.user_id, "my own new password")
+    users.deactivate_user(clinic.admin, clinic.clinician.user_id)
+    with pytest.raises(AccountInactive):
+        users.reset_password(clinic.clinician, clinic.clinician.user_id, "and another one!")

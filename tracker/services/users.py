@@ -13,6 +13,7 @@ from tracker.services.access import (
     deny,
     reading_session,
     record_audit,
+    require_active_account,
     require_role,
     writing_session,
 )
@@ -100,6 +101,8 @@ def reset_password(actor: Actor, user_id: int, new_password: str) -> UserRecord:
     """Set a new password and lift any lock-out (admins, or the account holder)."""
     if actor.user_id != user_id:
         require_role(actor, Role.ADMIN, doing="reset another account's password")
+    else:
+        require_active_account(actor)
     password_hash = hash_password(new_password)
     with writing_session() as session:
         user = _user_in_clinic(session, actor, user_id)
