@@ -104,25 +104,27 @@ def measure_quality(
     rgb: np.ndarray, *, view: View, px_per_mm: float | None = None
 ) -> QualityMetrics:
     """The :class:`QualityMetrics` of an (H, W, 3) uint8 RGB photo."""
-    # One pass over the full-resolution pixels; every smaller copy derives from this one.
-    sharpness_rgb = _resize(rgb, _sharpness_scale(rgb.shape, view=view, px_per_mm=px_per_mm))
-    small = _resize_long_side(sharpness_rgb, WORKING_LONG_SIDE_PX)
+    # Sharpness needs only brightness, so the (larger) sharpness copy is grey.
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    sharpness_gray = _resize(gray, _sharpness_scale(rgb.shape, view=view, px_per_mm=px_per_mm))
+    small = _resize_long_side(rgb, WORKING_LONG_SIDE_PX)
     luminance = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
     # OpenCV stores 8-bit a* and b* offset by 128.
     lit = (luminance > DARK_LEVEL) & (luminance < CLIPPED_LEVEL)
     a_star = lab[..., 1][lit] - 128.0
     b_star = lab[..., 2][lit] - 128.0
+    chroma = np.hypot(a_star, b_star)
     return QualityMetrics(
-        sharpness=_sharpness(cv2.cvtColor(sharpness_rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)),
+        sharpness=_sharpness(sharpness_gray.astype(np.float32)),
         median_luminance=float(np.median(luminance)),
         clipped_share=float(np.mean(luminance >= CLIPPED_LEVEL)),
         glare_spots=_glare_spots(small, luminance),
         cast_distance=_cast_distance(a_star, b_star),
-        green_share=_green_share(a_star, b_star),
+        green_share=_green_share(a_star, chroma),
         flat_share=_flat_share(rgb),
         face_fraction=_face_fraction(luminance) if view == "trichoscopy" else None,
-        mean_chroma=float(np.mean(np.hypot(a_star, b_star))) if a_star.size else 0.0,
+        mean_chroma=float(np.mean(chroma)) if chroma.size else 0.0,
     )
 
 
@@ -222,7 +224,31 @@ def _not_scalp_issue(metrics: QualityMetrics) -> QualityIssue | None:
 
 
 def _resize_long_side(image: np.ndarray, long_side_px: int) -> np.ndarray:
-    return _resize(image, long_side_px / max(image.shape[:2]))
+    """``image`` shrunk to ``long_side_px`` on its long side, for statistics that are shares
+    and counts.
+
+    While both sides are even and at least twice the target, exact 2×2 means halve it;
+    a bilinear resize then does the rest when that is no more than halving (every pixel
+    still contributes), else an area resize. That is nearly one area resize at a fraction
+    of its cost (OpenCV has a fast path for integer factors only), though a little
+    smoother, so sharpness does not use it.
+    """
+    height, width = image.shape[:2]
+    scale = long_side_px / max(height, width)
+    if scale >= 1.0:
+        return image
+    target = (max(1, round(width * scale)), max(1, round(height * scale)))
+    while (
+        width % 2 == 0 and height % 2 == 0 and width // 2 >= target[0] and height // 2 >= target[1]
+    ):
+        height, width = height // 2, width // 2
+        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    if (width, height) == target:
+        return image
+    rest = target[0] / width
+    return cv2.resize(
+        image, target, interpolation=cv2.INTER_LINEAR if rest >= 0.5 else cv2.INTER_AREA
+    )
 
 
 def _resize(image: np.ndarray, scale: float) -> np.ndarray:
@@ -299,12 +325,12 @@ def _cast_distance(a_star: np.ndarray, b_star: np.ndarray) -> float:
     return float(np.hypot(off_a, off_b))
 
 
-def _green_share(a_star: np.ndarray, b_star: np.ndarray) -> float:
+def _green_share(a_star: np.ndarray, chroma: np.ndarray) -> float:
     """Share of clearly green or cyan pixels: plants and water, never skin or hair (a
     dermatoscope's cool light turns skin bluish or purple, which is not counted)."""
     if a_star.size == 0:
         return 0.0
-    green = (a_star < GREEN_MAX_A_STAR) & (np.hypot(a_star, b_star) > GREEN_MIN_CHROMA)
+    green = (a_star < GREEN_MAX_A_STAR) & (chroma > GREEN_MIN_CHROMA)
     return float(np.mean(green))
 
 
@@ -340,15 +366,16 @@ def _flat_share(rgb: np.ndarray) -> float:
     block = FLAT_BLOCK_PX
     rows = rgb.shape[0] // block
     cols = rgb.shape[1] // block
-    sampled = rgb[: rows * block, : cols * block].reshape(rows, block, cols * block, 3)[::4]
-    # One integer per pixel, so a block is flat when all its integers equal the first.
-    packed = (
-        sampled[..., 0].astype(np.int32) << 16
-        | sampled[..., 1].astype(np.int32) << 8
-        | sampled[..., 2]
-    ).reshape(len(sampled), block, cols, block)
-    first = packed[:, :1, :, :1]
-    flat = np.all(packed == first, axis=(1, 3))
-    lit = sampled[:, 0, ::block].max(axis=-1) > DARK_LEVEL
+    blocks = rgb[: rows * block, : cols * block].reshape(rows, block, cols, block, 3)[::4]
+    first = blocks[:, :1, :, :1]
+    lit = first.reshape(len(blocks), cols, 3).max(axis=-1) > DARK_LEVEL
+    # A block whose first row already varies is not flat; only the rest (few in a photo)
+    # need every pixel compared.
+    flat = lit & np.all(blocks[:, 0] == first[:, 0], axis=(2, 3))
+    candidates = np.nonzero(flat)
+    flat[candidates] = np.all(
+        blocks[candidates[0], :, candidates[1]] == first[candidates[0], :, candidates[1]],
+        axis=(1, 2, 3),
+    )
     lit_count = int(lit.sum())
-    return float((flat & lit).sum() / lit_count) if lit_count else 0.0
+    return float(flat.sum() / lit_count) if lit_count else 0.0
