@@ -15,10 +15,10 @@ from tracker.imaging.quality import (
     FLAT_BLOCK_PX,
     WORKING_LONG_SIDE_PX,
     _flat_share,
-    _resize_long_side,
     assess_quality,
     measure_quality,
 )
+from tracker.imaging.resample import shrink_to_long_side
 from tracker.phantoms import (
     TrichoscopyConditions,
     make_trichoscopy_scene,
@@ -254,7 +254,7 @@ def test_working_copy_is_an_area_average_of_the_working_size(shape: tuple[int, i
     noise = rng.normal(0, 1, (shape[0] // 24, shape[1] // 24, 3))
     texture = cv2.resize(noise, shape[::-1], interpolation=cv2.INTER_CUBIC)
     rgb = np.clip(128 + 40 * texture, 0, 255).astype(np.uint8)
-    small = _resize_long_side(rgb, WORKING_LONG_SIDE_PX)
+    small = shrink_to_long_side(rgb, WORKING_LONG_SIDE_PX)
     scale = min(1.0, WORKING_LONG_SIDE_PX / max(shape))
     expected_size = (round(shape[1] * scale), round(shape[0] * scale))
     assert small.shape[1::-1] == expected_size

@@ -17,6 +17,7 @@ import numpy as np
 from skimage.data import lbp_frontal_face_cascade_filename
 from skimage.feature import Cascade
 
+from tracker.imaging.resample import shrink_to_long_side
 from tracker.measurement import Quality, QualityIssue, View
 
 # Image statistics are computed on a copy no longer than this on its long side; they are
@@ -107,7 +108,7 @@ def measure_quality(
     # Sharpness needs only brightness, so the (larger) sharpness copy is grey.
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     sharpness_gray = _resize(gray, _sharpness_scale(rgb.shape, view=view, px_per_mm=px_per_mm))
-    small = _resize_long_side(rgb, WORKING_LONG_SIDE_PX)
+    small = shrink_to_long_side(rgb, WORKING_LONG_SIDE_PX)
     luminance = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
     # OpenCV stores 8-bit a* and b* offset by 128.
@@ -223,34 +224,6 @@ def _not_scalp_issue(metrics: QualityMetrics) -> QualityIssue | None:
     return None
 
 
-def _resize_long_side(image: np.ndarray, long_side_px: int) -> np.ndarray:
-    """``image`` shrunk to ``long_side_px`` on its long side, for statistics that are shares
-    and counts.
-
-    While both sides are even and at least twice the target, exact 2×2 means halve it;
-    a bilinear resize then does the rest when that is no more than halving (every pixel
-    still contributes), else an area resize. That is nearly one area resize at a fraction
-    of its cost (OpenCV has a fast path for integer factors only), though a little
-    smoother, so sharpness does not use it.
-    """
-    height, width = image.shape[:2]
-    scale = long_side_px / max(height, width)
-    if scale >= 1.0:
-        return image
-    target = (max(1, round(width * scale)), max(1, round(height * scale)))
-    while (
-        width % 2 == 0 and height % 2 == 0 and width // 2 >= target[0] and height // 2 >= target[1]
-    ):
-        height, width = height // 2, width // 2
-        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
-    if (width, height) == target:
-        return image
-    rest = target[0] / width
-    return cv2.resize(
-        image, target, interpolation=cv2.INTER_LINEAR if rest >= 0.5 else cv2.INTER_AREA
-    )
-
-
 def _resize(image: np.ndarray, scale: float) -> np.ndarray:
     if scale >= 1.0:
         return image
@@ -337,7 +310,7 @@ def _green_share(a_star: np.ndarray, chroma: np.ndarray) -> float:
 def _face_fraction(gray: np.ndarray) -> float:
     """Width of the largest frontal face in an (H, W) uint8 grey photo over its short side;
     faces narrower than a fifth of it are not searched (0.0 when none is found)."""
-    gray = _resize_long_side(gray, FACE_SEARCH_LONG_SIDE_PX)
+    gray = shrink_to_long_side(gray, FACE_SEARCH_LONG_SIDE_PX)
     short_side = min(gray.shape)
     faces = _face_detector().detect_multi_scale(
         img=gray.astype(np.float64) / 255.0,
