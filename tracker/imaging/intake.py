@@ -78,7 +78,8 @@ class PreparedImage:
 
 
 def prepare_image(data: bytes) -> PreparedImage:
-    """Decode, orient, check and re-encode one uploaded photo.
+    """Decode, orient and check one uploaded photo, and make its metadata-free stored bytes
+    (the upload's own compressed data for an upright sRGB JPEG, else a re-encode).
 
     Raises :class:`IntakeError` with code ``not_an_image``, ``truncated``, ``too_large``
     (over 50 megapixels, checked from the header before decoding), ``too_small`` (short
