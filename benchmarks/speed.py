@@ -1,18 +1,25 @@
 """Measuring speed: one 12-megapixel photo on one core, and a batch through the CLI.
 
-    python benchmarks/speed.py [--repeats 3] [--batch 100] [--batch-size 2000x1500]
+    python benchmarks/speed.py [--repeats 3] [--batch 100] [--batch-size 2000x1500] [--quick]
 
 Part 1 pins this process to one CPU (and OpenCV to one thread) and, for each view, times
-on a 12-MP (4000×3000) phantom JPEG: the decode alone (the floor no pipeline can beat),
-intake (decode, orientation, metadata-free re-encode, decode of the stored bytes) and the
+on a 12-MP (4000×3000) phantom JPEG: the decode alone (the floor no pipeline can beat:
+OpenCV's, which intake uses; Pillow's, with its copy into numpy, is shown too), intake
+(decode, orientation, metadata strip, and a re-encode where one is needed) and the
 analysis (calibration, quality gate, measurement, overlay). It reports the median of
 ``--repeats`` runs, the Python/numpy heap peak of one analysis (tracemalloc; OpenCV's
-internal buffers are not traced) and the process's peak resident memory.
+internal buffers are not traced) and the process's peak resident memory. It then splits
+the analysis into its steps, CPU seconds each: the ArUco search (``--aruco-mm`` given, no
+marker in the frame, so the whole search runs), the quality gate, the engine and the
+overlay; the steps around the engines have a budget of 0.3 s together with intake. Intake
+of the same photo with an EXIF rotation (which must be re-encoded) is timed as well.
 
 Part 2 writes ``--batch`` phantom photos and runs ``python -m tracker analyze --json`` on
-them with 1 and 2 workers, and prints wall-clock and CPU seconds a photo. The wall-clock
-speed-up only means something on an otherwise idle machine: the load average is printed
-alongside.
+them with 1 and 2 workers, and prints wall-clock and CPU seconds a photo (CPU of all the
+processes, workers included). The wall-clock speed-up only means something on an
+otherwise idle machine: the load average is printed alongside.
+
+``--quick``: one repeat and a batch of 6, for trying changes.
 
 The 12-MP phantoms are rendered at 2000×1500 and upscaled ×2 (the trichoscopy one then
 stands for 250 px/mm): rendering 12 MP directly takes the phantom generators minutes, and
@@ -42,7 +49,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tracker.analysis import analyze_image  # noqa: E402
+from tracker.imaging.calibration import calibrate  # noqa: E402
+from tracker.imaging.coverage import draw_coverage_overlay, measure_coverage  # noqa: E402
 from tracker.imaging.intake import prepare_image  # noqa: E402
+from tracker.imaging.quality import assess_quality  # noqa: E402
+from tracker.imaging.trichoscopy import (  # noqa: E402
+    draw_trichoscopy_overlay,
+    measure_trichoscopy,
+)
 from tracker.phantoms import (  # noqa: E402
     TrichoscopyConditions,
     make_global_scene,
@@ -52,6 +66,9 @@ from tracker.phantoms import (  # noqa: E402
 )
 
 LIMIT_S = 1.0
+AROUND_ENGINE_BUDGET_S = 0.3
+ARUCO_MM = 5.0
+EXIF_ORIENTATION_TAG = 0x0112
 PHOTO_SIZE_PX = (4000, 3000)
 RENDER_PX_PER_MM = 125.0
 PHOTO_PX_PER_MM = 250.0
@@ -79,10 +96,19 @@ def global_jpeg(size_px: tuple[int, int], *, seed: int = 0) -> bytes:
     return _jpeg(cv2.resize(rgb, size_px, interpolation=cv2.INTER_CUBIC))
 
 
-def _jpeg(rgb: np.ndarray) -> bytes:
+def _jpeg(rgb: np.ndarray, *, orientation: int = 1) -> bytes:
     buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="JPEG", quality=92)
+    exif = Image.Exif()
+    if orientation != 1:
+        exif[EXIF_ORIENTATION_TAG] = orientation
+    Image.fromarray(rgb).save(buffer, format="JPEG", quality=92, exif=exif.tobytes())
     return buffer.getvalue()
+
+
+def _rotated(data: bytes) -> bytes:
+    """The JPEG ``data`` re-saved with its pixels turned and an EXIF tag turning them back."""
+    upright = np.asarray(Image.open(io.BytesIO(data)))
+    return _jpeg(np.rot90(upright, k=1), orientation=6)
 
 
 def _timed(run: Callable[[], object], repeats: int) -> tuple[float, float]:
@@ -96,6 +122,14 @@ def _timed(run: Callable[[], object], repeats: int) -> tuple[float, float]:
     return statistics.median(wall), statistics.median(cpu)
 
 
+def _decode_pillow(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)))
+
+
+def _decode_opencv(data: bytes) -> np.ndarray:
+    return cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR_RGB)
+
+
 def single_photo(repeats: int) -> None:
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     cv2.setNumThreads(1)
@@ -104,11 +138,16 @@ def single_photo(repeats: int) -> None:
         "global": (global_jpeg(PHOTO_SIZE_PX), None),
     }
     width, height = PHOTO_SIZE_PX
-    print(f"\nOne {width}×{height} JPEG on one core, median of {repeats}, seconds wall / CPU:")
-    print(f"{'view':<12} {'decode (floor)':>15} {'intake':>12} {'analysis':>12} "
-          f"{'total':>12} {'× decode':>9} {'heap peak':>10}")  # fmt: skip
+    print(
+        f"\nOne {width}×{height} JPEG on one core, median of {repeats}, seconds wall / CPU "
+        f"(load average {os.getloadavg()[0]:.1f}):"
+    )
+    print(f"{'view':<12} {'decode (floor)':>15} {'Pillow decode':>14} {'intake':>12} "
+          f"{'analysis':>12} {'total':>12} {'× decode':>9} {'heap peak':>10}")  # fmt: skip
+    steps = {}
     for view, (data, px_per_mm) in photos.items():
-        decode = _timed(lambda data=data: np.asarray(Image.open(io.BytesIO(data))), repeats)
+        decode = _timed(lambda data=data: _decode_opencv(data), repeats)
+        pillow = _timed(lambda data=data: _decode_pillow(data), repeats)
         intake = _timed(lambda data=data: prepare_image(data), repeats)
         rgb = prepare_image(data).rgb
 
@@ -122,13 +161,50 @@ def single_photo(repeats: int) -> None:
         tracemalloc.stop()
         total = (intake[0] + analysed[0], intake[1] + analysed[1])
         print(
-            f"{view:<12} {_pair(decode):>15} {_pair(intake):>12} {_pair(analysed):>12} "
-            f"{_pair(total):>12} {total[1] / decode[1]:8.1f}× {peak / 2**20:6.0f} MiB"
+            f"{view:<12} {_pair(decode):>15} {_pair(pillow):>14} {_pair(intake):>12} "
+            f"{_pair(analysed):>12} {_pair(total):>12} {total[1] / decode[1]:8.1f}× "
+            f"{peak / 2**20:6.0f} MiB"
         )
+        steps[view] = {"intake": intake[1], **_steps(rgb, view=view, px_per_mm=px_per_mm,
+                                                     repeats=repeats)}  # fmt: skip
     print(
         f"Target: analysis within {LIMIT_S:.0f} s a photo (CPU time is the dedicated-core figure)."
     )
+    print("\nSteps, CPU seconds (median):")
+    names = ["intake", "ArUco search", "quality", "overlay", "around engine", "engine"]
+    print(f"{'view':<12}" + "".join(f"{name:>15}" for name in names))
+    for view, seconds in steps.items():
+        around = sum(seconds[name] for name in ("intake", "ArUco search", "quality", "overlay"))
+        row = {**seconds, "around engine": around}
+        print(f"{view:<12}" + "".join(f"{row[name]:15.3f}" for name in names))
+    print(f"Budget around the engine: {AROUND_ENGINE_BUDGET_S} s (intake, calibration, "
+          "quality, overlay).")  # fmt: skip
+    rotated = _rotated(photos["trichoscopy"][0])
+    turned = _timed(lambda: prepare_image(rotated), repeats)
+    print(f"Intake of the trichoscopy JPEG with an EXIF rotation (re-encoded): {_pair(turned)}")
     print(f"Peak resident memory of this process: {_maxrss_mib():.0f} MiB")
+
+
+def _steps(
+    rgb: np.ndarray, *, view: str, px_per_mm: float | None, repeats: int
+) -> dict[str, float]:
+    """Median CPU seconds of each step of ``analyze_image`` on ``rgb``."""
+    aruco = _timed(lambda: calibrate(rgb, px_per_mm=px_per_mm, aruco_mm=ARUCO_MM), repeats)
+    quality = _timed(lambda: assess_quality(rgb, view=view, px_per_mm=px_per_mm), repeats)  # type: ignore[arg-type]
+    if view == "global":
+        coverage = measure_coverage(rgb)
+        engine = _timed(lambda: measure_coverage(rgb), repeats)
+        overlay = _timed(lambda: draw_coverage_overlay(rgb, coverage), repeats)
+    else:
+        result = measure_trichoscopy(rgb, px_per_mm=px_per_mm)
+        engine = _timed(lambda: measure_trichoscopy(rgb, px_per_mm=px_per_mm), repeats)
+        overlay = _timed(lambda: draw_trichoscopy_overlay(rgb, result), repeats)
+    return {
+        "ArUco search": aruco[1],
+        "quality": quality[1],
+        "overlay": overlay[1],
+        "engine": engine[1],
+    }
 
 
 def _pair(seconds: tuple[float, float]) -> str:
@@ -178,7 +254,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch", type=int, default=100, help="photos in the batch (0: skip)")
     parser.add_argument("--batch-size", default="2000x1500", help="batch photo size WxH")
+    parser.add_argument("--quick", action="store_true", help="1 repeat, a batch of 6")
     args = parser.parse_args()
+    if args.quick:
+        args.repeats, args.batch = 1, min(args.batch, 6)
     print(f"Load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     if args.batch:
         width, height = (int(part) for part in args.batch_size.split("x"))

@@ -175,6 +175,22 @@ def test_analyze_file_measures_what_intake_stores(tmp_path) -> None:
     assert from_file.quality == from_store.quality
 
 
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_re_analysing_the_stored_file_gives_the_same_figures(tmp_path, orientation: int) -> None:
+    rgb, _truth = _trichoscopy()
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    upload = tmp_path / "upload.jpg"
+    Image.fromarray(rgb).save(upload, quality=90, exif=exif.tobytes())
+    stored = tmp_path / "stored.jpg"
+    stored.write_bytes(prepare_image(upload.read_bytes()).stored_bytes)
+    first = analyze_file(upload, view="trichoscopy", px_per_mm=PX_PER_MM)
+    again = analyze_file(stored, view="trichoscopy", px_per_mm=PX_PER_MM)
+    assert again.figures == first.figures
+    assert again.widths_um == first.widths_um
+    assert again.quality == first.quality
+
+
 def test_bad_arguments_are_refused() -> None:
     rgb, _truth = _trichoscopy()
     for view in ("trichoscopy", "global"):

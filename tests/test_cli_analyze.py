@@ -13,6 +13,7 @@ from PIL import Image
 
 from tests.test_analysis import _global_photo, _trichoscopy
 from tracker.analysis import ALGORITHM_VERSION, analyze_file
+from tracker.batch import BatchOptions, measure_files
 from tracker.measurement import TRICHOSCOPY_FIGURES
 from tracker.phantoms import TrichoscopyConditions
 
@@ -129,3 +130,28 @@ def test_bad_roi_is_refused_with_the_reason(photos: dict[str, Path]) -> None:
     assert result.returncode == 2
     assert "region of interest" in result.stderr
     assert result.stdout == ""
+
+
+def test_workers_import_the_imaging_stack_but_not_the_command_line_or_records() -> None:
+    # A worker imports tracker.batch and what it needs; the command line and the records
+    # layer (SQLAlchemy, reports) would add seconds to the start of every worker.
+    probe = (
+        "import sys, tracker.batch; "
+        "print(sorted(m for m in ('tracker.commands', 'tracker.services', 'sqlalchemy', 'db')"
+        " if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_two_workers_give_what_one_gives(photos: dict[str, Path]) -> None:
+    images = [photos["first"], photos["missing"], photos["second"]]
+    names = [f"{index}.png" for index in range(len(images))]
+    options = BatchOptions(view="trichoscopy", px_per_mm=100.0)
+    done: list[None] = []
+    parallel = measure_files(images, names, options, workers=2, on_done=lambda: done.append(None))
+    assert parallel == measure_files(images, names, options, workers=1)
+    assert [outcome.json["image"] for outcome in parallel] == [str(path) for path in images]
+    assert len(done) == len(images)

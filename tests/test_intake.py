@@ -222,3 +222,77 @@ def test_multi_page_tiff_is_rejected() -> None:
     error = _rejection(buffer.getvalue())
     assert error.code == "multi_page"
     assert "3 pages" in error.message
+
+
+def _pillow_decode(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def test_upright_jpeg_keeps_its_compressed_pixels_and_loses_every_metadata_block() -> None:
+    exif = Image.Exif()
+    exif[EXIF_ORIENTATION] = 1
+    exif.get_ifd(EXIF_GPS_IFD).update({1: "N", 2: (48.0, 51.0, 24.0)})
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF>patient 42</rdf:RDF></x:xmpmeta>'
+    data = _encode(_photo(), "JPEG", quality=85, exif=exif.tobytes(), xmp=xmp, comment="id 42")
+    data += b"vendor trailer after the end of the image"
+
+    prepared = prepare_image(data)
+
+    assert prepared.extension == "jpg"
+    np.testing.assert_array_equal(prepared.rgb, _pillow_decode(data))
+    np.testing.assert_array_equal(prepared.rgb, _pillow_decode(prepared.stored_bytes))
+    for secret in (b"Exif", b"xmpmeta", b"id 42", b"trailer"):
+        assert secret not in prepared.stored_bytes
+    stored = Image.open(io.BytesIO(prepared.stored_bytes))
+    assert len(stored.getexif()) == 0
+    assert not {"exif", "icc_profile", "xmp", "comment"} & set(stored.info)
+    # Storing the stored file again changes nothing, so a re-analysis measures the same pixels.
+    assert prepare_image(prepared.stored_bytes).stored_bytes == prepared.stored_bytes
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"quality": 90, "subsampling": 2},
+        {"quality": 90, "subsampling": 1},
+        {"quality": 75, "progressive": True},
+        {"quality": 95, "subsampling": 0, "restart_marker_rows": 2},
+    ],
+    ids=["4:2:0", "4:2:2", "progressive", "restart-markers"],
+)
+def test_rgb_is_what_pillow_decodes_from_the_stored_jpeg(options: dict[str, object]) -> None:
+    data = _encode(_photo(seed=3), "JPEG", **options)
+    prepared = prepare_image(data)
+    np.testing.assert_array_equal(prepared.rgb, _pillow_decode(prepared.stored_bytes))
+    np.testing.assert_array_equal(prepared.rgb, _pillow_decode(data))
+
+
+def test_rotated_jpeg_with_a_comment_is_re_encoded_without_it() -> None:
+    exif = Image.Exif()
+    exif[EXIF_ORIENTATION] = 3
+    data = _encode(_photo(), "JPEG", quality=90, exif=exif.tobytes(), comment="id 42")
+
+    prepared = prepare_image(data)
+
+    assert _is_red(prepared.rgb[-20, -20])  # turned by 180°
+    assert b"id 42" not in prepared.stored_bytes
+    assert "comment" not in Image.open(io.BytesIO(prepared.stored_bytes)).info
+    np.testing.assert_array_equal(prepared.rgb, _pillow_decode(prepared.stored_bytes))
+
+
+def test_jpeg_with_a_colour_profile_is_converted_and_stored_without_it() -> None:
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    data = _encode(_photo(), "JPEG", quality=95, icc_profile=srgb)
+
+    prepared = prepare_image(data)
+
+    assert "icc_profile" not in Image.open(io.BytesIO(prepared.stored_bytes)).info
+    np.testing.assert_array_equal(prepared.rgb, _pillow_decode(prepared.stored_bytes))
+
+
+def test_jpeg_cut_inside_its_metadata_is_rejected_as_truncated() -> None:
+    exif = Image.Exif()
+    exif.get_ifd(EXIF_GPS_IFD).update({1: "N", 2: (48.0, 51.0, 24.0)})
+    data = _encode(_photo(), "JPEG", quality=90, exif=exif.tobytes())
+    assert _rejection(data[: len(data) - 200]).code == "truncated"

@@ -11,7 +11,14 @@ import pytest
 from PIL import Image
 from skimage import data as skimage_data
 
-from tracker.imaging.quality import assess_quality, measure_quality
+from tracker.imaging.quality import (
+    FLAT_BLOCK_PX,
+    WORKING_LONG_SIDE_PX,
+    _flat_share,
+    assess_quality,
+    measure_quality,
+)
+from tracker.imaging.resample import shrink_to_long_side
 from tracker.phantoms import (
     TrichoscopyConditions,
     make_trichoscopy_scene,
@@ -222,3 +229,34 @@ def test_real_dermatoscope_photos_mostly_pass() -> None:
             failed[path.name] = codes
     assert not any("not_scalp" in codes for codes in failed.values()), failed
     assert len(failed) <= 0.1 * len(files), failed
+
+
+def test_flat_share_needs_every_row_of_a_block_to_be_one_colour() -> None:
+    rng = np.random.default_rng(2)
+    block = FLAT_BLOCK_PX
+    rgb = rng.integers(40, 200, (64 * block, 20 * block, 3), dtype=np.uint8)
+    # Only every fourth row of blocks is sampled: 16 rows of 20 blocks.
+    sampled_rows = range(0, 64, 4)
+    for row in sampled_rows[:4]:  # 4 rows made flat: 80 of the 320 sampled blocks
+        rgb[row * block : (row + 1) * block] = (90, 60, 50)
+    for row in sampled_rows[4:8]:  # flat in their first pixel row only: not flat
+        rgb[row * block] = (90, 60, 50)
+    for row in sampled_rows[8:10]:  # black blocks are left out of the share
+        rgb[row * block : (row + 1) * block] = 0
+    assert _flat_share(rgb) == pytest.approx(80 / (320 - 40))
+
+
+@pytest.mark.parametrize("shape", [(3000, 4000), (3001, 4003), (2200, 1300), (900, 700)])
+def test_working_copy_is_an_area_average_of_the_working_size(shape: tuple[int, int]) -> None:
+    rng = np.random.default_rng(3)
+    # Detail a few working pixels wide: cropping an odd full-resolution row or column
+    # before halving shifts the copy by under a quarter of a working pixel.
+    noise = rng.normal(0, 1, (shape[0] // 24, shape[1] // 24, 3))
+    texture = cv2.resize(noise, shape[::-1], interpolation=cv2.INTER_CUBIC)
+    rgb = np.clip(128 + 40 * texture, 0, 255).astype(np.uint8)
+    small = shrink_to_long_side(rgb, WORKING_LONG_SIDE_PX)
+    scale = min(1.0, WORKING_LONG_SIDE_PX / max(shape))
+    expected_size = (round(shape[1] * scale), round(shape[0] * scale))
+    assert small.shape[1::-1] == expected_size
+    area = cv2.resize(rgb, expected_size, interpolation=cv2.INTER_AREA)
+    assert np.abs(small.astype(int) - area.astype(int)).mean() < 1.0

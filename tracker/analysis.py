@@ -78,7 +78,7 @@ def analyze_image(
     )
     overlay = draw_trichoscopy_overlay(rgb, result)
     if calibration.marker is not None:
-        overlay = _outline(overlay, calibration.marker.corners_xy)
+        _draw_outline(overlay, calibration.marker.corners_xy)
     return Measurement(
         view=view,
         px_per_mm=calibration.px_per_mm,
@@ -119,15 +119,14 @@ def analyze_file(
     )
 
 
-def _outline(overlay: np.ndarray, corners_xy: np.ndarray) -> np.ndarray:
-    """``overlay`` with the calibration marker's outline drawn on a copy."""
-    outlined = np.ascontiguousarray(overlay).copy()
+def _draw_outline(overlay: np.ndarray, corners_xy: np.ndarray) -> None:
+    """Draw the calibration marker's outline on ``overlay`` (H, W, 3) uint8, in place: the
+    overlay is a fresh array, and a copy of 12 megapixels costs more than the drawing."""
     thickness = max(2, round(max(overlay.shape[:2]) / 500))
     cv2.polylines(
-        outlined,
+        overlay,
         [np.round(corners_xy).astype(np.int32)],
         isClosed=True,
         color=MARKER_OUTLINE_RGB,
         thickness=thickness,
     )
-    return outlined

@@ -12,38 +12,15 @@ import json
 import math
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 
-import cv2
-from PIL import Image
 from tqdm import tqdm
 
-from tracker.analysis import analyze_file
+from tracker.batch import BatchOptions, FileOutcome, measure_files
 from tracker.imaging.coverage import Roi, parse_roi
-from tracker.imaging.intake import IntakeError
-from tracker.measurement import FIGURES_BY_VIEW, VIEWS, Measurement, View
+from tracker.measurement import FIGURES_BY_VIEW, VIEWS, View
 
 EXIT_NOT_MEASURED = 2
-
-
-@dataclass(frozen=True)
-class _Options:
-    view: View
-    px_per_mm: float | None
-    aruco_mm: float | None
-    roi: Roi | None
-    overlay_dir: Path | None
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    """What one image gave: the JSON object, and the notes for the table."""
-
-    json: dict[str, object]
-    notes: tuple[str, ...] = ()
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -87,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    options = _Options(
+    options = BatchOptions(
         view=args.view,
         px_per_mm=args.px_per_mm,
         aruco_mm=args.aruco_mm,
@@ -96,74 +73,20 @@ def run(args: argparse.Namespace) -> int:
     )
     if options.overlay_dir is not None:
         options.overlay_dir.mkdir(parents=True, exist_ok=True)
-    overlay_names = _overlay_names(args.images)
-    outcomes = _measure_all(args.images, overlay_names, options, workers=max(1, args.workers))
+    with tqdm(total=len(args.images), desc="Measuring", unit="photo", file=sys.stderr) as bar:
+        outcomes = measure_files(
+            args.images,
+            _overlay_names(args.images),
+            options,
+            workers=args.workers,
+            on_done=bar.update,
+        )
     if args.json:
         json.dump([outcome.json for outcome in outcomes], sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(_table(outcomes, view=options.view))
     return EXIT_NOT_MEASURED if any("error" in outcome.json for outcome in outcomes) else 0
-
-
-def _measure_all(
-    images: list[Path], overlay_names: list[str], options: _Options, *, workers: int
-) -> list[_Outcome]:
-    """Measure every image, ``workers`` at a time, keeping the input order."""
-    jobs = list(zip(images, overlay_names, strict=True))
-    with tqdm(total=len(jobs), desc="Measuring", unit="photo", file=sys.stderr) as progress:
-        if workers == 1 or len(jobs) == 1:
-            if workers == 1:
-                _one_thread_each()
-            outcomes = []
-            for image, name in jobs:
-                outcomes.append(_measure_one(image, name, options))
-                progress.update()
-            return outcomes
-        # spawn, not fork: forking a process whose OpenCV threads are running can hang.
-        with ProcessPoolExecutor(
-            max_workers=min(workers, len(jobs)),
-            mp_context=get_context("spawn"),
-            initializer=_one_thread_each,
-        ) as pool:
-            futures = [pool.submit(_measure_one, image, name, options) for image, name in jobs]
-            for _done in as_completed(futures):
-                progress.update()
-            return [future.result() for future in futures]
-
-
-def _one_thread_each() -> None:
-    # Each process measures one photo on one core; OpenCV's own threads would only
-    # compete with the other workers.
-    cv2.setNumThreads(1)
-
-
-def _measure_one(image: Path, overlay_name: str, options: _Options) -> _Outcome:
-    try:
-        measurement = analyze_file(
-            image,
-            view=options.view,
-            px_per_mm=options.px_per_mm,
-            aruco_mm=options.aruco_mm,
-            roi=options.roi,
-        )
-    except IntakeError as error:
-        return _Outcome({"image": str(image), "error": error.message})
-    except OSError as error:
-        return _Outcome({"image": str(image), "error": f"cannot read the file: {error.strerror}"})
-    except ValueError as error:  # options that do not fit this photo, e.g. a ROI outside it
-        return _Outcome({"image": str(image), "error": str(error)})
-    if options.overlay_dir is not None:
-        Image.fromarray(measurement.overlay_rgb).save(options.overlay_dir / overlay_name)
-    return _Outcome({"image": str(image), **_finite(measurement)}, measurement.notes)
-
-
-def _finite(measurement: Measurement) -> dict[str, object]:
-    """``measurement.to_json()`` with any NaN figure as null (JSON has no NaN)."""
-    return {
-        key: None if isinstance(value, float) and not math.isfinite(value) else value
-        for key, value in measurement.to_json().items()
-    }
 
 
 def _overlay_names(images: list[Path]) -> list[str]:
@@ -177,7 +100,7 @@ def _overlay_names(images: list[Path]) -> list[str]:
     return names
 
 
-def _table(outcomes: list[_Outcome], *, view: View) -> str:
+def _table(outcomes: list[FileOutcome], *, view: View) -> str:
     figures = FIGURES_BY_VIEW[view]
     header = ["image", "px/mm", "quality", *figures]
     rows = [header]

@@ -14,6 +14,8 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from tracker.imaging.resample import shrink_to_long_side
+
 # 4×4-bit markers have the largest cells for a given printed size, so they stay readable
 # when a few millimetres wide under a dermatoscope.
 DEFAULT_ARUCO_DICTIONARY = cv2.aruco.DICT_4X4_50
@@ -61,12 +63,9 @@ def detect_marker(
     Returns ``None`` when there is none.
     """
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    scale = min(1.0, DETECTION_LONG_SIDE_PX / max(gray.shape))
-    small = (
-        gray
-        if scale == 1.0
-        else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    )
+    small = shrink_to_long_side(gray, DETECTION_LONG_SIDE_PX)
+    # Per axis (x, y): each side of the copy is rounded to whole pixels on its own.
+    scale_xy = np.array([small.shape[1] / gray.shape[1], small.shape[0] / gray.shape[0]])
     detector = cv2.aruco.ArucoDetector(
         cv2.aruco.getPredefinedDictionary(dictionary), cv2.aruco.DetectorParameters()
     )
@@ -75,7 +74,7 @@ def detect_marker(
         return None
     # cv2 places a corner on the centre of the outermost marker pixel; in the resized image
     # pixel centres sit at (i + 0.5) / scale - 0.5 in the full one.
-    candidates = [(c.reshape(4, 2) + 0.5) / scale - 0.5 for c in corners]
+    candidates = [(c.reshape(4, 2) + 0.5) / scale_xy - 0.5 for c in corners]
     best = max(range(len(candidates)), key=lambda i: _mean_side_px(candidates[i]))
     corners_xy = _refine_corners(gray, candidates[best])
     return MarkerDetection(

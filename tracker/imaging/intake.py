@@ -5,15 +5,22 @@ JPEG, PNG, TIFF and phone HEIC/HEIF, applies the EXIF orientation exactly once, 
 any pixel format to 8-bit RGB and re-encodes the pixels alone, so no EXIF, GPS, XMP or
 embedded profile reaches the store. The returned ``rgb`` is the decode of ``stored_bytes``:
 measuring the stored file later gives the same numbers.
+
+An upright sRGB JPEG (most camera and dermatoscope files) is not re-compressed: its
+metadata segments are cut out of the file and the compressed pixels kept as they are, so
+the stored photo loses no quality, intake costs about one decode, and storing the stored
+file again gives the very same bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import re
 import warnings
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 import pillow_heif
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
@@ -27,6 +34,20 @@ JPEG_QUALITY = 95
 LOSSY_FORMATS = frozenset({"JPEG", "MPO", "HEIF", "WEBP"})
 # MPO is a JPEG carrying extra images (depth or gain maps); its first frame is the photo.
 FIRST_FRAME_FORMATS = frozenset({"MPO"})
+EXIF_ORIENTATION_TAG = 0x0112
+
+# JPEG markers (the byte after 0xFF) that the stripped copy of a JPEG keeps: quantisation
+# and Huffman tables, restart interval, and the frame types both Pillow and OpenCV decode
+# (baseline, extended and progressive Huffman).
+_JPEG_TABLES = frozenset({0xDB, 0xC4, 0xDD})
+_JPEG_DECODABLE_FRAMES = frozenset({0xC0, 0xC1, 0xC2})
+_JPEG_FRAMES = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_JPEG_SOS, _JPEG_EOI, _JPEG_APP0, _JPEG_APP14, _JPEG_COM = 0xDA, 0xD9, 0xE0, 0xEE, 0xFE
+# A JFIF header without density or thumbnail: it tells decoders the pixels are YCbCr.
+_BARE_JFIF = b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+# Inside compressed data 0xFF is followed by 0x00 (stuffing) or a restart marker; anything
+# else starts the next segment.
+_JPEG_SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7]")
 
 
 class IntakeError(ValueError):
@@ -57,25 +78,41 @@ class PreparedImage:
 
 
 def prepare_image(data: bytes) -> PreparedImage:
-    """Decode, orient, check and re-encode one uploaded photo.
+    """Decode, orient and check one uploaded photo, and make its metadata-free stored bytes
+    (the upload's own compressed data for an upright sRGB JPEG, else a re-encode).
 
     Raises :class:`IntakeError` with code ``not_an_image``, ``truncated``, ``too_large``
     (over 50 megapixels, checked from the header before decoding), ``too_small`` (short
     side under 640 px), ``animated`` or ``multi_page``.
     """
     image, source_format = _open_checked(data)
-    # Rebuilding the image from bare pixels leaves every metadata block (EXIF, GPS, XMP,
-    # ICC, text chunks) behind, whatever the encoder would otherwise copy over.
-    pixels = np.asarray(_to_rgb8(ImageOps.exif_transpose(image)), dtype=np.uint8)
-    lossy = source_format in LOSSY_FORMATS
-    stored_bytes = _encode(Image.fromarray(pixels), lossy=lossy)
-    # A JPEG round trip changes pixels, so measure what was stored, not what was uploaded.
-    rgb = _decode_stored(stored_bytes) if lossy else pixels
+    stripped = _stripped_jpeg(data) if _is_upright_srgb_jpeg(image, source_format) else None
+    rgb = None if stripped is None else _decode_jpeg(stripped, size=image.size)
+    if stripped is not None and rgb is not None:
+        return _prepared(rgb, stripped, extension="jpg", source_format=source_format)
+    _load(image)
+    upright = _to_rgb8(ImageOps.exif_transpose(image))
+    if source_format in LOSSY_FORMATS:
+        stored_bytes = _encode(_bare(upright), lossy=True)
+        # A JPEG round trip changes pixels, so measure what was stored, not what was
+        # uploaded.
+        rgb = _decode_jpeg(stored_bytes, size=upright.size)
+        if rgb is None:  # our own encoder's output always decodes
+            raise RuntimeError("the re-encoded JPEG does not decode")
+        return _prepared(rgb, stored_bytes, extension="jpg", source_format=source_format)
+    pixels = np.asarray(upright, dtype=np.uint8)
+    stored_bytes = _encode(Image.fromarray(pixels), lossy=False)
+    return _prepared(pixels, stored_bytes, extension="png", source_format=source_format)
+
+
+def _prepared(
+    rgb: np.ndarray, stored_bytes: bytes, *, extension: str, source_format: str
+) -> PreparedImage:
     height, width = rgb.shape[:2]
     return PreparedImage(
         rgb=rgb,
         stored_bytes=stored_bytes,
-        extension="jpg" if lossy else "png",
+        extension=extension,
         sha256=hashlib.sha256(stored_bytes).hexdigest(),
         width=width,
         height=height,
@@ -84,7 +121,7 @@ def prepare_image(data: bytes) -> PreparedImage:
 
 
 def _open_checked(data: bytes) -> tuple[Image.Image, str]:
-    """Open ``data``, check its header limits, then decode the pixels."""
+    """Open ``data`` and check its header limits; only HEIF pixels are decoded here."""
     if pillow_heif.is_supported(data):
         return _open_heif(data)
     try:
@@ -113,7 +150,6 @@ def _open_checked(data: bytes) -> tuple[Image.Image, str]:
         raise IntakeError(
             "multi_page", f"The file holds {frames} pages; upload each photo as its own file."
         )
-    _load(image)
     return image, source_format
 
 
@@ -193,6 +229,14 @@ def _to_rgb8(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def _bare(image: Image.Image) -> Image.Image:
+    """The pixels of ``image`` in a new image without ``info``: encoders copy some of it
+    (a JPEG comment, a PNG's colour profile) into the file."""
+    bare = Image.new(image.mode, image.size)
+    bare.paste(image)
+    return bare
+
+
 def _encode(image: Image.Image, *, lossy: bool) -> bytes:
     buffer = io.BytesIO()
     if lossy:
@@ -203,6 +247,82 @@ def _encode(image: Image.Image, *, lossy: bool) -> bytes:
     return buffer.getvalue()
 
 
-def _decode_stored(stored_bytes: bytes) -> np.ndarray:
-    with Image.open(io.BytesIO(stored_bytes)) as stored:
-        return np.asarray(stored.convert("RGB"), dtype=np.uint8)
+def _decode_jpeg(data: bytes, *, size: tuple[int, int]) -> np.ndarray | None:
+    """(H, W, 3) uint8 RGB pixels of JPEG ``data`` as Pillow decodes them, or ``None``
+    unless they decode to ``size`` (width, height).
+
+    OpenCV and Pillow share libjpeg-turbo, so the pixels are the same (a test checks);
+    OpenCV decodes straight into an array, which Pillow can only give through a copy that
+    costs as much as the decode.
+    """
+    flags = cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION
+    rgb = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
+    if rgb is None or rgb.shape[1::-1] != size:
+        return None
+    return rgb
+
+
+def _is_upright_srgb_jpeg(image: Image.Image, source_format: str) -> bool:
+    """Whether the pixels of a JPEG are already what intake would store: no rotation to
+    apply (EXIF or XMP orientation), no colour profile to convert, colour (not CMYK or
+    grey)."""
+    return (
+        source_format == "JPEG"
+        and image.mode == "RGB"
+        and not image.info.get("icc_profile")
+        and image.getexif().get(EXIF_ORIENTATION_TAG, 1) == 1
+    )
+
+
+def _stripped_jpeg(data: bytes) -> bytes | None:
+    """JPEG ``data`` rebuilt from the segments that make its pixels, or ``None`` for a
+    file whose structure this does not follow (it then takes the decode and re-encode path,
+    which also names any damage).
+
+    Kept: tables, frame header, scans and an Adobe segment (it says whether the pixels
+    are RGB or YCbCr). A JFIF header becomes a bare one. Dropped: every other application
+    segment (EXIF, GPS, XMP, ICC, MPF, maker notes, thumbnails), comments, and anything
+    after the end of the image.
+    """
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    kept = [b"\xff\xd8"]
+    position, frame_seen, scan_seen, jfif_kept = 2, False, False, False
+    while True:
+        if position >= len(data) or data[position] != 0xFF:
+            return None
+        while position < len(data) and data[position] == 0xFF:  # fill bytes
+            position += 1
+        marker = data[position] if position < len(data) else None
+        if marker == _JPEG_EOI:
+            return b"".join([*kept, b"\xff\xd9"]) if scan_seen else None
+        if marker is None or position + 3 > len(data):
+            return None
+        length = int.from_bytes(data[position + 1 : position + 3], "big")
+        end = position + 1 + length
+        if length < 2 or end > len(data):
+            return None
+        segment = b"\xff" + data[position:end]
+        payload = data[position + 3 : end]
+        position = end
+        if marker in _JPEG_FRAMES:
+            if marker not in _JPEG_DECODABLE_FRAMES or frame_seen:
+                return None
+            frame_seen = True
+            kept.append(segment)
+        elif marker in _JPEG_TABLES:
+            kept.append(segment)
+        elif marker == _JPEG_SOS:
+            scan_end = _JPEG_SCAN_END.search(data, position)
+            if not frame_seen or scan_end is None:
+                return None
+            kept += [segment, data[position : scan_end.start()]]
+            position, scan_seen = scan_end.start(), True
+        elif marker == _JPEG_APP0:
+            if payload.startswith(b"JFIF\x00") and not jfif_kept:
+                kept.append(_BARE_JFIF)
+                jfif_kept = True
+        elif marker == _JPEG_APP14 and payload.startswith(b"Adobe"):
+            kept.append(segment)
+        elif not (_JPEG_APP0 <= marker <= 0xEF or marker == _JPEG_COM):
+            return None  # a segment type this copy would not know to keep or drop

@@ -17,6 +17,7 @@ import numpy as np
 from skimage.data import lbp_frontal_face_cascade_filename
 from skimage.feature import Cascade
 
+from tracker.imaging.resample import shrink_to_long_side
 from tracker.measurement import Quality, QualityIssue, View
 
 # Image statistics are computed on a copy no longer than this on its long side; they are
@@ -104,25 +105,27 @@ def measure_quality(
     rgb: np.ndarray, *, view: View, px_per_mm: float | None = None
 ) -> QualityMetrics:
     """The :class:`QualityMetrics` of an (H, W, 3) uint8 RGB photo."""
-    # One pass over the full-resolution pixels; every smaller copy derives from this one.
-    sharpness_rgb = _resize(rgb, _sharpness_scale(rgb.shape, view=view, px_per_mm=px_per_mm))
-    small = _resize_long_side(sharpness_rgb, WORKING_LONG_SIDE_PX)
+    # Sharpness needs only brightness, so the (larger) sharpness copy is grey.
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    sharpness_gray = _resize(gray, _sharpness_scale(rgb.shape, view=view, px_per_mm=px_per_mm))
+    small = shrink_to_long_side(rgb, WORKING_LONG_SIDE_PX)
     luminance = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
     # OpenCV stores 8-bit a* and b* offset by 128.
     lit = (luminance > DARK_LEVEL) & (luminance < CLIPPED_LEVEL)
     a_star = lab[..., 1][lit] - 128.0
     b_star = lab[..., 2][lit] - 128.0
+    chroma = np.hypot(a_star, b_star)
     return QualityMetrics(
-        sharpness=_sharpness(cv2.cvtColor(sharpness_rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)),
+        sharpness=_sharpness(sharpness_gray.astype(np.float32)),
         median_luminance=float(np.median(luminance)),
         clipped_share=float(np.mean(luminance >= CLIPPED_LEVEL)),
         glare_spots=_glare_spots(small, luminance),
         cast_distance=_cast_distance(a_star, b_star),
-        green_share=_green_share(a_star, b_star),
+        green_share=_green_share(a_star, chroma),
         flat_share=_flat_share(rgb),
         face_fraction=_face_fraction(luminance) if view == "trichoscopy" else None,
-        mean_chroma=float(np.mean(np.hypot(a_star, b_star))) if a_star.size else 0.0,
+        mean_chroma=float(np.mean(chroma)) if chroma.size else 0.0,
     )
 
 
@@ -221,10 +224,6 @@ def _not_scalp_issue(metrics: QualityMetrics) -> QualityIssue | None:
     return None
 
 
-def _resize_long_side(image: np.ndarray, long_side_px: int) -> np.ndarray:
-    return _resize(image, long_side_px / max(image.shape[:2]))
-
-
 def _resize(image: np.ndarray, scale: float) -> np.ndarray:
     if scale >= 1.0:
         return image
@@ -299,19 +298,19 @@ def _cast_distance(a_star: np.ndarray, b_star: np.ndarray) -> float:
     return float(np.hypot(off_a, off_b))
 
 
-def _green_share(a_star: np.ndarray, b_star: np.ndarray) -> float:
+def _green_share(a_star: np.ndarray, chroma: np.ndarray) -> float:
     """Share of clearly green or cyan pixels: plants and water, never skin or hair (a
     dermatoscope's cool light turns skin bluish or purple, which is not counted)."""
     if a_star.size == 0:
         return 0.0
-    green = (a_star < GREEN_MAX_A_STAR) & (np.hypot(a_star, b_star) > GREEN_MIN_CHROMA)
+    green = (a_star < GREEN_MAX_A_STAR) & (chroma > GREEN_MIN_CHROMA)
     return float(np.mean(green))
 
 
 def _face_fraction(gray: np.ndarray) -> float:
     """Width of the largest frontal face in an (H, W) uint8 grey photo over its short side;
     faces narrower than a fifth of it are not searched (0.0 when none is found)."""
-    gray = _resize_long_side(gray, FACE_SEARCH_LONG_SIDE_PX)
+    gray = shrink_to_long_side(gray, FACE_SEARCH_LONG_SIDE_PX)
     short_side = min(gray.shape)
     faces = _face_detector().detect_multi_scale(
         img=gray.astype(np.float64) / 255.0,
@@ -340,15 +339,16 @@ def _flat_share(rgb: np.ndarray) -> float:
     block = FLAT_BLOCK_PX
     rows = rgb.shape[0] // block
     cols = rgb.shape[1] // block
-    sampled = rgb[: rows * block, : cols * block].reshape(rows, block, cols * block, 3)[::4]
-    # One integer per pixel, so a block is flat when all its integers equal the first.
-    packed = (
-        sampled[..., 0].astype(np.int32) << 16
-        | sampled[..., 1].astype(np.int32) << 8
-        | sampled[..., 2]
-    ).reshape(len(sampled), block, cols, block)
-    first = packed[:, :1, :, :1]
-    flat = np.all(packed == first, axis=(1, 3))
-    lit = sampled[:, 0, ::block].max(axis=-1) > DARK_LEVEL
+    blocks = rgb[: rows * block, : cols * block].reshape(rows, block, cols, block, 3)[::4]
+    first = blocks[:, :1, :, :1]
+    lit = first.reshape(len(blocks), cols, 3).max(axis=-1) > DARK_LEVEL
+    # A block whose first row already varies is not flat; only the rest (few in a photo)
+    # need every pixel compared.
+    flat = lit & np.all(blocks[:, 0] == first[:, 0], axis=(2, 3))
+    candidates = np.nonzero(flat)
+    flat[candidates] = np.all(
+        blocks[candidates[0], :, candidates[1]] == first[candidates[0], :, candidates[1]],
+        axis=(1, 2, 3),
+    )
     lit_count = int(lit.sum())
-    return float((flat & lit).sum() / lit_count) if lit_count else 0.0
+    return float(flat.sum() / lit_count) if lit_count else 0.0
