@@ -12,7 +12,8 @@ internal buffers are not traced) and the process's peak resident memory. It then
 the analysis into its steps, CPU seconds each: the ArUco search (``--aruco-mm`` given, no
 marker in the frame, so the whole search runs), the quality gate, the engine and the
 overlay; the steps around the engines have a budget of 0.3 s together with intake. Intake
-of the same photo with an EXIF rotation (which must be re-encoded) is timed as well.
+of the same photo with an EXIF rotation (which must be re-encoded) is timed as well, and
+writing its overlay as the CLI's ``--overlay-dir`` does (once).
 
 Part 2 writes ``--batch`` phantom photos and runs ``python -m tracker analyze --json`` on
 them with 1 and 2 workers, and prints wall-clock and CPU seconds a photo (CPU of all the
@@ -49,6 +50,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tracker.analysis import analyze_image  # noqa: E402
+from tracker.batch import write_overlay  # noqa: E402
 from tracker.imaging.calibration import calibrate  # noqa: E402
 from tracker.imaging.coverage import draw_coverage_overlay, measure_coverage  # noqa: E402
 from tracker.imaging.intake import prepare_image  # noqa: E402
@@ -179,9 +181,14 @@ def single_photo(repeats: int) -> None:
         print(f"{view:<12}" + "".join(f"{row[name]:15.3f}" for name in names))
     print(f"Budget around the engine: {AROUND_ENGINE_BUDGET_S} s (intake, calibration, "
           "quality, overlay).")  # fmt: skip
+    rgb_tricho = prepare_image(photos["trichoscopy"][0]).rgb
     rotated = _rotated(photos["trichoscopy"][0])
     turned = _timed(lambda: prepare_image(rotated), repeats)
     print(f"Intake of the trichoscopy JPEG with an EXIF rotation (re-encoded): {_pair(turned)}")
+    overlay = analyze_image(rgb_tricho, view="trichoscopy", px_per_mm=PHOTO_PX_PER_MM).overlay_rgb
+    with tempfile.TemporaryDirectory() as folder:
+        written = _timed(lambda: write_overlay(Path(folder) / "overlay.png", overlay), 1)
+    print(f"Writing the trichoscopy overlay PNG (analyze --overlay-dir), once: {_pair(written)}")
     print(f"Peak resident memory of this process: {_maxrss_mib():.0f} MiB")
 
 

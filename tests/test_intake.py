@@ -12,9 +12,9 @@ import cv2
 import numpy as np
 import pillow_heif
 import pytest
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, ImageOps
 
-from tracker.imaging.intake import IntakeError, prepare_image
+from tracker.imaging.intake import JPEG_QUALITY, IntakeError, prepare_image
 
 EXIF_ORIENTATION = 0x0112
 EXIF_GPS_IFD = 0x8825
@@ -296,3 +296,17 @@ def test_jpeg_cut_inside_its_metadata_is_rejected_as_truncated() -> None:
     exif.get_ifd(EXIF_GPS_IFD).update({1: "N", 2: (48.0, 51.0, 24.0)})
     data = _encode(_photo(), "JPEG", quality=90, exif=exif.tobytes())
     assert _rejection(data[: len(data) - 200]).code == "truncated"
+
+
+@pytest.mark.parametrize("orientation", range(2, 9))
+def test_each_exif_orientation_is_turned_exactly_as_pillow_turns_it(orientation: int) -> None:
+    exif = Image.Exif()
+    exif[EXIF_ORIENTATION] = orientation
+    data = _encode(_photo(901, 701), "JPEG", quality=90, exif=exif.tobytes())
+    upright = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
+    expected = _encode(np.asarray(upright), "JPEG", quality=JPEG_QUALITY, subsampling=0)
+
+    prepared = prepare_image(data)
+
+    assert prepared.stored_bytes == expected
+    np.testing.assert_array_equal(prepared.rgb, _pillow_decode(expected))

@@ -16,12 +16,18 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import cv2
+import numpy as np
 from PIL import Image
 
 from tracker.analysis import analyze_file
 from tracker.imaging.coverage import Roi
 from tracker.imaging.intake import IntakeError
 from tracker.measurement import Measurement, View
+
+# zlib level 1: a 12-MP overlay is written in about a quarter of the CPU time of Pillow's
+# default level 6 (which took longer than measuring the photo), for a file about a fifth
+# larger; PNG stays lossless either way.
+OVERLAY_PNG_COMPRESS_LEVEL = 1
 
 
 @dataclass(frozen=True)
@@ -105,8 +111,13 @@ def measure_file(image: Path, overlay_name: str, options: BatchOptions) -> FileO
     except ValueError as error:  # options that do not fit this photo, e.g. a ROI outside it
         return FileOutcome({"image": str(image), "error": str(error)})
     if options.overlay_dir is not None:
-        Image.fromarray(measurement.overlay_rgb).save(options.overlay_dir / overlay_name)
+        write_overlay(options.overlay_dir / overlay_name, measurement.overlay_rgb)
     return FileOutcome({"image": str(image), **_finite(measurement)}, measurement.notes)
+
+
+def write_overlay(path: Path, overlay_rgb: np.ndarray) -> None:
+    """Write an (H, W, 3) uint8 overlay to ``path`` as PNG."""
+    Image.fromarray(overlay_rgb).save(path, format="PNG", compress_level=OVERLAY_PNG_COMPRESS_LEVEL)
 
 
 def _finite(measurement: Measurement) -> dict[str, object]:

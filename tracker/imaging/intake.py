@@ -18,6 +18,7 @@ import hashlib
 import io
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
@@ -35,6 +36,17 @@ LOSSY_FORMATS = frozenset({"JPEG", "MPO", "HEIF", "WEBP"})
 # MPO is a JPEG carrying extra images (depth or gain maps); its first frame is the photo.
 FIRST_FRAME_FORMATS = frozenset({"MPO"})
 EXIF_ORIENTATION_TAG = 0x0112
+# What turns the pixels of each EXIF orientation upright, as Pillow's exif_transpose does
+# (these only move pixels, so the result is the same to the bit).
+_TURNS: dict[int, Callable[[np.ndarray], np.ndarray]] = {
+    2: lambda rgb: cv2.flip(rgb, 1),
+    3: lambda rgb: cv2.rotate(rgb, cv2.ROTATE_180),
+    4: lambda rgb: cv2.flip(rgb, 0),
+    5: cv2.transpose,
+    6: lambda rgb: cv2.rotate(rgb, cv2.ROTATE_90_CLOCKWISE),
+    7: lambda rgb: cv2.flip(cv2.transpose(rgb), -1),
+    8: lambda rgb: cv2.rotate(rgb, cv2.ROTATE_90_COUNTERCLOCKWISE),
+}
 
 # JPEG markers (the byte after 0xFF) that the stripped copy of a JPEG keeps: quantisation
 # and Huffman tables, restart interval, and the frame types both Pillow and OpenCV decode
@@ -86,23 +98,30 @@ def prepare_image(data: bytes) -> PreparedImage:
     side under 640 px), ``animated`` or ``multi_page``.
     """
     image, source_format = _open_checked(data)
-    stripped = _stripped_jpeg(data) if _is_upright_srgb_jpeg(image, source_format) else None
-    rgb = None if stripped is None else _decode_jpeg(stripped, size=image.size)
-    if stripped is not None and rgb is not None:
-        return _prepared(rgb, stripped, extension="jpg", source_format=source_format)
+    stripped = _stripped_jpeg(data) if _is_srgb_jpeg(image, source_format) else None
+    decoded = None if stripped is None else _decode_jpeg(stripped, size=image.size)
+    if stripped is not None and decoded is not None:
+        orientation = image.getexif().get(EXIF_ORIENTATION_TAG, 1)
+        if orientation not in _TURNS:
+            return _prepared(decoded, stripped, extension="jpg", source_format=source_format)
+        return _re_encoded(Image.fromarray(_TURNS[orientation](decoded)), source_format)
     _load(image)
     upright = _to_rgb8(ImageOps.exif_transpose(image))
     if source_format in LOSSY_FORMATS:
-        stored_bytes = _encode(_bare(upright), lossy=True)
-        # A JPEG round trip changes pixels, so measure what was stored, not what was
-        # uploaded.
-        rgb = _decode_jpeg(stored_bytes, size=upright.size)
-        if rgb is None:  # our own encoder's output always decodes
-            raise RuntimeError("the re-encoded JPEG does not decode")
-        return _prepared(rgb, stored_bytes, extension="jpg", source_format=source_format)
+        return _re_encoded(_bare(upright), source_format)
     pixels = np.asarray(upright, dtype=np.uint8)
     stored_bytes = _encode(Image.fromarray(pixels), lossy=False)
     return _prepared(pixels, stored_bytes, extension="png", source_format=source_format)
+
+
+def _re_encoded(upright: Image.Image, source_format: str) -> PreparedImage:
+    """``upright`` (RGB, without ``info``) stored as JPEG; a JPEG round trip changes
+    pixels, so what is measured is the decode of what was stored."""
+    stored_bytes = _encode(upright, lossy=True)
+    rgb = _decode_jpeg(stored_bytes, size=upright.size)
+    if rgb is None:  # our own encoder's output always decodes
+        raise RuntimeError("the re-encoded JPEG does not decode")
+    return _prepared(rgb, stored_bytes, extension="jpg", source_format=source_format)
 
 
 def _prepared(
@@ -262,16 +281,10 @@ def _decode_jpeg(data: bytes, *, size: tuple[int, int]) -> np.ndarray | None:
     return rgb
 
 
-def _is_upright_srgb_jpeg(image: Image.Image, source_format: str) -> bool:
-    """Whether the pixels of a JPEG are already what intake would store: no rotation to
-    apply (EXIF or XMP orientation), no colour profile to convert, colour (not CMYK or
-    grey)."""
-    return (
-        source_format == "JPEG"
-        and image.mode == "RGB"
-        and not image.info.get("icc_profile")
-        and image.getexif().get(EXIF_ORIENTATION_TAG, 1) == 1
-    )
+def _is_srgb_jpeg(image: Image.Image, source_format: str) -> bool:
+    """Whether a JPEG's decoded pixels need no conversion: no colour profile to apply,
+    colour (not CMYK or grey)."""
+    return source_format == "JPEG" and image.mode == "RGB" and not image.info.get("icc_profile")
 
 
 def _stripped_jpeg(data: bytes) -> bytes | None:
