@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from tracker.imaging.trichoscopy import TrichoscopyResult
+from tracker.measurement import QualityIssue
 
 ORB_FEATURES = 3000
 # Lowe's ratio test: a match must be clearly better than the second best.
@@ -29,6 +30,7 @@ MAX_SCALE_CHANGE = 0.15
 REFERENCE_MARGIN_FRACTION = 0.15
 # Measuring a partly covered region would count missing scalp as bald; allow edge pixels.
 MIN_REFERENCE_COVERAGE = 0.99
+DIFFERENT_SPOT = "different_spot"
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,50 @@ def region_in_photo(
         flags=cv2.INTER_NEAREST,
     )
     return mask.astype(bool)
+
+
+def measure_on_baseline(
+    photo_rgb: np.ndarray, result: TrichoscopyResult, *, baseline_rgb: np.ndarray | None
+) -> tuple[Registration, dict[str, float | None] | None]:
+    """Register a measured trichoscopy photo to its site's baseline photo and count its
+    hairs on the baseline's reference region (what intake and the verdict benchmark do).
+
+    ``baseline_rgb`` None means the photo *is* the site's baseline: identity registration.
+    Returns the registration and the region figures (None for a different spot).
+    """
+    if baseline_rgb is None:
+        registration, baseline_shape = identity_registration(), photo_rgb.shape[:2]
+    else:
+        registration, baseline_shape = register(baseline_rgb, photo_rgb), baseline_rgb.shape[:2]
+    figures = reference_region_figures(
+        result, registration, baseline_shape=baseline_shape, photo_shape=photo_rgb.shape[:2]
+    )
+    return registration, figures
+
+
+def different_spot_issue(registration: Registration) -> QualityIssue:
+    """The quality issue shown for a photo that is not of the baseline's spot."""
+    reason = registration.reason or "different spot"
+    return QualityIssue(
+        DIFFERENT_SPOT,
+        f"{reason[0].upper()}{reason[1:]}: use the same spot as the baseline.",
+        registration.reference_coverage,
+    )
+
+
+def reference_region_figures(
+    result: TrichoscopyResult,
+    registration: Registration,
+    *,
+    baseline_shape: tuple[int, int],
+    photo_shape: tuple[int, int],
+) -> dict[str, float | None] | None:
+    """The figures progress uses: ``result``'s hairs counted on the baseline's reference
+    region. None for a different spot, or without a pixel size (no area to divide by)."""
+    if not registration.same_spot or result.px_per_mm is None:
+        return None
+    region = region_in_photo(registration, baseline_shape=baseline_shape, photo_shape=photo_shape)
+    return figures_in_region(result, region, px_per_mm=result.px_per_mm)
 
 
 def figures_in_region(
