@@ -411,11 +411,20 @@ def values_by_session(
 ) -> dict[int, list[float | None]]:
     """One measure of one series' photos, grouped by session (region figures when the
     whole series is registered, else whole-frame figures)."""
+    return measures_by_session(photos, names=(measure,))[measure]
+
+
+def measures_by_session(
+    photos: Sequence[PhotoFigures], *, names: Sequence[str]
+) -> dict[str, dict[int, list[float | None]]]:
+    """Each of the ``names`` measures of one series' photos, grouped by session."""
     registered = is_registered_series(photos)
-    grouped: dict[int, list[float | None]] = {}
+    grouped: dict[str, dict[int, list[float | None]]] = {name: {} for name in names}
     for photo in photos:
         figures = photo.region_figures if registered and photo.region_figures else photo.figures
-        grouped.setdefault(photo.session, []).append(photo_measures(figures)[measure])
+        measures = photo_measures(figures)
+        for name in names:
+            grouped[name].setdefault(photo.session, []).append(measures[name])
     return grouped
 
 
@@ -433,8 +442,10 @@ def site_progress(photos: Sequence[PhotoFigures]) -> tuple[SiteProgress, ...]:
             view=view,
             site=site,
             measures={
-                name: measure_progress(values_by_session(series, measure=name), spec=MEASURES[name])
-                for name in MEASURES_BY_VIEW[view]
+                name: measure_progress(values, spec=MEASURES[name])
+                for name, values in measures_by_session(
+                    series, names=MEASURES_BY_VIEW[view]
+                ).items()
             },
             registered=is_registered_series(series),
         )

@@ -19,6 +19,9 @@ from tracker.imaging.trichoscopy import TrichoscopyResult
 from tracker.measurement import QualityIssue
 
 ORB_FEATURES = 3000
+# Features are found on copies no larger than this: the skin and shaft texture that ORB
+# matches is coarser than a 12-MP dermatoscope pixel, and matching there is 4–5× slower.
+REGISTRATION_MAX_SIDE_PX = 1024
 # Lowe's ratio test: a match must be clearly better than the second best.
 MATCH_RATIO = 0.8
 RANSAC_REPROJECTION_PX = 3.0
@@ -55,15 +58,19 @@ def identity_registration() -> Registration:
     return Registration(matrix=IDENTITY.copy(), inliers=0, reference_coverage=1.0, reason=None)
 
 
-def _gray(rgb: np.ndarray) -> np.ndarray:
-    gray = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
-    # Local contrast equalisation so lighting and white-balance changes keep the same corners.
-    return cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
+def _working_scale(shape: tuple[int, ...]) -> float:
+    return min(1.0, REGISTRATION_MAX_SIDE_PX / max(shape[:2]))
 
 
 def _features(rgb: np.ndarray) -> tuple[list[cv2.KeyPoint], np.ndarray | None]:
-    orb = cv2.ORB_create(nfeatures=ORB_FEATURES)
-    keypoints, descriptors = orb.detectAndCompute(_gray(rgb), None)
+    """ORB features of ``rgb``, found on its working-scale copy (keypoints in that copy)."""
+    gray = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+    scale = _working_scale(rgb.shape)
+    if scale < 1.0:
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    # Local contrast equalisation so lighting and white-balance changes keep the same corners.
+    gray = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
+    keypoints, descriptors = cv2.ORB_create(nfeatures=ORB_FEATURES).detectAndCompute(gray, None)
     return list(keypoints), descriptors
 
 
@@ -99,10 +106,18 @@ def register(baseline_rgb: np.ndarray, photo_rgb: np.ndarray) -> Registration:
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < MATCH_RATIO * p[1].distance]
     if len(good) < MIN_INLIERS:
         return Registration(None, len(good), 0.0, "different spot: too few matching features")
-    source = np.float32([photo_points[m.queryIdx].pt for m in good])
-    target = np.float32([baseline_points[m.trainIdx].pt for m in good])
+    # Back to full-resolution pixels, so the matrix maps photo pixels to baseline pixels.
+    photo_scale, baseline_scale = (
+        _working_scale(photo_rgb.shape),
+        _working_scale(baseline_rgb.shape),
+    )
+    source = np.float32([photo_points[m.queryIdx].pt for m in good]) / photo_scale
+    target = np.float32([baseline_points[m.trainIdx].pt for m in good]) / baseline_scale
     matrix, inlier_mask = cv2.estimateAffinePartial2D(
-        source, target, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_REPROJECTION_PX
+        source,
+        target,
+        method=cv2.RANSAC,
+        ransacReprojThreshold=RANSAC_REPROJECTION_PX / baseline_scale,
     )
     inliers = int(inlier_mask.sum()) if inlier_mask is not None else 0
     if matrix is None or inliers < MIN_INLIERS:
