@@ -266,11 +266,8 @@ def print_noise(patients: list[PatientPhotos]) -> None:
                 [series(p, registered=registered, measure=measure) for p in patients]
             )
             label = f"{measure}, {'registered' if registered else 'whole frame'}"
-            in_use = (
-                f"{100 * MEASURES[measure].photo_cv:.1f} / {100 * MEASURES[measure].visit_cv:.1f}"
-                if registered
-                else ""
-            )
+            spec = MEASURES[measure].for_series(registered=registered)
+            in_use = f"{100 * spec.photo_cv:.1f} / {100 * spec.visit_cv:.1f}"
             print(
                 f"{label:<40} {100 * within:>12.1f} {100 * between_visit_cv(values):>23.1f} "
                 f"{100 * visit_component_cv(values, within_cv=within):>16.1f} {in_use:>25}"
@@ -306,9 +303,9 @@ CONFIGURATIONS: tuple[tuple[str, int | None, bool, MeasureSpec], ...] = (
     # (label, photos per visit (None: all), registered, spec)
     ("all photos/visit, registered (product)", None, True, DENSITY),
     ("all photos/visit, registered, no visit term", None, True, replace(DENSITY, visit_cv=0.0)),
-    ("all photos/visit, whole frame", None, False, DENSITY),
+    ("all photos/visit, whole frame", None, False, DENSITY.for_series(registered=False)),
     ("1 photo/visit, registered", 1, True, DENSITY),
-    ("1 photo/visit, whole frame", 1, False, DENSITY),
+    ("1 photo/visit, whole frame", 1, False, DENSITY.for_series(registered=False)),
 )
 
 

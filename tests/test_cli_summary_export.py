@@ -147,8 +147,9 @@ def test_summary_json_shape_and_verdicts(
     }
     # Counts 30 → 42 hairs on 0.4096 cm²: +40 %. Photo variance in hairs² (rule 5):
     # replicate SD 1 over 8 df and the benchmark's photo CV of 30 hairs over 4 df; the
-    # visit mean's variance adds the between-visit term (rule 8), unreduced by 3 photos.
-    spec = MEASURES["density_per_cm2"]
+    # visit mean's variance adds the between-visit term (rule 8), unreduced by 3 photos;
+    # the stand-in engine has no region figures, so it is the whole-frame term (rule 20).
+    spec = MEASURES["density_per_cm2"].for_series(registered=False)
     variance = (8 + 4 * (spec.photo_cv * 30) ** 2) / 12
     sem_squared = variance / 3 + (spec.visit_cv * 30) ** 2
     assert density["baseline"] == pytest.approx(30 / AREA_CM2)

@@ -259,3 +259,36 @@ def test_a_series_uses_region_figures_only_when_every_photo_has_them() -> None:
     (site,) = site_progress(mixed)
     assert not site.registered
     assert [p.mean for p in site.headline.points] == [100.0, 150.0, 152.0]
+
+
+def test_a_whole_frame_series_carries_the_whole_frame_visit_term() -> None:
+    spec = replace(DENSITY, whole_frame_visit_cv=0.03)
+    assert spec.for_series(registered=True) == spec
+    whole_frame = spec.for_series(registered=False)
+    assert whole_frame.visit_cv == 0.03
+    # As in the between-visit test above: MDC 1.96 · √(2 · (22/3 + 9)) = 11.20.
+    progress = measure_progress(replicated(100, 105, 110), spec=whole_frame)
+    assert progress.points[-1].mdc == pytest.approx(11.20, abs=1e-2)
+
+    def photos(*, registered: bool) -> list[PhotoFigures]:
+        return [
+            PhotoFigures(
+                session,
+                "trichoscopy",
+                "vertex",
+                {"density_per_cm2": value},
+                {"density_per_cm2": value} if registered else None,
+            )
+            for session, values in replicated(100, 105, 110).items()
+            for value in values
+        ]
+
+    for registered in (True, False):
+        (site,) = site_progress(photos(registered=registered))
+        expected = measure_progress(
+            replicated(100, 105, 110),
+            spec=MEASURES["density_per_cm2"].for_series(registered=registered),
+        )
+        assert site.headline.points[-1].mdc == pytest.approx(expected.points[-1].mdc)
+    registered_mdc = site_progress(photos(registered=True))[0].headline.points[-1].mdc
+    assert site.headline.points[-1].mdc > registered_mdc

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from tracker.measurement import View
@@ -32,7 +32,9 @@ class MeasureSpec:
     whole visit's mean between visits of an unchanged scalp, which every photo of the visit
     shares (re-placement of the dermatoscope, the day's conditions) and replicates cannot
     show. Both are benchmarked by ``benchmarks/verdicts.py --quick`` on unchanged phantoms
-    measured on the registered reference region, and rounded up; see docs/verdict-rules.md.
+    measured on the registered reference region, and rounded up; ``whole_frame_visit_cv``
+    is the visit term of a series that is not registered (whole frames, where re-placing
+    the dermatoscope also changes the patch of scalp); see docs/verdict-rules.md.
     """
 
     name: str
@@ -41,17 +43,24 @@ class MeasureSpec:
     higher_is_better: bool
     photo_cv: float
     visit_cv: float
+    whole_frame_visit_cv: float
+
+    def for_series(self, *, registered: bool) -> MeasureSpec:
+        """The spec a series is judged with: whole frames carry their larger visit term."""
+        return self if registered else replace(self, visit_cv=self.whole_frame_visit_cv)
 
 
 MEASURES: dict[str, MeasureSpec] = {
     spec.name: spec
     for spec in (
-        MeasureSpec("density_per_cm2", "Density", "hairs/cm²", True, 0.04, 0.01),
-        MeasureSpec("terminal_density_per_cm2", "Terminal density", "hairs/cm²", True, 0.04, 0.02),
-        MeasureSpec("mean_width_um", "Mean shaft width", "µm", True, 0.03, 0.005),
-        MeasureSpec("vellus_fraction", "Vellus fraction", "", False, 0.20, 0.005),
+        MeasureSpec("density_per_cm2", "Density", "hairs/cm²", True, 0.04, 0.01, 0.025),
+        MeasureSpec(
+            "terminal_density_per_cm2", "Terminal density", "hairs/cm²", True, 0.04, 0.02, 0.025
+        ),
+        MeasureSpec("mean_width_um", "Mean shaft width", "µm", True, 0.03, 0.005, 0.005),
+        MeasureSpec("vellus_fraction", "Vellus fraction", "", False, 0.20, 0.005, 0.015),
         # Not benchmarked yet (no global phantom series): provisional.
-        MeasureSpec("coverage_pct", "Coverage", "%", True, 0.05, 0.0),
+        MeasureSpec("coverage_pct", "Coverage", "%", True, 0.05, 0.0, 0.0),
     )
 }
 MEASURES_BY_VIEW: dict[View, tuple[str, ...]] = {
@@ -442,7 +451,9 @@ def site_progress(photos: Sequence[PhotoFigures]) -> tuple[SiteProgress, ...]:
             view=view,
             site=site,
             measures={
-                name: measure_progress(values, spec=MEASURES[name])
+                name: measure_progress(
+                    values, spec=MEASURES[name].for_series(registered=is_registered_series(series))
+                )
                 for name, values in measures_by_session(
                     series, names=MEASURES_BY_VIEW[view]
                 ).items()

@@ -316,7 +316,9 @@ def patient_course(progress: PatientProgress) -> PatientCourse:
             if (photo.measurement.view, photo.measurement.site) == (site.view, site.site)
         ]
         checkpoints = _checkpoints(
-            site.view, values_by_session(series, measure=HEADLINE_MEASURE[site.view])
+            site.view,
+            values_by_session(series, measure=HEADLINE_MEASURE[site.view]),
+            registered=site.registered,
         )
     course = progress.course
     return PatientCourse(
@@ -333,12 +335,14 @@ def patient_course(progress: PatientProgress) -> PatientCourse:
     )
 
 
-def _checkpoints(view: View, values: Mapping[int, Sequence[float | None]]) -> dict[int, Checkpoint]:
+def _checkpoints(
+    view: View, values: Mapping[int, Sequence[float | None]], *, registered: bool
+) -> dict[int, Checkpoint]:
     """The headline verdict and change as they stood at the sessions the cohort reads: the
     checkpoint sessions and the latest one (judging every session took seconds per clinic)."""
     at_session = progress_at_each_session(
         values,
-        spec=MEASURES[HEADLINE_MEASURE[view]],
+        spec=MEASURES[HEADLINE_MEASURE[view]].for_series(registered=registered),
         sessions={*CHECKPOINT_SESSIONS, max(values)},
     )
     checkpoints = {}
@@ -400,6 +404,7 @@ class _CurrentCourse:
 class _HeadlineSeries:
     view: View
     values: dict[int, list[float | None]]
+    registered: bool = False
 
 
 def _patients_in_scope(
@@ -508,7 +513,7 @@ def _headline_series(
     sites: dict[int, dict[tuple[bool, str], _HeadlineSeries]] = defaultdict(dict)
     for (course_id, is_global, site), photos in grouped.items():
         registered = all(region is not None for _number, _whole, region in photos)
-        series = _HeadlineSeries("global" if is_global else "trichoscopy", {})
+        series = _HeadlineSeries("global" if is_global else "trichoscopy", {}, registered)
         for number, whole, region in photos:
             value = region if registered else whole
             series.values.setdefault(number, []).append(None if value is None else float(value))
@@ -575,7 +580,9 @@ def clinic_cohort(actor: Actor) -> ClinicCohort:
                 consented=course.consented,
                 planned_sessions=course.planned_sessions,
                 sessions_done=len(sessions),
-                checkpoints=_checkpoints(series.view, series.values) if series else {},
+                checkpoints=_checkpoints(series.view, series.values, registered=series.registered)
+                if series
+                else {},
                 side_effects_by_session=sessions,
             )
         )
@@ -614,7 +621,12 @@ def latest_verdicts(actor: Actor, patient_ids: Sequence[int]) -> dict[int, Verdi
     for course in courses:
         series = headline.get(course.course_id) if course.course_id is not None else None
         verdicts[course.patient_id] = (
-            measure_progress(series.values, spec=MEASURES[HEADLINE_MEASURE[series.view]]).verdict
+            measure_progress(
+                series.values,
+                spec=MEASURES[HEADLINE_MEASURE[series.view]].for_series(
+                    registered=series.registered
+                ),
+            ).verdict
             if series
             else "insufficient data"
         )
