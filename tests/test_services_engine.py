@@ -178,3 +178,42 @@ def test_reanalysis_looks_for_the_aruco_marker_again(clinic: ClinicStaff) -> Non
     assert again.px_per_mm == pytest.approx(first.px_per_mm)
     # The marker is kept out of the measured area again.
     assert again.figures["area_cm2"] == pytest.approx(first.figures["area_cm2"])
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_photo_added_before_its_baseline_is_registered_on_reanalysis(
+    clinic: ClinicStaff,
+) -> None:
+    field_mm = 640 / PX_PER_MM + 3.0
+    scene = make_trichoscopy_scene(seed=8, density_per_cm2=170.0, field_mm=(field_mm, field_mm))
+
+    def upload(**pose: object) -> PhotoUpload:
+        rgb, _truth = render_trichoscopy(
+            scene, px_per_mm=PX_PER_MM, size_px=(640, 640), conditions=TrichoscopyConditions(**pose)
+        )
+        return PhotoUpload(_png(rgb), PhotoView.TRICHOSCOPY, "vertex", px_per_mm=PX_PER_MM)
+
+    baseline_visit, follow_up_visit = _course_with_visits(clinic, 2)
+    (early,) = photos.add_photos(clinic.clinician, follow_up_visit, [upload(shift_mm=(0.3, 0.2))])
+    assert early.photo is not None
+    assert (early.photo.registered_to_id, early.photo.different_spot) == (None, None)
+    assert early.photo.latest_measurement.region_figures is None
+    (baseline,) = photos.add_photos(clinic.clinician, baseline_visit, [upload()])
+    assert baseline.photo is not None
+
+    again = photos.reanalyse_photo(clinic.clinician, early.photo.id)
+
+    # The same engine version: the measurement is kept, its region figures filled in.
+    assert again.id == early.photo.latest_measurement.id
+    assert again.region_figures is not None
+    progress = get_patient_progress(clinic.clinician, patient_id_of(clinic, "P2"))
+    (site,) = progress.sites
+    assert site.registered
+    (photo,) = [
+        p
+        for p in patients.patient_file(clinic.clinician, patient_id_of(clinic, "P2"))
+        .courses[-1]
+        .visits[-1]
+        .photos
+    ]
+    assert photo.registered_to_id == baseline.photo.id and photo.different_spot is False
