@@ -324,6 +324,16 @@ def reanalyse_photo(
                 patient_id=photo.visit.course.patient_id,
                 detail=f"re-analysis with {measurement.algorithm_version}",
             )
+        elif located is not None and baseline is not None:
+            record_audit(
+                session,
+                actor,
+                AuditAction.CHANGE,
+                "photo",
+                photo.id,
+                patient_id=photo.visit.course.patient_id,
+                detail=f"registered again to baseline photo {baseline[0]}",
+            )
         return measurement_record(row)
 
 
