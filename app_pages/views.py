@@ -87,6 +87,7 @@ def progress_chart(progress: MeasureProgress) -> alt.LayerChart:
 def site_progress_section(site: SiteProgress) -> None:
     """One view and site: a chart and verdict per measure (for clinic staff)."""
     st.subheader(site_title(site))
+    st.caption(region_note(site))
     for name, measure in site.measures.items():
         if not measure.points:
             continue
@@ -99,6 +100,21 @@ def site_progress_section(site: SiteProgress) -> None:
             verdict_badge(measure.verdict)
             st.write(measure.explanation)
             st.caption("Grey band: change from baseline within it is measurement noise (MDC95).")
+
+
+def region_note(site: SiteProgress) -> str:
+    """Which scalp area the figures come from (close-ups are registered to the baseline)."""
+    if site.view != "trichoscopy":
+        return "Measured on the whole photo."
+    if site.registered:
+        return (
+            "Measured on the same patch of scalp at every visit: each close-up is aligned to "
+            "the baseline photo and counted on the baseline's central region."
+        )
+    return (
+        "Measured on whole frames: some photos of this site are not aligned to the baseline "
+        "photo yet (re-analyse them to align them)."
+    )
 
 
 def plain_verdict(site: SiteProgress) -> str:
@@ -197,7 +213,12 @@ def photo_panel(actor: Actor, photo: PhotoRecord) -> bool:
             right.image(photos.overlay_file(actor, measurement.id), caption="What was detected")
         if measurement is not None:
             st.table(figure_table(measurement.figures), hide_index=True)
-        if photo.accepted_despite_flags:
+        if photo.different_spot:
+            st.caption(
+                "This photo does not count towards progress: it shows a different spot than "
+                "the baseline. Retake it at the baseline's spot and upload it to this visit below."
+            )
+        elif photo.accepted_despite_flags:
             st.caption("Accepted despite the flags above; it counts towards progress.")
         elif photo.quality_issues:
             st.caption(

@@ -199,11 +199,27 @@ class Photo(Base):
     height_px: Mapped[int] = mapped_column(Integer)
     px_per_mm: Mapped[float | None] = mapped_column(Float)
     px_per_mm_source: Mapped[str | None] = mapped_column(String(32))
+    # Side of the ArUco marker the upload said is in the frame, so a re-analysis looks for it
+    # again (and keeps it out of hair detection); null when none was given.
+    aruco_mm: Mapped[float | None] = mapped_column(Float)
     original_filename: Mapped[str] = mapped_column(String(255), default="")
     quality_ok: Mapped[bool] = mapped_column(Boolean)
     quality_issues: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     accepted_despite_flags: Mapped[bool] = mapped_column(Boolean, default=False)
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Registration to the site's baseline photo (trichoscopy; tracker.registration). All
+    # null when the photo was not registered: a global photo, or no baseline photo yet.
+    # The baseline photo itself is registered to itself (identity, 0 inliers).
+    registered_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("photos.id", ondelete="SET NULL")
+    )
+    # Photo pixels -> baseline pixels, a 2 x 3 similarity matrix; null when none was found.
+    registration_matrix: Mapped[list[list[float]] | None] = mapped_column(JSON)
+    registration_inliers: Mapped[int | None] = mapped_column(Integer)
+    # Share of the baseline's reference region that this photo covers.
+    registration_coverage: Mapped[float | None] = mapped_column(Float)
+    # A different spot never counts towards progress, even when accepted despite flags.
+    different_spot: Mapped[bool | None] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
     visit: Mapped[Visit] = relationship(back_populates="photos")
@@ -246,6 +262,14 @@ class Measurement(Base):
     follicular_units: Mapped[int | None] = mapped_column(Integer)
     hairs_per_unit: Mapped[float | None] = mapped_column(Float)
     coverage_pct: Mapped[float | None] = mapped_column(Float)
+    # The figures progress uses: the same measurement counted on the baseline's reference
+    # region (tracker.registration.figures_in_region); null when the photo is not registered.
+    region_area_cm2: Mapped[float | None] = mapped_column(Float)
+    region_hair_count: Mapped[int | None] = mapped_column(Integer)
+    region_terminal_count: Mapped[int | None] = mapped_column(Integer)
+    region_density_per_cm2: Mapped[float | None] = mapped_column(Float)
+    region_vellus_fraction: Mapped[float | None] = mapped_column(Float)
+    region_mean_width_um: Mapped[float | None] = mapped_column(Float)
     widths_um: Mapped[list[float]] = mapped_column(JSON, default=list)
     overlay_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)

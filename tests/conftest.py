@@ -34,6 +34,7 @@ import db
 from db.migrate import migrate_to_head
 from models import Base, PhotoView, Role
 from tracker.measurement import Measurement, Quality, QualityIssue
+from tracker.registration import Registration, identity_registration
 from tracker.services import auth, clinics, photos, users
 from tracker.services.access import Actor
 from tracker.services.records import ClinicRecord, PhotoUpload
@@ -244,10 +245,25 @@ def dark_pixel_measure(
     )
 
 
+def same_spot_stand_in(
+    rgb: np.ndarray,
+    upload: PhotoUpload,
+    *,
+    px_per_mm: float | None,
+    baseline_rgb: np.ndarray | None,
+    vellus_threshold_um: float,
+) -> tuple[Registration, None]:
+    """Registration for the stand-in engine: every photo is of the baseline's spot (the test
+    photos of one site are different images) and there are no traced hairs to count on the
+    reference region, so progress uses the whole-frame figures."""
+    return identity_registration(), None
+
+
 @pytest.fixture
 def quick_measure(monkeypatch: pytest.MonkeyPatch) -> None:
     """Measure added photos with :func:`dark_pixel_measure` instead of the full engine."""
     monkeypatch.setattr(photos, "measure", dark_pixel_measure)
+    monkeypatch.setattr(photos, "locate_on_baseline", same_spot_stand_in)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -18,7 +19,8 @@ from tests.test_app_helpers import (
     sqlite_only,
     texts,
 )
-from tracker.services import patients, progress
+from tracker.registration import Registration
+from tracker.services import patients, photos, progress
 
 pytestmark = sqlite_only
 
@@ -201,3 +203,26 @@ def test_a_photo_taken_with_the_tablet_camera_is_measured(demo_clinic: DemoClini
     (photo,) = record.courses[-1].visits[-1].photos
     assert photo.latest_measurement is not None
     assert "image.jpg" in texts(app)
+
+
+def test_a_photo_of_a_different_spot_is_flagged_and_cannot_be_accepted(
+    demo_clinic: DemoClinic, monkeypatch: pytest.MonkeyPatch
+):
+    def elsewhere(rgb, upload, *, px_per_mm, baseline_rgb, vellus_threshold_um):
+        return Registration(None, 3, 0.0, "different spot: too few matching features"), None
+
+    monkeypatch.setattr(photos, "locate_on_baseline", elsewhere)
+    app = visit_form(demo_clinic, demo_clinic.other_patient_id)
+    by_label(app.number_input, "Dermatoscope pixels per mm (device setting)").set_value(100.0)
+    by_label(app.file_uploader, "Photos").set_value(("moved.png", scalp_png(seed=7), "image/png"))
+    (submit,) = [b for b in app.button if b.label == "Save visit"]
+    submit.click().run()
+
+    page = texts(app)
+    assert "Different spot: too few matching features: use the same spot as the baseline." in page
+    assert "it shows a different spot than the baseline" in page
+    assert not [b for b in app.button if b.label == "Accept this photo anyway"]
+    record = progress.get_patient_progress(
+        demo_clinic.staff.clinician, demo_clinic.other_patient_id
+    )
+    assert max(photo.measurement.session for photo in record.photos) == 2

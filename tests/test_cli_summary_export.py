@@ -146,13 +146,16 @@ def test_summary_json_shape_and_verdicts(
         "first_improving_session",
     }
     # Counts 30 → 42 hairs on 0.4096 cm²: +40 %. Photo variance in hairs² (rule 5):
-    # replicate SD 1 over 8 df and the benchmark's CV of 30 hairs over 4 df; at CV 8 %:
-    # (8 + 4 · 2.4²) / 12 = 2.587, MDC = 1.96 · √(2 · 2.587 / 3) = 2.574 hairs (8.58 %).
-    variance = (8 + 4 * (MEASURES["density_per_cm2"].default_cv * 30) ** 2) / 12
+    # replicate SD 1 over 8 df and the benchmark's photo CV of 30 hairs over 4 df; the
+    # visit mean's variance adds the between-visit term (rule 8), unreduced by 3 photos;
+    # the stand-in engine has no region figures, so it is the whole-frame term (rule 20).
+    spec = MEASURES["density_per_cm2"].for_series(registered=False)
+    variance = (8 + 4 * (spec.photo_cv * 30) ** 2) / 12
+    sem_squared = variance / 3 + (spec.visit_cv * 30) ** 2
     assert density["baseline"] == pytest.approx(30 / AREA_CM2)
     assert density["latest"] == pytest.approx(42 / AREA_CM2)
     assert density["change_pct"] == pytest.approx(40.0)
-    assert density["mdc_pct"] == pytest.approx(100 * 1.96 * math.sqrt(2 * variance / 3) / 30)
+    assert density["mdc_pct"] == pytest.approx(100 * 1.96 * math.sqrt(2 * sem_squared) / 30)
     assert density["verdict"] == "improving"
     assert density["first_improving_session"] == 1
     assert same["density_per_cm2"]["verdict"] == "no measurable change"

@@ -1,7 +1,8 @@
 """Every verdict rule of docs/verdict-rules.md, each with a hand-computed case.
 
-Density's benchmarked CV is 7 %: at a baseline of 100 the benchmark SD is 7 (variance 49),
-weighted as 4 degrees of freedom next to the replicates' own.
+Density's benchmarked photo CV is 7 %: at a baseline of 100 the benchmark SD is 7 (variance
+49), weighted as 4 degrees of freedom next to the replicates' own. The between-visit term is
+0 in these cases unless a test sets it (``WITH_VISIT_TERM``: 3 %).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from tracker.progress import (
 )
 
 # Fixed CVs, so the hand-computed cases do not move when the benchmark is re-run.
-DENSITY = replace(MEASURES["density_per_cm2"], default_cv=0.07)
-VELLUS = replace(MEASURES["vellus_fraction"], default_cv=0.20)
+DENSITY = replace(MEASURES["density_per_cm2"], photo_cv=0.07, visit_cv=0.0)
+VELLUS = replace(MEASURES["vellus_fraction"], photo_cv=0.20, visit_cv=0.0)
+WITH_VISIT_TERM = replace(DENSITY, visit_cv=0.03)
 # Three replicates with SD 2 around each mean (variance 4, 2 degrees of freedom a visit).
 SPREAD = (0.0, 2.0, -2.0)
 
@@ -124,7 +126,7 @@ def test_without_replicates_the_benchmarked_cv_sets_the_noise() -> None:
     assert within.verdict == "no measurable change"
     beyond = measure_progress({0: [200.0], 1: [250.0]}, spec=DENSITY)
     assert beyond.verdict == "improving"
-    assert "benchmarked repeatability (CV 7 %)" in beyond.explanation
+    assert "benchmarked repeatability (CV 7.0 % per photo" in beyond.explanation
     assert "replicate" not in beyond.explanation
 
 
@@ -212,3 +214,81 @@ def test_progress_at_each_session_uses_only_earlier_sessions() -> None:
     assert len(at[1].points) == 2
     assert at[1].points[-1].mdc == pytest.approx(mdc_three_replicates(sessions=2))
     assert at[1].points[-1].mdc == pytest.approx(8.24, abs=1e-2)
+
+
+def test_the_between_visit_term_does_not_shrink_with_replicates() -> None:
+    # SD² = 22 as above; visit SD 0.03 · 100 = 3: SEM² = 22/3 + 9 = 16.333,
+    # MDC = 1.96 · √(2 · 16.333) = 11.20. A change of +10 is beyond the MDC of 7.506
+    # without the term, within it with the term.
+    without = measure_progress(replicated(100, 105, 110), spec=DENSITY)
+    assert without.verdict == "improving"
+    progress = measure_progress(replicated(100, 105, 110), spec=WITH_VISIT_TERM)
+    assert progress.precision is not None
+    assert progress.precision.visit_sd == pytest.approx(3.0)
+    assert progress.points[-1].sem == pytest.approx(math.sqrt(22 / 3 + 9))
+    assert progress.points[-1].mdc == pytest.approx(11.20, abs=1e-2)
+    assert progress.verdict == "no measurable change"
+    assert measure_progress(replicated(100, 110, 120), spec=WITH_VISIT_TERM).verdict == (
+        "improving"
+    )
+
+
+def test_a_single_photo_carries_photo_and_visit_noise() -> None:
+    # SD 14 and visit SD 6 at 200: SEM² = 196 + 36 = 232, MDC = 1.96 · √464 = 42.22.
+    progress = measure_progress({0: [200.0], 1: [240.0]}, spec=WITH_VISIT_TERM)
+    assert progress.points[-1].mdc == pytest.approx(42.22, abs=1e-2)
+    assert progress.verdict == "no measurable change"
+    assert "3.0 % between visits" in progress.explanation
+
+
+def test_a_series_uses_region_figures_only_when_every_photo_has_them() -> None:
+    def photo(session: int, whole: float, region: float | None) -> PhotoFigures:
+        return PhotoFigures(
+            session,
+            "trichoscopy",
+            "vertex",
+            {"density_per_cm2": whole},
+            None if region is None else {"density_per_cm2": region},
+        )
+
+    registered = [photo(0, 100.0, 90.0), photo(1, 150.0, 91.0)]
+    (site,) = site_progress(registered)
+    assert site.registered
+    assert [p.mean for p in site.headline.points] == [90.0, 91.0]
+    mixed = [*registered, photo(2, 152.0, None)]
+    (site,) = site_progress(mixed)
+    assert not site.registered
+    assert [p.mean for p in site.headline.points] == [100.0, 150.0, 152.0]
+
+
+def test_a_whole_frame_series_carries_the_whole_frame_visit_term() -> None:
+    spec = replace(DENSITY, whole_frame_visit_cv=0.03)
+    assert spec.for_series(registered=True) == spec
+    whole_frame = spec.for_series(registered=False)
+    assert whole_frame.visit_cv == 0.03
+    # As in the between-visit test above: MDC 1.96 · √(2 · (22/3 + 9)) = 11.20.
+    progress = measure_progress(replicated(100, 105, 110), spec=whole_frame)
+    assert progress.points[-1].mdc == pytest.approx(11.20, abs=1e-2)
+
+    def photos(*, registered: bool) -> list[PhotoFigures]:
+        return [
+            PhotoFigures(
+                session,
+                "trichoscopy",
+                "vertex",
+                {"density_per_cm2": value},
+                {"density_per_cm2": value} if registered else None,
+            )
+            for session, values in replicated(100, 105, 110).items()
+            for value in values
+        ]
+
+    for registered in (True, False):
+        (site,) = site_progress(photos(registered=registered))
+        expected = measure_progress(
+            replicated(100, 105, 110),
+            spec=MEASURES["density_per_cm2"].for_series(registered=registered),
+        )
+        assert site.headline.points[-1].mdc == pytest.approx(expected.points[-1].mdc)
+    registered_mdc = site_progress(photos(registered=True))[0].headline.points[-1].mdc
+    assert site.headline.points[-1].mdc > registered_mdc

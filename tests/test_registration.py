@@ -60,6 +60,24 @@ def test_recovers_a_known_rotation_and_shift() -> None:
     assert registration.reference_coverage == 1.0
 
 
+def test_large_photos_are_matched_on_a_reduced_copy_but_mapped_in_full_pixels() -> None:
+    field = hairy_field(1)
+    baseline = field[CROP, CROP]
+    photo, _ = moved_photo(field, degrees=4.0, shift_px=(25.0, -18.0))
+    small = register(baseline, photo)
+
+    def enlarged(rgb: np.ndarray) -> np.ndarray:
+        return cv2.resize(rgb, None, fx=2.5, fy=2.5, interpolation=cv2.INTER_CUBIC)
+
+    large = register(enlarged(baseline), enlarged(photo))
+
+    assert large.same_spot, large.reason
+    assert small.matrix is not None and large.matrix is not None
+    # Rotation and scale are the same; the shift is 2.5 × as many pixels.
+    np.testing.assert_allclose(large.matrix[:, :2], small.matrix[:, :2], atol=0.01)
+    np.testing.assert_allclose(large.matrix[:, 2], 2.5 * small.matrix[:, 2], atol=4.0)
+
+
 def test_reference_region_is_found_again_in_the_moved_photo() -> None:
     field = hairy_field(1)
     baseline = field[CROP, CROP]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from tracker.measurement import View
@@ -25,26 +25,42 @@ BENCHMARK_PRIOR_DF = 4
 
 @dataclass(frozen=True)
 class MeasureSpec:
-    """A tracked measure: its figure name, how to say it, and which way is better."""
+    """A tracked measure: its figure name, how to say it, and which way is better.
+
+    ``photo_cv`` is the engine's coefficient of variation of one photo within a visit
+    (lighting, white balance, blur, hand jitter); ``visit_cv`` the extra variation of a
+    whole visit's mean between visits of an unchanged scalp, which every photo of the visit
+    shares (re-placement of the dermatoscope, the day's conditions) and replicates cannot
+    show. Both are benchmarked by ``benchmarks/verdicts.py --quick`` on unchanged phantoms
+    measured on the registered reference region, and rounded up; ``whole_frame_visit_cv``
+    is the visit term of a series that is not registered (whole frames, where re-placing
+    the dermatoscope also changes the patch of scalp); see docs/verdict-rules.md.
+    """
 
     name: str
     label: str
     unit: str
     higher_is_better: bool
-    # Coefficient of variation of one photo between visits of an unchanged scalp (lighting,
-    # blur, relocation): benchmarks/verdicts.py, whole frame, rounded up. Coverage is not
-    # benchmarked yet (no global phantom series); its 5 % is provisional.
-    default_cv: float
+    photo_cv: float
+    visit_cv: float
+    whole_frame_visit_cv: float
+
+    def for_series(self, *, registered: bool) -> MeasureSpec:
+        """The spec a series is judged with: whole frames carry their larger visit term."""
+        return self if registered else replace(self, visit_cv=self.whole_frame_visit_cv)
 
 
 MEASURES: dict[str, MeasureSpec] = {
     spec.name: spec
     for spec in (
-        MeasureSpec("density_per_cm2", "Density", "hairs/cm²", True, 0.08),
-        MeasureSpec("terminal_density_per_cm2", "Terminal density", "hairs/cm²", True, 0.085),
-        MeasureSpec("mean_width_um", "Mean shaft width", "µm", True, 0.065),
-        MeasureSpec("vellus_fraction", "Vellus fraction", "", False, 0.26),
-        MeasureSpec("coverage_pct", "Coverage", "%", True, 0.05),
+        MeasureSpec("density_per_cm2", "Density", "hairs/cm²", True, 0.04, 0.01, 0.025),
+        MeasureSpec(
+            "terminal_density_per_cm2", "Terminal density", "hairs/cm²", True, 0.04, 0.02, 0.025
+        ),
+        MeasureSpec("mean_width_um", "Mean shaft width", "µm", True, 0.03, 0.005, 0.005),
+        MeasureSpec("vellus_fraction", "Vellus fraction", "", False, 0.20, 0.005, 0.015),
+        # Not benchmarked yet (no global phantom series): provisional.
+        MeasureSpec("coverage_pct", "Coverage", "%", True, 0.05, 0.0, 0.0),
     )
 }
 MEASURES_BY_VIEW: dict[View, tuple[str, ...]] = {
@@ -75,12 +91,14 @@ def photo_measures(figures: Mapping[str, float | int | None]) -> dict[str, float
 
 @dataclass(frozen=True)
 class Precision:
-    """Measurement noise (SD) of one photo, and the evidence it rests on."""
+    """Measurement noise: ``sd`` of one photo within a visit (and the evidence it rests on)
+    and ``visit_sd``, the benchmarked between-visit SD that a visit's photos share."""
 
     sd: float
     benchmark_sd: float
     replicate_sd: float | None
     replicate_df: int
+    visit_sd: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -143,11 +161,15 @@ def sample_sd(values: Sequence[float]) -> float:
 
 
 def photo_precision(
-    values_by_session: Mapping[int, Sequence[float]], *, benchmark_sd: float
+    values_by_session: Mapping[int, Sequence[float]],
+    *,
+    benchmark_sd: float,
+    visit_sd: float = 0.0,
 ) -> Precision:
     """SD of one photo: the within-visit variance of the patient's replicate photos, pooled
     over visits (weights n − 1), combined with the benchmarked variance weighted as
     ``BENCHMARK_PRIOR_DF`` degrees of freedom. Without replicates it is the benchmark's SD.
+    ``visit_sd`` (the benchmarked between-visit SD) is carried along for :func:`standard_error`.
     """
     replicated = [values for values in values_by_session.values() if len(values) >= 2]
     df = sum(len(values) - 1 for values in replicated)
@@ -158,11 +180,14 @@ def photo_precision(
         benchmark_sd=benchmark_sd,
         replicate_sd=math.sqrt(sum_squares / df) if df else None,
         replicate_df=df,
+        visit_sd=visit_sd,
     )
 
 
-def standard_error(sd: float, *, n_photos: int) -> float:
-    return sd / math.sqrt(n_photos)
+def standard_error(sd: float, *, n_photos: int, visit_sd: float = 0.0) -> float:
+    """SE of a visit's mean of ``n_photos``: the photo noise shrinks with √n, the variation
+    the visit's photos share (``visit_sd``) does not."""
+    return math.sqrt(sd**2 / n_photos + visit_sd**2)
 
 
 def mdc95_of_difference(*, sem_a: float, sem_b: float) -> float:
@@ -199,12 +224,18 @@ def measure_progress(
 
     baseline_values = measured[BASELINE_SESSION]
     baseline_mean = mean(baseline_values)
-    precision = photo_precision(measured, benchmark_sd=spec.default_cv * abs(baseline_mean))
-    baseline_sem = standard_error(precision.sd, n_photos=len(baseline_values))
+    precision = photo_precision(
+        measured,
+        benchmark_sd=spec.photo_cv * abs(baseline_mean),
+        visit_sd=spec.visit_cv * abs(baseline_mean),
+    )
+    baseline_sem = standard_error(
+        precision.sd, n_photos=len(baseline_values), visit_sd=precision.visit_sd
+    )
     points = []
     for session, values in measured.items():
         visit_mean = mean(values)
-        sem = standard_error(precision.sd, n_photos=len(values))
+        sem = standard_error(precision.sd, n_photos=len(values), visit_sd=precision.visit_sd)
         change = visit_mean - baseline_mean
         mdc = mdc95_of_difference(sem_a=baseline_sem, sem_b=sem)
         points.append(
@@ -319,7 +350,10 @@ def explain(
     else:
         change = f"{latest.change:+.3g}"
         noise = f"±{latest.mdc:.3g}"
-    benchmark = f"the engine's benchmarked repeatability (CV {100 * spec.default_cv:.0f} %)"
+    benchmark = (
+        f"the engine's benchmarked repeatability (CV {100 * spec.photo_cv:.1f} % per photo, "
+        f"{100 * spec.visit_cv:.1f} % between visits)"
+    )
     source = (
         benchmark
         if precision.replicate_sd is None
@@ -343,12 +377,17 @@ def explain(
 
 @dataclass(frozen=True)
 class PhotoFigures:
-    """The engine figures of one accepted photo, with where and when it was taken."""
+    """The engine figures of one accepted photo, with where and when it was taken.
+
+    ``region_figures`` are the same measurement counted on the site baseline's reference
+    region (:mod:`tracker.registration`), or None when the photo was not registered.
+    """
 
     session: int
     view: View
     site: str
     figures: Mapping[str, float | int | None]
+    region_figures: Mapping[str, float | int | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -358,6 +397,8 @@ class SiteProgress:
     view: View
     site: str
     measures: dict[str, MeasureProgress]
+    # Measured on the baseline's reference region (every photo registered) or whole frames.
+    registered: bool = False
 
     @property
     def headline(self) -> MeasureProgress:
@@ -368,13 +409,31 @@ class SiteProgress:
         return len(self.headline.points)
 
 
+def is_registered_series(photos: Sequence[PhotoFigures]) -> bool:
+    """A series is measured on the reference region only when every photo of it is: region
+    and whole-frame figures differ by edge effects, so a mix would turn that into change."""
+    return bool(photos) and all(photo.region_figures is not None for photo in photos)
+
+
 def values_by_session(
     photos: Sequence[PhotoFigures], *, measure: str
 ) -> dict[int, list[float | None]]:
-    """One measure of one series' photos, grouped by session."""
-    grouped: dict[int, list[float | None]] = {}
+    """One measure of one series' photos, grouped by session (region figures when the
+    whole series is registered, else whole-frame figures)."""
+    return measures_by_session(photos, names=(measure,))[measure]
+
+
+def measures_by_session(
+    photos: Sequence[PhotoFigures], *, names: Sequence[str]
+) -> dict[str, dict[int, list[float | None]]]:
+    """Each of the ``names`` measures of one series' photos, grouped by session."""
+    registered = is_registered_series(photos)
+    grouped: dict[str, dict[int, list[float | None]]] = {name: {} for name in names}
     for photo in photos:
-        grouped.setdefault(photo.session, []).append(photo_measures(photo.figures)[measure])
+        figures = photo.region_figures if registered and photo.region_figures else photo.figures
+        measures = photo_measures(figures)
+        for name in names:
+            grouped[name].setdefault(photo.session, []).append(measures[name])
     return grouped
 
 
@@ -392,9 +451,14 @@ def site_progress(photos: Sequence[PhotoFigures]) -> tuple[SiteProgress, ...]:
             view=view,
             site=site,
             measures={
-                name: measure_progress(values_by_session(series, measure=name), spec=MEASURES[name])
-                for name in MEASURES_BY_VIEW[view]
+                name: measure_progress(
+                    values, spec=MEASURES[name].for_series(registered=is_registered_series(series))
+                )
+                for name, values in measures_by_session(
+                    series, names=MEASURES_BY_VIEW[view]
+                ).items()
             },
+            registered=is_registered_series(series),
         )
         for (view, site), series in group_by_site(photos).items()
     )

@@ -16,8 +16,12 @@ import cv2
 import numpy as np
 
 from tracker.imaging.trichoscopy import TrichoscopyResult
+from tracker.measurement import QualityIssue
 
 ORB_FEATURES = 3000
+# Features are found on copies no larger than this: the skin and shaft texture that ORB
+# matches is coarser than a 12-MP dermatoscope pixel, and matching there is 4–5× slower.
+REGISTRATION_MAX_SIDE_PX = 1024
 # Lowe's ratio test: a match must be clearly better than the second best.
 MATCH_RATIO = 0.8
 RANSAC_REPROJECTION_PX = 3.0
@@ -29,6 +33,7 @@ MAX_SCALE_CHANGE = 0.15
 REFERENCE_MARGIN_FRACTION = 0.15
 # Measuring a partly covered region would count missing scalp as bald; allow edge pixels.
 MIN_REFERENCE_COVERAGE = 0.99
+DIFFERENT_SPOT = "different_spot"
 
 
 @dataclass(frozen=True)
@@ -53,15 +58,19 @@ def identity_registration() -> Registration:
     return Registration(matrix=IDENTITY.copy(), inliers=0, reference_coverage=1.0, reason=None)
 
 
-def _gray(rgb: np.ndarray) -> np.ndarray:
-    gray = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
-    # Local contrast equalisation so lighting and white-balance changes keep the same corners.
-    return cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
+def _working_scale(shape: tuple[int, ...]) -> float:
+    return min(1.0, REGISTRATION_MAX_SIDE_PX / max(shape[:2]))
 
 
 def _features(rgb: np.ndarray) -> tuple[list[cv2.KeyPoint], np.ndarray | None]:
-    orb = cv2.ORB_create(nfeatures=ORB_FEATURES)
-    keypoints, descriptors = orb.detectAndCompute(_gray(rgb), None)
+    """ORB features of ``rgb``, found on its working-scale copy (keypoints in that copy)."""
+    gray = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+    scale = _working_scale(rgb.shape)
+    if scale < 1.0:
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    # Local contrast equalisation so lighting and white-balance changes keep the same corners.
+    gray = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
+    keypoints, descriptors = cv2.ORB_create(nfeatures=ORB_FEATURES).detectAndCompute(gray, None)
     return list(keypoints), descriptors
 
 
@@ -97,10 +106,18 @@ def register(baseline_rgb: np.ndarray, photo_rgb: np.ndarray) -> Registration:
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < MATCH_RATIO * p[1].distance]
     if len(good) < MIN_INLIERS:
         return Registration(None, len(good), 0.0, "different spot: too few matching features")
-    source = np.float32([photo_points[m.queryIdx].pt for m in good])
-    target = np.float32([baseline_points[m.trainIdx].pt for m in good])
+    # Back to full-resolution pixels, so the matrix maps photo pixels to baseline pixels.
+    photo_scale, baseline_scale = (
+        _working_scale(photo_rgb.shape),
+        _working_scale(baseline_rgb.shape),
+    )
+    source = np.float32([photo_points[m.queryIdx].pt for m in good]) / photo_scale
+    target = np.float32([baseline_points[m.trainIdx].pt for m in good]) / baseline_scale
     matrix, inlier_mask = cv2.estimateAffinePartial2D(
-        source, target, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_REPROJECTION_PX
+        source,
+        target,
+        method=cv2.RANSAC,
+        ransacReprojThreshold=RANSAC_REPROJECTION_PX / baseline_scale,
     )
     inliers = int(inlier_mask.sum()) if inlier_mask is not None else 0
     if matrix is None or inliers < MIN_INLIERS:
@@ -138,6 +155,50 @@ def region_in_photo(
         flags=cv2.INTER_NEAREST,
     )
     return mask.astype(bool)
+
+
+def measure_on_baseline(
+    photo_rgb: np.ndarray, result: TrichoscopyResult, *, baseline_rgb: np.ndarray | None
+) -> tuple[Registration, dict[str, float | None] | None]:
+    """Register a measured trichoscopy photo to its site's baseline photo and count its
+    hairs on the baseline's reference region (what intake and the verdict benchmark do).
+
+    ``baseline_rgb`` None means the photo *is* the site's baseline: identity registration.
+    Returns the registration and the region figures (None for a different spot).
+    """
+    if baseline_rgb is None:
+        registration, baseline_shape = identity_registration(), photo_rgb.shape[:2]
+    else:
+        registration, baseline_shape = register(baseline_rgb, photo_rgb), baseline_rgb.shape[:2]
+    figures = reference_region_figures(
+        result, registration, baseline_shape=baseline_shape, photo_shape=photo_rgb.shape[:2]
+    )
+    return registration, figures
+
+
+def different_spot_issue(registration: Registration) -> QualityIssue:
+    """The quality issue shown for a photo that is not of the baseline's spot."""
+    reason = registration.reason or "different spot"
+    return QualityIssue(
+        DIFFERENT_SPOT,
+        f"{reason[0].upper()}{reason[1:]}: use the same spot as the baseline.",
+        registration.reference_coverage,
+    )
+
+
+def reference_region_figures(
+    result: TrichoscopyResult,
+    registration: Registration,
+    *,
+    baseline_shape: tuple[int, int],
+    photo_shape: tuple[int, int],
+) -> dict[str, float | None] | None:
+    """The figures progress uses: ``result``'s hairs counted on the baseline's reference
+    region. None for a different spot, or without a pixel size (no area to divide by)."""
+    if not registration.same_spot or result.px_per_mm is None:
+        return None
+    region = region_in_photo(registration, baseline_shape=baseline_shape, photo_shape=photo_shape)
+    return figures_in_region(result, region, px_per_mm=result.px_per_mm)
 
 
 def figures_in_region(

@@ -117,6 +117,7 @@ def measurement_record(measurement: models.Measurement) -> MeasurementRecord:
         widths_um=tuple(measurement.widths_um),
         overlay_sha256=measurement.overlay_sha256,
         created_at=measurement.created_at,
+        region_figures=region_figures_of(measurement),
     )
 
 
@@ -126,6 +127,24 @@ def figures_of(measurement: models.Measurement) -> dict[str, Any]:
         GLOBAL_FIGURES if measurement.photo.view is models.PhotoView.GLOBAL else TRICHOSCOPY_FIGURES
     )
     return {name: getattr(measurement, name) for name in names}
+
+
+REGION_FIGURES: tuple[str, ...] = (
+    "area_cm2",
+    "hair_count",
+    "terminal_count",
+    "density_per_cm2",
+    "vellus_fraction",
+    "mean_width_um",
+)
+
+
+def region_figures_of(measurement: models.Measurement) -> dict[str, Any] | None:
+    """The figures counted on the baseline's reference region, under the figure names
+    (None when the photo was not registered or had no pixel size)."""
+    if measurement.region_area_cm2 is None:
+        return None
+    return {name: getattr(measurement, f"region_{name}") for name in REGION_FIGURES}
 
 
 def photo_record(photo: models.Photo) -> PhotoRecord:
@@ -148,4 +167,8 @@ def photo_record(photo: models.Photo) -> PhotoRecord:
         accepted_despite_flags=photo.accepted_despite_flags,
         created_at=photo.created_at,
         measurements=tuple(measurement_record(m) for m in photo.measurements),
+        registered_to_id=photo.registered_to_id,
+        registration_inliers=photo.registration_inliers,
+        registration_coverage=photo.registration_coverage,
+        different_spot=photo.different_spot,
     )

@@ -1,7 +1,11 @@
 """Photos of a visit: intake, measurement on add, acceptance of flagged photos, re-analysis.
 
-Heavy work (decoding, measuring, writing files) happens before the short write
-transaction; files are stored before the rows that name them commit.
+Heavy work (decoding, measuring, registering, writing files) happens before the short write
+transaction; files are stored before the rows that name them commit. A trichoscopy photo is
+registered to its site's baseline photo (the first photo of the baseline visit at that site
+that passed the quality gate or was accepted; that photo gets the identity registration)
+and its hairs are also counted on the baseline's reference region, the figures progress
+uses. A photo of a different spot gets a quality issue and never counts towards progress.
 """
 
 from __future__ import annotations
@@ -12,15 +16,26 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 import models
 from models import GLOBAL_SITES, AuditAction, PhotoView, Visit
 from tracker.analysis import analyze_image
+from tracker.imaging.calibration import calibrate
+from tracker.imaging.coverage import RectRoi
 from tracker.imaging.intake import IntakeError, PreparedImage, prepare_image
+from tracker.imaging.trichoscopy import TrichoscopyResult, measure_trichoscopy
 from tracker.measurement import GLOBAL_FIGURES, TRICHOSCOPY_FIGURES, Measurement
 from tracker.photostore import OVERLAY_EXTENSION, PhotoStore, default_store
+from tracker.registration import (
+    DIFFERENT_SPOT,
+    Registration,
+    different_spot_issue,
+    identity_registration,
+    measure_on_baseline,
+    register,
+)
 from tracker.services.access import (
     Actor,
     photo_for,
@@ -30,21 +45,34 @@ from tracker.services.access import (
     visit_for,
     writing_session,
 )
-from tracker.services.convert import measurement_record, photo_record
+from tracker.services.convert import REGION_FIGURES, measurement_record, photo_record
 from tracker.services.errors import InvalidInput
 from tracker.services.records import MeasurementRecord, PhotoAddResult, PhotoRecord, PhotoUpload
 
 DEFAULT_VELLUS_THRESHOLD_UM = 30.0
+RegionFigures = dict[str, float | None]
 
 
 @dataclass(frozen=True)
 class _Measured:
     """A measured upload: its stored bytes and a photo row still without visit or replicate
-    number. Pixel arrays are not kept, so a batch of large photos is not held in memory."""
+    number. Pixel arrays are not kept (but for a site's baseline, to register the others
+    to), so a batch of large photos is not held in memory. ``registered_to`` is the photo
+    of this batch it was registered to (itself for a new baseline)."""
 
     filename: str
     stored_bytes: bytes
     photo: models.Photo
+    registered_to: models.Photo | None = None
+
+
+@dataclass(frozen=True)
+class _Baseline:
+    """A site's baseline photo: its stored row's id, or its row of this batch."""
+
+    photo_id: int | None
+    rgb: np.ndarray
+    photo: models.Photo | None = None
 
 
 def add_photos(
@@ -63,8 +91,16 @@ def add_photos(
     """
     require_staff(actor, doing="add photos")
     with reading_session() as session:
-        _check_photography_allowed(visit_for(session, actor, visit_id, doing="add photos for"))
+        visit = visit_for(session, actor, visit_id, doing="add photos for")
+        _check_photography_allowed(visit)
+        baseline_visit = visit.session_number == 0
+        stored_baselines = {
+            upload.site: _baseline_photo(session, visit.course_id, upload.site)
+            for upload in uploads
+            if upload.view is PhotoView.TRICHOSCOPY
+        }
     store = default_store()
+    baselines: dict[str, _Baseline] = {}
     results: list[PhotoAddResult | None] = []
     measured: list[_Measured] = []
     for upload in uploads:
@@ -74,7 +110,19 @@ def add_photos(
         except (IntakeError, InvalidInput) as error:
             results.append(PhotoAddResult(upload.filename, "rejected", None, str(error)))
             continue
-        measured.append(_measure_and_store(store, upload, prepared, vellus_threshold_um))
+        item = _measure_and_store(store, upload, prepared, vellus_threshold_um)
+        if upload.view is PhotoView.TRICHOSCOPY:
+            baseline = baselines.get(upload.site)
+            stored = stored_baselines.get(upload.site)
+            if baseline is None and stored is not None:
+                baseline = _Baseline(stored[0], _decode(store.read(stored[1], stored[2])))
+                baselines[upload.site] = baseline
+            if baseline is None and baseline_visit and item.photo.quality_ok:
+                item = _registered(item, prepared.rgb, upload, None, vellus_threshold_um)
+                baselines[upload.site] = _Baseline(None, prepared.rgb, item.photo)
+            elif baseline is not None:
+                item = _registered(item, prepared.rgb, upload, baseline, vellus_threshold_um)
+        measured.append(item)
         results.append(None)
     saved = iter(_save_photos(actor, visit_id, measured))
     final = [result if result is not None else next(saved) for result in results]
@@ -82,11 +130,112 @@ def add_photos(
     return final
 
 
+def locate_on_baseline(
+    rgb: np.ndarray,
+    upload: PhotoUpload,
+    *,
+    px_per_mm: float | None,
+    baseline_rgb: np.ndarray | None,
+    vellus_threshold_um: float,
+) -> tuple[Registration, RegionFigures | None]:
+    """Register a trichoscopy photo to its site's baseline (None: it is the baseline) and
+    count its hairs on the baseline's reference region (None: a different spot, or no
+    pixel size to give an area)."""
+    if px_per_mm is None:
+        registration = (
+            identity_registration() if baseline_rgb is None else register(baseline_rgb, rgb)
+        )
+        return registration, None
+    result = _traced_hairs(
+        rgb, upload, px_per_mm=px_per_mm, vellus_threshold_um=vellus_threshold_um
+    )
+    return measure_on_baseline(rgb, result, baseline_rgb=baseline_rgb)
+
+
+def _traced_hairs(
+    rgb: np.ndarray, upload: PhotoUpload, *, px_per_mm: float, vellus_threshold_um: float
+) -> TrichoscopyResult:
+    # analyze_image keeps the traced hairs to itself, so the engine runs once more on the
+    # same pixels with the same calibration and exclusions (the marker, the ROI).
+    exclude = calibrate(rgb, px_per_mm=upload.px_per_mm, aruco_mm=upload.aruco_mm).exclude_mask
+    if upload.roi is not None:
+        outside = ~RectRoi(*upload.roi).mask(rgb.shape)
+        exclude = outside if exclude is None else exclude | outside
+    return measure_trichoscopy(
+        rgb, px_per_mm=px_per_mm, vellus_threshold_um=vellus_threshold_um, exclude_mask=exclude
+    )
+
+
+def _registered(
+    item: _Measured,
+    rgb: np.ndarray,
+    upload: PhotoUpload,
+    baseline: _Baseline | None,
+    vellus_threshold_um: float,
+) -> _Measured:
+    """``item`` registered to ``baseline`` (None: it is its site's new baseline)."""
+    registration, region = locate_on_baseline(
+        rgb,
+        upload,
+        px_per_mm=item.photo.px_per_mm,
+        baseline_rgb=None if baseline is None else baseline.rgb,
+        vellus_threshold_um=vellus_threshold_um,
+    )
+    _set_registration(item.photo, registration)
+    item.photo.registered_to_id = None if baseline is None else baseline.photo_id
+    _set_region_figures(item.photo.measurements[-1], region)
+    registered_to = item.photo if baseline is None else baseline.photo
+    return _Measured(item.filename, item.stored_bytes, item.photo, registered_to)
+
+
+def _set_registration(photo: models.Photo, registration: Registration) -> None:
+    """Store the match figures; a different spot becomes a quality issue of the photo."""
+    matrix = registration.matrix
+    photo.registration_matrix = None if matrix is None else [list(map(float, r)) for r in matrix]
+    photo.registration_inliers = registration.inliers
+    photo.registration_coverage = registration.reference_coverage
+    photo.different_spot = not registration.same_spot
+    issues = [issue for issue in photo.quality_issues if issue["code"] != DIFFERENT_SPOT]
+    if not registration.same_spot:
+        issues.append(different_spot_issue(registration).to_json())
+    photo.quality_issues = issues
+    photo.quality_ok = not issues
+
+
+def _set_region_figures(row: models.Measurement, region: RegionFigures | None) -> None:
+    for name in REGION_FIGURES:
+        setattr(row, f"region_{name}", None if region is None else _plain(region[name]))
+
+
+def _baseline_photo(session: Session, course_id: int, site: str) -> tuple[int, str, str] | None:
+    """The site's baseline photo (id, sha256, extension): the first photo of the baseline
+    visit at ``site`` that passed the quality gate or was accepted."""
+    row = session.execute(
+        select(models.Photo.id, models.Photo.sha256, models.Photo.extension)
+        .join(Visit, Visit.id == models.Photo.visit_id)
+        .where(
+            Visit.course_id == course_id,
+            Visit.session_number == 0,
+            models.Photo.view == PhotoView.TRICHOSCOPY,
+            models.Photo.site == site,
+            or_(models.Photo.quality_ok, models.Photo.accepted_despite_flags),
+        )
+        .order_by(models.Photo.replicate_index)
+        .limit(1)
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
 def accept_photo(actor: Actor, photo_id: int) -> PhotoRecord:
     """Let a photo with quality flags count anyway (a clinician's judgement, audited)."""
     require_staff(actor, doing="accept flagged photos")
     with writing_session() as session:
         photo = photo_for(session, actor, photo_id, doing="accept a photo of")
+        if photo.different_spot:
+            raise InvalidInput(
+                "This photo is of a different spot than the baseline, so it cannot count "
+                "towards progress: take it again at the same spot as the baseline."
+            )
         if photo.quality_ok:
             raise InvalidInput("This photo passed the quality checks; there is nothing to accept.")
         photo.accepted_despite_flags = True
@@ -109,37 +258,82 @@ def reanalyse_photo(
 ) -> MeasurementRecord:
     """Measure a stored photo again with the current engine; earlier results are kept.
 
-    When this algorithm version already measured the photo with this threshold, that
-    measurement is returned and nothing is added.
+    The ArUco marker given at upload is looked for again (the stored pixel size is the
+    fallback), and a trichoscopy photo is registered again to its site's current baseline
+    photo. When this algorithm version already measured the photo with this threshold,
+    that measurement is returned with its region figures brought up to date, and no
+    measurement is added.
     """
     require_staff(actor, doing="re-analyse photos")
     with reading_session() as session:
         photo = photo_for(session, actor, photo_id, doing="re-analyse a photo of")
-        upload = PhotoUpload(data=b"", view=photo.view, site=photo.site, px_per_mm=photo.px_per_mm)
+        upload = PhotoUpload(
+            data=b"",
+            view=photo.view,
+            site=photo.site,
+            px_per_mm=photo.px_per_mm,
+            aruco_mm=photo.aruco_mm,
+        )
         sha256, extension = photo.sha256, photo.extension
+        baseline = (
+            _baseline_photo(session, photo.visit.course_id, photo.site)
+            if photo.view is PhotoView.TRICHOSCOPY
+            else None
+        )
     store = default_store()
-    measurement = measure(_decode(store.read(sha256, extension)), upload, vellus_threshold_um)
+    rgb = _decode(store.read(sha256, extension))
+    measurement = measure(rgb, upload, vellus_threshold_um)
     overlay = store.put(_png(measurement.overlay_rgb), OVERLAY_EXTENSION)
+    located = None
+    if baseline is not None:
+        baseline_rgb = None if baseline[0] == photo_id else _decode(store.read(*baseline[1:]))
+        located = locate_on_baseline(
+            rgb,
+            upload,
+            px_per_mm=measurement.px_per_mm,
+            baseline_rgb=baseline_rgb,
+            vellus_threshold_um=vellus_threshold_um,
+        )
     with writing_session() as session:
         photo = photo_for(session, actor, photo_id, doing="re-analyse a photo of")
-        for existing in photo.measurements:
-            if (
-                existing.algorithm_version == measurement.algorithm_version
+        row = next(
+            (
+                existing
+                for existing in photo.measurements
+                if existing.algorithm_version == measurement.algorithm_version
                 and existing.vellus_threshold_um == vellus_threshold_um
-            ):
-                return measurement_record(existing)
-        row = _measurement_row(measurement, vellus_threshold_um, overlay.sha256)
-        photo.measurements.append(row)
-        session.flush()
-        record_audit(
-            session,
-            actor,
-            AuditAction.CREATE,
-            "measurement",
-            row.id,
-            patient_id=photo.visit.course.patient_id,
-            detail=f"re-analysis with {measurement.algorithm_version}",
+            ),
+            None,
         )
+        added = row is None
+        if row is None:
+            row = _measurement_row(measurement, vellus_threshold_um, overlay.sha256)
+            photo.measurements.append(row)
+        if located is not None and baseline is not None:
+            _set_registration(photo, located[0])
+            photo.registered_to_id = baseline[0]
+            _set_region_figures(row, located[1])
+        session.flush()
+        if added:
+            record_audit(
+                session,
+                actor,
+                AuditAction.CREATE,
+                "measurement",
+                row.id,
+                patient_id=photo.visit.course.patient_id,
+                detail=f"re-analysis with {measurement.algorithm_version}",
+            )
+        elif located is not None and baseline is not None:
+            record_audit(
+                session,
+                actor,
+                AuditAction.CHANGE,
+                "photo",
+                photo.id,
+                patient_id=photo.visit.course.patient_id,
+                detail=f"registered again to baseline photo {baseline[0]}",
+            )
         return measurement_record(row)
 
 
@@ -206,6 +400,7 @@ def _measure_and_store(
         height_px=prepared.height,
         px_per_mm=measurement.px_per_mm,
         px_per_mm_source=measurement.px_per_mm_source,
+        aruco_mm=upload.aruco_mm,
         original_filename=upload.filename[:255],
         quality_ok=measurement.quality.ok,
         quality_issues=[issue.to_json() for issue in measurement.quality.issues],
@@ -224,9 +419,26 @@ def _save_photos(actor: Actor, visit_id: int, measured: list[_Measured]) -> list
         session.execute(select(Visit.id).where(Visit.id == visit_id).with_for_update())
         visit = visit_for(session, actor, visit_id, doing="add photos for")
         _check_photography_allowed(visit)
-        results = []
-        for item in measured:
-            results.append(_save_photo(session, visit, item))
+        stored = [_save_photo(session, visit, item) for item in measured]
+        # Photos registered to a baseline of this batch name it once it has an id (a
+        # baseline already stored under another upload's name is that stored photo).
+        pairs = list(zip(measured, stored, strict=True))
+        row_ids = {id(item.photo): (dup or item.photo).id for item, dup in pairs}
+        for item, dup in pairs:
+            if dup is None and item.registered_to is not None:
+                item.photo.registered_to_id = row_ids[id(item.registered_to)]
+        session.flush()
+        results = [
+            PhotoAddResult(item.filename, "added", photo_record(item.photo))
+            if dup is None
+            else PhotoAddResult(
+                item.filename,
+                "duplicate",
+                photo_record(dup),
+                f"the same photo is already stored for this visit as photo {dup.id}",
+            )
+            for item, dup in pairs
+        ]
         added = [result.photo.id for result in results if result.status == "added" and result.photo]
         if added:
             record_audit(
@@ -241,7 +453,9 @@ def _save_photos(actor: Actor, visit_id: int, measured: list[_Measured]) -> list
         return results
 
 
-def _save_photo(session: Session, visit: Visit, item: _Measured) -> PhotoAddResult:
+def _save_photo(session: Session, visit: Visit, item: _Measured) -> models.Photo | None:
+    """Insert the item's photo row; if the same file is already stored for this visit,
+    insert nothing and return that photo."""
     photo = item.photo
     existing = session.scalar(
         select(models.Photo).where(
@@ -249,12 +463,7 @@ def _save_photo(session: Session, visit: Visit, item: _Measured) -> PhotoAddResu
         )
     )
     if existing is not None:
-        return PhotoAddResult(
-            item.filename,
-            "duplicate",
-            photo_record(existing),
-            f"the same photo is already stored for this visit as photo {existing.id}",
-        )
+        return existing
     last_replicate = session.scalar(
         select(func.max(models.Photo.replicate_index)).where(
             models.Photo.visit_id == visit.id,
@@ -266,7 +475,7 @@ def _save_photo(session: Session, visit: Visit, item: _Measured) -> PhotoAddResu
     photo.replicate_index = 0 if last_replicate is None else last_replicate + 1
     session.add(photo)
     session.flush()
-    return PhotoAddResult(item.filename, "added", photo_record(photo))
+    return None
 
 
 def _measurement_row(

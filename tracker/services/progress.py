@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from models import (
     AuditAction,
@@ -29,7 +29,7 @@ from models import (
     TreatmentCourse,
     Visit,
 )
-from tracker.measurement import View
+from tracker.measurement import GLOBAL_FIGURES, TRICHOSCOPY_FIGURES, View
 from tracker.outcomes import (
     CHECKPOINT_SESSIONS,
     Checkpoint,
@@ -58,10 +58,11 @@ from tracker.services.access import (
     require_staff,
 )
 from tracker.services.convert import (
+    ALL_FIGURES,
+    REGION_FIGURES,
     clinic_record,
     course_record,
     enum_as_text,
-    figures_of,
     patient_record,
 )
 from tracker.services.errors import NotFound
@@ -76,6 +77,8 @@ class CountedPhoto:
     sha256: str
     extension: str
     measurement: MeasurementRecord
+    # The figures on the site baseline's reference region; None when not registered.
+    region_figures: Mapping[str, float | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -108,86 +111,194 @@ class ClinicCohort:
     cohort: CohortOutcome
 
 
-def _load_patients(session: Session, patient_ids: Sequence[int]) -> list[Patient]:
-    return list(
-        session.scalars(
-            select(Patient)
-            .where(Patient.id.in_(patient_ids))
-            .order_by(Patient.code)
-            .options(
-                selectinload(Patient.courses)
-                .selectinload(TreatmentCourse.visits)
-                .selectinload(Visit.side_effects),
-                selectinload(Patient.courses)
-                .selectinload(TreatmentCourse.visits)
-                .selectinload(Visit.photos)
-                .selectinload(Photo.measurements),
+def _load_progress(
+    session: Session, clinic_id: int, patient_ids: Sequence[int] | None, *, with_name: bool
+) -> list[PatientProgress]:
+    """The progress of the listed patients of a clinic (all with None), by patient code.
+
+    Read as plain rows: loading every photo and measurement as ORM objects took seconds at
+    clinic scale. A photo counts when usable (passed the gate or accepted) and not of a
+    different spot; its most recent measurement is used.
+    """
+    scope = _patients_in_scope(clinic_id, patient_ids)
+    patients = list(session.scalars(select(Patient).where(*scope).order_by(Patient.code)))
+    current: dict[int, TreatmentCourse] = {}
+    for course in session.scalars(
+        select(TreatmentCourse)
+        .join(Patient, Patient.id == TreatmentCourse.patient_id)
+        .where(*scope)
+    ):
+        known = current.get(course.patient_id)
+        if known is None or (known.start_date, known.id) < (course.start_date, course.id):
+            current[course.patient_id] = course
+    current_ids = {course.id for course in current.values()}
+    effects: dict[int, list[str]] = defaultdict(list)
+    for visit_id, kind in session.execute(
+        _in_courses(
+            select(SideEffect.visit_id, enum_as_text(SideEffect.kind)).join(
+                Visit, Visit.id == SideEffect.visit_id
+            ),
+            clinic_id,
+            patient_ids,
+        )
+    ).all():
+        effects[visit_id].append(kind)
+    visits: dict[int, list[VisitSummary]] = defaultdict(list)
+    for visit_id, course_id, number, visit_date in session.execute(
+        _in_courses(
+            select(Visit.id, Visit.course_id, Visit.session_number, Visit.visit_date),
+            clinic_id,
+            patient_ids,
+        ).order_by(Visit.course_id, Visit.session_number)
+    ).all():
+        if course_id in current_ids:
+            visits[course_id].append(
+                VisitSummary(number, visit_date, tuple(sorted(effects.get(visit_id, ()))))
+            )
+    photos = _counted_photo_rows(session, clinic_id, patient_ids, current_ids)
+    progress = []
+    for patient in patients:
+        course = current.get(patient.id)
+        counted = [
+            CountedPhoto(
+                photo_id=row.photo_id,
+                sha256=row.sha256,
+                extension=row.extension,
+                measurement=MeasurementRecord(
+                    patient_code=patient.code,
+                    patient_name=patient.name if with_name else None,
+                    session=row.session,
+                    visit_date=row.visit_date,
+                    view=row.view,
+                    site=row.site,
+                    replicate=row.replicate,
+                    photo_id=row.photo_id,
+                    algorithm_version=row.algorithm_version,
+                    quality_ok=row.quality_ok,
+                    measures=row.figures,
+                ),
+                region_figures=row.region_figures,
+            )
+            for row in (photos.get(course.id, []) if course else [])
+        ]
+        progress.append(
+            PatientProgress(
+                patient=patient_record(patient),
+                course=course_record(course) if course else None,
+                visits=tuple(visits.get(course.id, [])) if course else (),
+                photos=tuple(counted),
+                sites=site_progress([_figures(photo) for photo in counted]),
             )
         )
-    )
+    return progress
 
 
-def _current_course(patient: Patient) -> TreatmentCourse | None:
-    courses = sorted(patient.courses, key=lambda course: (course.start_date, course.id))
-    return courses[-1] if courses else None
+@dataclass(frozen=True)
+class _PhotoRow:
+    photo_id: int
+    sha256: str
+    extension: str
+    session: int
+    visit_date: date
+    view: View
+    site: str
+    replicate: int
+    algorithm_version: str
+    quality_ok: bool
+    figures: dict[str, float | None]
+    region_figures: dict[str, float | None] | None
 
 
-def _patient_progress(patient: Patient, *, with_name: bool) -> PatientProgress:
-    """Plain data of one loaded patient (call inside the session)."""
-    course = _current_course(patient)
-    visits = sorted(course.visits, key=lambda v: v.session_number) if course else []
-    photos: list[CountedPhoto] = []
-    for visit in visits:
-        for photo in sorted(visit.photos, key=lambda p: (p.view.value, p.site, p.replicate_index)):
-            if not (photo.quality_ok or photo.accepted_despite_flags) or not photo.measurements:
-                continue
-            latest = photo.measurements[-1]
-            photos.append(
-                CountedPhoto(
-                    photo_id=photo.id,
-                    sha256=photo.sha256,
-                    extension=photo.extension,
-                    measurement=MeasurementRecord(
-                        patient_code=patient.code,
-                        patient_name=patient.name if with_name else None,
-                        session=visit.session_number,
-                        visit_date=visit.visit_date,
-                        view=photo.view.value,  # type: ignore[arg-type]
-                        site=photo.site,
-                        replicate=photo.replicate_index,
-                        photo_id=photo.id,
-                        algorithm_version=latest.algorithm_version,
-                        quality_ok=photo.quality_ok,
-                        measures=figures_of(latest),
-                    ),
-                )
-            )
-    return PatientProgress(
-        patient=patient_record(patient),
-        course=course_record(course) if course else None,
-        visits=tuple(
-            VisitSummary(
-                session=visit.session_number,
-                visit_date=visit.visit_date,
-                side_effects=tuple(sorted(effect.kind.value for effect in visit.side_effects)),
-            )
-            for visit in visits
+def _counted_photo_rows(
+    session: Session, clinic_id: int, patient_ids: Sequence[int] | None, course_ids: set[int]
+) -> dict[int, list[_PhotoRow]]:
+    """Per course, the counted photos with their latest measurement, in visit, view, site
+    and replicate order."""
+    figure_columns = [getattr(Measurement, name) for name in ALL_FIGURES]
+    region_columns = [getattr(Measurement, f"region_{name}") for name in REGION_FIGURES]
+    query = _counted_measurements(
+        clinic_id,
+        patient_ids,
+        Photo.id,
+        Photo.sha256,
+        Photo.extension,
+        Visit.course_id,
+        Visit.session_number,
+        Visit.visit_date,
+        enum_as_text(Photo.view),
+        Photo.site,
+        Photo.replicate_index,
+        Photo.quality_ok,
+        Measurement.algorithm_version,
+        *figure_columns,
+        *region_columns,
+    ).order_by(Measurement.id)
+    latest: dict[int, tuple[int, _PhotoRow]] = {}
+    for row in session.execute(query).all():
+        photo_id, sha256, extension, course_id, number, visit_date, view, site, replicate = row[:9]
+        if course_id not in course_ids:
+            continue
+        quality_ok, version = row[9], row[10]
+        values = dict(zip(ALL_FIGURES, row[11 : 11 + len(ALL_FIGURES)], strict=True))
+        region = dict(zip(REGION_FIGURES, row[11 + len(ALL_FIGURES) :], strict=True))
+        names = GLOBAL_FIGURES if view == "global" else TRICHOSCOPY_FIGURES
+        # Oldest measurement first: a re-analysis replaces the earlier figures.
+        latest[photo_id] = (
+            course_id,
+            _PhotoRow(
+                photo_id=photo_id,
+                sha256=sha256,
+                extension=extension,
+                session=number,
+                visit_date=visit_date,
+                view=view,
+                site=site,
+                replicate=replicate,
+                algorithm_version=version,
+                quality_ok=quality_ok,
+                figures={name: values[name] for name in names},
+                region_figures=region if region["area_cm2"] is not None else None,
+            ),
+        )
+    by_course: dict[int, list[_PhotoRow]] = defaultdict(list)
+    for course_id, photo in latest.values():
+        by_course[course_id].append(photo)
+    for rows in by_course.values():
+        rows.sort(key=lambda r: (r.session, r.view, r.site, r.replicate))
+    return by_course
+
+
+def _counted_measurements(clinic_id: int, patient_ids: Sequence[int] | None, *columns: Any) -> Any:
+    """``columns`` of every measurement of the photos that count towards progress: usable
+    (passed the quality gate or accepted) and not of a different spot."""
+    return _in_courses(
+        select(*columns)
+        .select_from(Measurement)
+        .join(Photo, Photo.id == Measurement.photo_id)
+        .join(Visit, Visit.id == Photo.visit_id)
+        .where(
+            or_(Photo.quality_ok, Photo.accepted_despite_flags),
+            or_(Photo.different_spot.is_(None), Photo.different_spot.is_(False)),
         ),
-        photos=tuple(photos),
-        sites=site_progress([_figures(photo.measurement) for photo in photos]),
+        clinic_id,
+        patient_ids,
     )
 
 
-def _figures(record: MeasurementRecord) -> PhotoFigures:
-    return PhotoFigures(record.session, record.view, record.site, record.measures)
+def _figures(photo: CountedPhoto) -> PhotoFigures:
+    record = photo.measurement
+    return PhotoFigures(
+        record.session, record.view, record.site, record.measures, photo.region_figures
+    )
 
 
 def get_patient_progress(actor: Actor, patient_id: int) -> PatientProgress:
     """The patient's progress, for their clinic's staff or the patient themself."""
     with reading_session() as session:
         patient = patient_for(session, actor, patient_id, doing="view the progress of")
-        (loaded,) = _load_patients(session, [patient.id])
-        progress = _patient_progress(loaded, with_name=actor.role is Role.PATIENT)
+        (progress,) = _load_progress(
+            session, patient.clinic_id, [patient.id], with_name=actor.role is Role.PATIENT
+        )
         record_audit(
             session, actor, AuditAction.VIEW, "progress", patient.id, patient_id=patient.id
         )
@@ -200,12 +311,14 @@ def patient_course(progress: PatientProgress) -> PatientCourse:
     checkpoints: dict[int, Checkpoint] = {}
     if site is not None:
         series = [
-            _figures(photo.measurement)
+            _figures(photo)
             for photo in progress.photos
             if (photo.measurement.view, photo.measurement.site) == (site.view, site.site)
         ]
         checkpoints = _checkpoints(
-            site.view, values_by_session(series, measure=HEADLINE_MEASURE[site.view])
+            site.view,
+            values_by_session(series, measure=HEADLINE_MEASURE[site.view]),
+            registered=site.registered,
         )
     course = progress.course
     return PatientCourse(
@@ -222,12 +335,14 @@ def patient_course(progress: PatientProgress) -> PatientCourse:
     )
 
 
-def _checkpoints(view: View, values: Mapping[int, Sequence[float | None]]) -> dict[int, Checkpoint]:
+def _checkpoints(
+    view: View, values: Mapping[int, Sequence[float | None]], *, registered: bool
+) -> dict[int, Checkpoint]:
     """The headline verdict and change as they stood at the sessions the cohort reads: the
     checkpoint sessions and the latest one (judging every session took seconds per clinic)."""
     at_session = progress_at_each_session(
         values,
-        spec=MEASURES[HEADLINE_MEASURE[view]],
+        spec=MEASURES[HEADLINE_MEASURE[view]].for_series(registered=registered),
         sessions={*CHECKPOINT_SESSIONS, max(values)},
     )
     checkpoints = {}
@@ -259,10 +374,7 @@ def clinic_summary(actor: Actor) -> ClinicSummary:
         clinic = session.get(Clinic, actor.clinic_id)
         if clinic is None:
             raise NotFound("Your clinic no longer exists.")
-        ids = list(session.scalars(select(Patient.id).where(Patient.clinic_id == clinic.id)))
-        patients = tuple(
-            _patient_progress(patient, with_name=False) for patient in _load_patients(session, ids)
-        )
+        patients = tuple(_load_progress(session, clinic.id, None, with_name=False))
         record_audit(session, actor, AuditAction.VIEW, "clinic_outcomes", clinic.id)
         clinic_data = clinic_record(clinic)
     cohort = cohort_outcome(
@@ -292,6 +404,7 @@ class _CurrentCourse:
 class _HeadlineSeries:
     view: View
     values: dict[int, list[float | None]]
+    registered: bool = False
 
 
 def _patients_in_scope(
@@ -370,42 +483,41 @@ def _headline_series(
     session: Session, clinic_id: int, patient_ids: Sequence[int] | None = None
 ) -> dict[int, _HeadlineSeries]:
     """The headline series of each course: trichoscopy density at the first measured site,
-    else global coverage, from the latest measurement of every counted photo."""
-    query = _in_courses(
-        select(
-            Photo.id,
-            Visit.course_id,
-            Visit.session_number,
-            enum_as_text(Photo.view),
-            Photo.site,
-            Measurement.density_per_cm2,
-            Measurement.coverage_pct,
-        )
-        .select_from(Measurement)
-        .join(Photo, Photo.id == Measurement.photo_id)
-        .join(Visit, Visit.id == Photo.visit_id)
-        .where(or_(Photo.quality_ok, Photo.accepted_despite_flags)),
+    else global coverage, from the latest measurement of every counted photo (density on
+    the reference region when every photo of the site is registered, as in
+    :func:`tracker.progress.values_by_session`)."""
+    query = _counted_measurements(
         clinic_id,
         patient_ids,
+        Photo.id,
+        Visit.course_id,
+        Visit.session_number,
+        enum_as_text(Photo.view),
+        Photo.site,
+        Measurement.density_per_cm2,
+        Measurement.coverage_pct,
+        Measurement.region_area_cm2,
+        Measurement.region_density_per_cm2,
     ).order_by(Visit.course_id, Visit.session_number, Photo.replicate_index, Measurement.id)
-    latest: dict[int, tuple[int, int, str, str, float | None]] = {}
-    for photo_id, course_id, session_number, view, site, density, coverage in session.execute(
+    latest: dict[int, tuple[int, int, str, str, float | None, float | None]] = {}
+    for photo_id, course_id, number, view, site, density, coverage, area, region in session.execute(
         query
     ).all():
         # Oldest measurement first: a re-analysis replaces the earlier figure.
-        latest[photo_id] = (
-            course_id,
-            session_number,
-            view,
-            site,
-            density if view == "trichoscopy" else coverage,
-        )
+        whole = density if view == "trichoscopy" else coverage
+        latest[photo_id] = (course_id, number, view, site, whole, region if area else None)
+    grouped: dict[tuple[int, bool, str], list[tuple[int, float | None, float | None]]]
+    grouped = defaultdict(list)
+    for course_id, number, view, site, whole, region in latest.values():
+        grouped[(course_id, view != "trichoscopy", site)].append((number, whole, region))
     sites: dict[int, dict[tuple[bool, str], _HeadlineSeries]] = defaultdict(dict)
-    for course_id, session_number, view, site, value in latest.values():
-        series = sites[course_id].setdefault(
-            (view != "trichoscopy", site), _HeadlineSeries(view, {})
-        )
-        series.values.setdefault(session_number, []).append(None if value is None else float(value))
+    for (course_id, is_global, site), photos in grouped.items():
+        registered = all(region is not None for _number, _whole, region in photos)
+        series = _HeadlineSeries("global" if is_global else "trichoscopy", {}, registered)
+        for number, whole, region in photos:
+            value = region if registered else whole
+            series.values.setdefault(number, []).append(None if value is None else float(value))
+        sites[course_id][(is_global, site)] = series
     headline = {}
     for course_id, by_site in sites.items():
         measured = [
@@ -468,7 +580,9 @@ def clinic_cohort(actor: Actor) -> ClinicCohort:
                 consented=course.consented,
                 planned_sessions=course.planned_sessions,
                 sessions_done=len(sessions),
-                checkpoints=_checkpoints(series.view, series.values) if series else {},
+                checkpoints=_checkpoints(series.view, series.values, registered=series.registered)
+                if series
+                else {},
                 side_effects_by_session=sessions,
             )
         )
@@ -507,7 +621,12 @@ def latest_verdicts(actor: Actor, patient_ids: Sequence[int]) -> dict[int, Verdi
     for course in courses:
         series = headline.get(course.course_id) if course.course_id is not None else None
         verdicts[course.patient_id] = (
-            measure_progress(series.values, spec=MEASURES[HEADLINE_MEASURE[series.view]]).verdict
+            measure_progress(
+                series.values,
+                spec=MEASURES[HEADLINE_MEASURE[series.view]].for_series(
+                    registered=series.registered
+                ),
+            ).verdict
             if series
             else "insufficient data"
         )

@@ -165,6 +165,9 @@ class MeasurementRecord:
     widths_um: tuple[float, ...]
     overlay_sha256: str | None
     created_at: datetime
+    # The figures on the site baseline's reference region (what progress uses), or None
+    # when the photo is not registered.
+    region_figures: dict[str, Figure] | None = None
 
 
 @dataclass(frozen=True)
@@ -187,11 +190,17 @@ class PhotoRecord:
     accepted_despite_flags: bool
     created_at: datetime
     measurements: tuple[MeasurementRecord, ...]
+    # Registration to the site's baseline photo; all None when not registered.
+    registered_to_id: int | None = None
+    registration_inliers: int | None = None
+    registration_coverage: float | None = None
+    different_spot: bool | None = None
 
     @property
     def usable(self) -> bool:
-        """Counts in progress and outcomes: passed the quality gate or accepted anyway."""
-        return self.quality_ok or self.accepted_despite_flags
+        """Counts in progress and outcomes: passed the quality gate or accepted anyway, and
+        not of a different spot than the baseline."""
+        return (self.quality_ok or self.accepted_despite_flags) and not self.different_spot
 
     @property
     def latest_measurement(self) -> MeasurementRecord | None:
