@@ -246,12 +246,7 @@ def dark_pixel_measure(
 
 
 def same_spot_stand_in(
-    rgb: np.ndarray,
-    upload: PhotoUpload,
-    *,
-    px_per_mm: float | None,
-    baseline_rgb: np.ndarray | None,
-    vellus_threshold_um: float,
+    rgb: np.ndarray, measurement: Measurement, *, baseline_rgb: np.ndarray | None
 ) -> tuple[Registration, None]:
     """Registration for the stand-in engine: every photo is of the baseline's spot (the test
     photos of one site are different images) and there are no traced hairs to count on the

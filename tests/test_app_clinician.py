@@ -208,7 +208,7 @@ def test_a_photo_taken_with_the_tablet_camera_is_measured(demo_clinic: DemoClini
 def test_a_photo_of_a_different_spot_is_flagged_and_cannot_be_accepted(
     demo_clinic: DemoClinic, monkeypatch: pytest.MonkeyPatch
 ):
-    def elsewhere(rgb, upload, *, px_per_mm, baseline_rgb, vellus_threshold_um):
+    def elsewhere(rgb, measurement, *, baseline_rgb):
         return Registration(None, 3, 0.0, "different spot: too few matching features"), None
 
     monkeypatch.setattr(photos, "locate_on_baseline", elsewhere)

@@ -217,3 +217,23 @@ def test_a_photo_added_before_its_baseline_is_registered_on_reanalysis(
         .photos
     ]
     assert photo.registered_to_id == baseline.photo.id and photo.different_spot is False
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_large_photos_overlay_is_stored_at_screen_size(
+    clinic: ClinicStaff, quick_measure: None
+) -> None:
+    (visit_id,) = _course_with_visits(clinic, 1)
+    rgb = np.random.default_rng(5).integers(60, 200, (2400, 3200, 3), dtype=np.uint8)
+
+    (result,) = photos.add_photos(
+        clinic.clinician,
+        visit_id,
+        [PhotoUpload(_png(rgb), PhotoView.TRICHOSCOPY, "vertex", px_per_mm=PX_PER_MM)],
+    )
+
+    assert result.photo is not None
+    (measurement,) = result.photo.measurements
+    overlay = Image.open(io.BytesIO(photos.overlay_file(clinic.clinician, measurement.id)))
+    assert overlay.format == "PNG"
+    assert overlay.size == (photos.OVERLAY_LONG_SIDE_PX, 1536)

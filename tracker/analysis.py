@@ -89,6 +89,7 @@ def analyze_image(
         overlay_rgb=overlay,
         widths_um=result.widths_um,
         notes=calibration.notes,
+        trichoscopy=result,
     )
 
 

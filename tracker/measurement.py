@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tracker.imaging.trichoscopy import TrichoscopyResult
 
 View = Literal["trichoscopy", "global"]
 VIEWS: tuple[View, ...] = ("trichoscopy", "global")
@@ -63,6 +66,9 @@ class Measurement:
     uint8 picture of what was detected. ``widths_um`` lists every counted hair's shaft width
     (empty without calibration or for global photos). ``notes`` tell people what limits
     the figures without being a fault of the photo (no calibration, marker not found).
+    ``trichoscopy`` keeps a close-up's traced hairs and units (None for global photos), so
+    registration to the baseline can count them again on the reference region without
+    running the engine twice.
     """
 
     view: View
@@ -74,6 +80,7 @@ class Measurement:
     overlay_rgb: np.ndarray = field(repr=False, compare=False)
     widths_um: tuple[float, ...] = ()
     notes: tuple[str, ...] = ()
+    trichoscopy: TrichoscopyResult | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, object]:
         """The object printed by ``python -m tracker analyze --json`` (minus ``image``)."""

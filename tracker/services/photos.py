@@ -14,6 +14,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from PIL import Image
 from sqlalchemy import func, or_, select
@@ -22,10 +23,8 @@ from sqlalchemy.orm import Session
 import models
 from models import GLOBAL_SITES, AuditAction, PhotoView, Visit
 from tracker.analysis import analyze_image
-from tracker.imaging.calibration import calibrate
-from tracker.imaging.coverage import RectRoi
 from tracker.imaging.intake import IntakeError, PreparedImage, prepare_image
-from tracker.imaging.trichoscopy import TrichoscopyResult, measure_trichoscopy
+from tracker.imaging.resample import shrink_to_long_side
 from tracker.measurement import GLOBAL_FIGURES, TRICHOSCOPY_FIGURES, Measurement
 from tracker.photostore import OVERLAY_EXTENSION, PhotoStore, default_store
 from tracker.registration import (
@@ -50,6 +49,7 @@ from tracker.services.errors import InvalidInput
 from tracker.services.records import MeasurementRecord, PhotoAddResult, PhotoRecord, PhotoUpload
 
 DEFAULT_VELLUS_THRESHOLD_UM = 30.0
+OVERLAY_LONG_SIDE_PX = 2048
 RegionFigures = dict[str, float | None]
 
 
@@ -110,7 +110,7 @@ def add_photos(
         except (IntakeError, InvalidInput) as error:
             results.append(PhotoAddResult(upload.filename, "rejected", None, str(error)))
             continue
-        item = _measure_and_store(store, upload, prepared, vellus_threshold_um)
+        item, measurement = _measure_and_store(store, upload, prepared, vellus_threshold_um)
         if upload.view is PhotoView.TRICHOSCOPY:
             baseline = baselines.get(upload.site)
             stored = stored_baselines.get(upload.site)
@@ -118,10 +118,10 @@ def add_photos(
                 baseline = _Baseline(stored[0], _decode(store.read(stored[1], stored[2])))
                 baselines[upload.site] = baseline
             if baseline is None and baseline_visit and item.photo.quality_ok:
-                item = _registered(item, prepared.rgb, upload, None, vellus_threshold_um)
+                item = _registered(item, prepared.rgb, measurement, None)
                 baselines[upload.site] = _Baseline(None, prepared.rgb, item.photo)
             elif baseline is not None:
-                item = _registered(item, prepared.rgb, upload, baseline, vellus_threshold_um)
+                item = _registered(item, prepared.rgb, measurement, baseline)
         measured.append(item)
         results.append(None)
     saved = iter(_save_photos(actor, visit_id, measured))
@@ -131,55 +131,25 @@ def add_photos(
 
 
 def locate_on_baseline(
-    rgb: np.ndarray,
-    upload: PhotoUpload,
-    *,
-    px_per_mm: float | None,
-    baseline_rgb: np.ndarray | None,
-    vellus_threshold_um: float,
+    rgb: np.ndarray, measurement: Measurement, *, baseline_rgb: np.ndarray | None
 ) -> tuple[Registration, RegionFigures | None]:
-    """Register a trichoscopy photo to its site's baseline (None: it is the baseline) and
-    count its hairs on the baseline's reference region (None: a different spot, or no
-    pixel size to give an area)."""
-    if px_per_mm is None:
+    """Register a measured trichoscopy photo to its site's baseline (None: it is the
+    baseline) and count its hairs on the baseline's reference region (None: a different
+    spot, or no pixel size to give an area)."""
+    if measurement.px_per_mm is None or measurement.trichoscopy is None:
         registration = (
             identity_registration() if baseline_rgb is None else register(baseline_rgb, rgb)
         )
         return registration, None
-    result = _traced_hairs(
-        rgb, upload, px_per_mm=px_per_mm, vellus_threshold_um=vellus_threshold_um
-    )
-    return measure_on_baseline(rgb, result, baseline_rgb=baseline_rgb)
-
-
-def _traced_hairs(
-    rgb: np.ndarray, upload: PhotoUpload, *, px_per_mm: float, vellus_threshold_um: float
-) -> TrichoscopyResult:
-    # analyze_image keeps the traced hairs to itself, so the engine runs once more on the
-    # same pixels with the same calibration and exclusions (the marker, the ROI).
-    exclude = calibrate(rgb, px_per_mm=upload.px_per_mm, aruco_mm=upload.aruco_mm).exclude_mask
-    if upload.roi is not None:
-        outside = ~RectRoi(*upload.roi).mask(rgb.shape)
-        exclude = outside if exclude is None else exclude | outside
-    return measure_trichoscopy(
-        rgb, px_per_mm=px_per_mm, vellus_threshold_um=vellus_threshold_um, exclude_mask=exclude
-    )
+    return measure_on_baseline(rgb, measurement.trichoscopy, baseline_rgb=baseline_rgb)
 
 
 def _registered(
-    item: _Measured,
-    rgb: np.ndarray,
-    upload: PhotoUpload,
-    baseline: _Baseline | None,
-    vellus_threshold_um: float,
+    item: _Measured, rgb: np.ndarray, measurement: Measurement, baseline: _Baseline | None
 ) -> _Measured:
     """``item`` registered to ``baseline`` (None: it is its site's new baseline)."""
     registration, region = locate_on_baseline(
-        rgb,
-        upload,
-        px_per_mm=item.photo.px_per_mm,
-        baseline_rgb=None if baseline is None else baseline.rgb,
-        vellus_threshold_um=vellus_threshold_um,
+        rgb, measurement, baseline_rgb=None if baseline is None else baseline.rgb
     )
     _set_registration(item.photo, registration)
     item.photo.registered_to_id = None if baseline is None else baseline.photo_id
@@ -283,17 +253,11 @@ def reanalyse_photo(
     store = default_store()
     rgb = _decode(store.read(sha256, extension))
     measurement = measure(rgb, upload, vellus_threshold_um)
-    overlay = store.put(_png(measurement.overlay_rgb), OVERLAY_EXTENSION)
+    overlay = store.put(_overlay_png(measurement.overlay_rgb), OVERLAY_EXTENSION)
     located = None
     if baseline is not None:
         baseline_rgb = None if baseline[0] == photo_id else _decode(store.read(*baseline[1:]))
-        located = locate_on_baseline(
-            rgb,
-            upload,
-            px_per_mm=measurement.px_per_mm,
-            baseline_rgb=baseline_rgb,
-            vellus_threshold_um=vellus_threshold_um,
-        )
+        located = locate_on_baseline(rgb, measurement, baseline_rgb=baseline_rgb)
     with writing_session() as session:
         photo = photo_for(session, actor, photo_id, doing="re-analyse a photo of")
         row = next(
@@ -386,9 +350,9 @@ def measure(rgb: np.ndarray, upload: PhotoUpload, vellus_threshold_um: float) ->
 
 def _measure_and_store(
     store: PhotoStore, upload: PhotoUpload, prepared: PreparedImage, vellus_threshold_um: float
-) -> _Measured:
+) -> tuple[_Measured, Measurement]:
     measurement = measure(prepared.rgb, upload, vellus_threshold_um)
-    overlay = store.put(_png(measurement.overlay_rgb), OVERLAY_EXTENSION)
+    overlay = store.put(_overlay_png(measurement.overlay_rgb), OVERLAY_EXTENSION)
     store.put(prepared.stored_bytes, prepared.extension)
     photo = models.Photo(
         view=upload.view,
@@ -407,7 +371,7 @@ def _measure_and_store(
         accepted_despite_flags=False,
         measurements=[_measurement_row(measurement, vellus_threshold_um, overlay.sha256)],
     )
-    return _Measured(upload.filename, prepared.stored_bytes, photo)
+    return _Measured(upload.filename, prepared.stored_bytes, photo), measurement
 
 
 def _save_photos(actor: Actor, visit_id: int, measured: list[_Measured]) -> list[PhotoAddResult]:
@@ -527,12 +491,17 @@ def _restore_missing_files(store: PhotoStore, measured: list[_Measured]) -> None
         store.put(item.stored_bytes, item.photo.extension)
 
 
-def _png(rgb: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), mode="RGB").save(
-        buffer, format="PNG", compress_level=6
+def _overlay_png(rgb: np.ndarray) -> bytes:
+    """The overlay (H, W, 3) uint8 as the PNG the app shows, at most
+    ``OVERLAY_LONG_SIDE_PX`` on its long side: a screen shows no more, and writing a
+    12-megapixel PNG cost more CPU than measuring the photo."""
+    shown = shrink_to_long_side(np.ascontiguousarray(rgb, dtype=np.uint8), OVERLAY_LONG_SIDE_PX)
+    encoded, png = cv2.imencode(
+        ".png", cv2.cvtColor(shown, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 3]
     )
-    return buffer.getvalue()
+    if not encoded:  # an in-memory PNG of a valid array always encodes
+        raise RuntimeError("the overlay could not be encoded as PNG")
+    return png.tobytes()
 
 
 def _decode(stored_bytes: bytes) -> np.ndarray:
