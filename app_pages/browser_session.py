@@ -91,8 +91,10 @@ def log_out() -> NoReturn:
     """Sign out at the user's request, and out of the identity provider's cookie too."""
     sign_out("You are logged out.")
     if st.user.get("is_logged_in"):
-        # Starts a new browser session, so the notice above is not shown then.
+        # The browser follows the redirect into a new session, so the notice above is not
+        # shown then. Stopping, not rerunning: a rerun drops the queued redirect.
         st.logout()
+        st.stop()
     st.rerun()
 
 

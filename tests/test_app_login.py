@@ -262,4 +262,6 @@ def test_log_out_of_a_single_sign_on_session_also_logs_out_of_streamlit_auth(
     app.sidebar.button[0].click().run()
     assert app.user == {"is_logged_in": False}
     assert browser_session.ACTOR_KEY not in app.session_state
+    # The browser now follows Streamlit's log-out redirect; the next run is the log-in page.
+    app.run()
     assert [element.label for element in app.text_input] == ["Email", "Password"]

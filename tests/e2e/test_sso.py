@@ -71,9 +71,12 @@ def test_the_demo_clinician_signs_in_through_the_identity_provider(
     expect_text(page, f"Signed in as {CLINICIAN.email}")
     expect_text(page, "patients; showing")
     expect_text(page, "D-001")
+    expect_text(page, "D-002")
     shot(page, "sso-clinician-patient-list")
 
-    page.get_by_role("button", name="Log out").click()
+    # Log-out leaves through Streamlit's /auth/logout, which clears the identity cookie.
+    with page.expect_response(lambda response: "/auth/logout" in response.url):
+        page.get_by_role("button", name="Log out").click()
     page.get_by_role("button", name=f"Sign in with {PROVIDER_LABEL}").wait_for()
     # The identity cookie is gone too: a fresh page load does not sign straight back in.
     page.goto(sso_app.url)
