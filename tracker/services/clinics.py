@@ -11,6 +11,7 @@ from tracker.services.access import (
     Actor,
     reading_session,
     record_audit,
+    require_active_account,
     require_role,
     writing_session,
 )
@@ -48,6 +49,7 @@ def find_clinic(name: str) -> ClinicRecord:
 
 def get_clinic(actor: Actor) -> ClinicRecord:
     with reading_session() as session:
+        require_active_account(actor, session)
         clinic = session.get(Clinic, actor.clinic_id)
         if clinic is None:
             raise NotFound("Your clinic no longer exists.")
