@@ -78,6 +78,12 @@ MERGED_WIDTH_RATIO = 1.5
 # width error 13.1 % at 0.1, 9.9 % at 0.2, 7.6 % at 0.3).
 PROFILE_CUTOFF = 0.3
 CAPTION_MAX_FRACTION = 0.12
+VALLEY_SCALE_PX = 1.5
+VALLEY_DEPTH = 0.2
+VALLEY_FLOOR = 1.0
+# Share of the analysed pixels, the darkest in red and green, whose colour gives the
+# photo's hair-colour direction (shafts cover a few percent of a close-up).
+HAIR_COLOUR_SHARE = 0.01
 
 
 @dataclass(frozen=True)
@@ -176,7 +182,11 @@ def _working_view(
         hair_width_px=2 * MAX_HAIR_WIDTH_MM * work_px_per_mm,
         smoothing_px=0.5 * work_px_per_mm,
     )
-    contrast = shaft_contrast(normalised, shaft_width_px=MAX_HAIR_WIDTH_MM * work_px_per_mm)
+    contrast = shaft_contrast(
+        normalised,
+        shaft_width_px=MAX_HAIR_WIDTH_MM * work_px_per_mm,
+        hair_direction=hair_colour_direction(normalised, work_analysed),
+    )
     mask = _segment_shafts(contrast, normalised, work_analysed, px_per_mm=work_px_per_mm)
     fine_detail = (contrast - cv2.GaussianBlur(contrast, (0, 0), 1.5))[work_analysed]
     pixel_noise = 1.4826 * float(np.median(np.abs(fine_detail))) if fine_detail.size else 0.0
@@ -353,12 +363,24 @@ def _caption_band_rows(rows: np.ndarray) -> int:
     return int(last) + 6
 
 
-def shaft_contrast(normalised: np.ndarray, *, shaft_width_px: float | None = None) -> np.ndarray:
+def shaft_contrast(
+    normalised: np.ndarray,
+    *,
+    shaft_width_px: float | None = None,
+    hair_direction: np.ndarray | None = None,
+) -> np.ndarray:
     """How much darker than bare skin each pixel is, as a fraction of the skin level.
 
-    ``normalised`` is the (H, W, 3) output of :func:`normalize_illumination` (skin ≈ 1).
-    Darkness is read in red and green only, so yellow sebum dots (which lose blue) do not
-    look dark, and ``BLUE_WEIGHT`` × the blue excess (B − R beyond ``BLUE_MARGIN``) is
+    ``normalised`` is the (H, W, 3) output of :func:`normalize_illumination` (skin ≈ 1), so
+    a pixel's darkness is the vector ``1 − normalised`` (R, G, B). Without
+    ``hair_direction`` darkness is read in red and green only, so yellow sebum dots (which
+    lose blue) do not look dark. With ``hair_direction`` (a unit RGB vector, see
+    :func:`hair_colour_direction`) it is the darkness along the photo's own hair colour,
+    scaled so a neutral shaft reads its mean darkness: a blond shaft, darker than skin
+    mostly in blue, then reads about twice its red-green darkness. It is capped at twice
+    the red-green darkness, which keeps a yellow dot (no darker in red and green) from
+    reading as a blond shaft.
+    In both cases ``BLUE_WEIGHT`` × the blue excess (B − R beyond ``BLUE_MARGIN``) is
     subtracted: light scattered back from a shaft still under the skin is bluish, a shaft
     on the surface is not.
     With ``shaft_width_px`` (the widest shaft, in pixels) only blue excess broader than
@@ -370,7 +392,38 @@ def shaft_contrast(normalised: np.ndarray, *, shaft_width_px: float | None = Non
     blue_excess = np.maximum(blue - red - BLUE_MARGIN, 0.0).astype(np.float32)
     if shaft_width_px is not None:
         blue_excess = cv2.morphologyEx(blue_excess, cv2.MORPH_OPEN, _disc(shaft_width_px))
-    return (1.0 - (red + green) / 2 - BLUE_WEIGHT * blue_excess).astype(np.float32)
+    red_green = 1.0 - (red + green) / 2
+    if hair_direction is None:
+        darkness = red_green
+    else:
+        weights = np.asarray(hair_direction, dtype=np.float32) * float(np.sum(hair_direction)) / 3
+        along = float(weights.sum()) - normalised @ weights
+        darkness = np.maximum(red_green, np.minimum(along, 2.0 * red_green))
+    return (darkness - BLUE_WEIGHT * blue_excess).astype(np.float32)
+
+
+def hair_colour_direction(normalised: np.ndarray, analysed: np.ndarray) -> np.ndarray:
+    """Unit RGB vector of the photo's hair darkness (``1 − normalised``) direction.
+
+    ``normalised`` (H, W, 3) is skin-normalised, ``analysed`` (H, W) bool the pixels to use.
+    The darkness of a shaft, partly covering or blurred into skin, keeps the direction of
+    its colour relative to the skin, so the clearly darker pixels (top
+    ``HAIR_COLOUR_SHARE`` by red-green darkness, and at least ``LOW_CONTRAST_FLOOR``) give
+    it. Neutral (dark hair) when there are too few of them.
+    """
+    neutral = np.full(3, 1 / np.sqrt(3), dtype=np.float32)
+    darkness = 1.0 - normalised[analysed]
+    if darkness.shape[0] < 100:
+        return neutral
+    red_green = darkness[:, :2].mean(axis=1)
+    level = max(float(np.quantile(red_green, 1 - HAIR_COLOUR_SHARE)), LOW_CONTRAST_FLOOR)
+    dark = darkness[red_green >= level]
+    if dark.shape[0] < 50:
+        return neutral
+    direction = np.median(dark / np.linalg.norm(dark, axis=1, keepdims=True), axis=0)
+    direction = np.maximum(direction, 0.0)
+    norm = float(np.linalg.norm(direction))
+    return (direction / norm).astype(np.float32) if norm > 0 else neutral
 
 
 def _disc(diameter_px: float) -> np.ndarray:
@@ -416,7 +469,26 @@ def _segment_shafts(
     hole_labels, _ = ndimage.label(holes)
     hole_sizes = np.bincount(hole_labels.ravel())
     small_holes = (hole_sizes < (0.05 * px_per_mm) ** 2) & (np.arange(hole_sizes.size) > 0)
-    return mask | small_holes[hole_labels]
+    mask |= small_holes[hole_labels]
+    return mask & ~_valleys(contrast, px_per_mm=px_per_mm)
+
+
+def _valleys(contrast: np.ndarray, *, px_per_mm: float) -> np.ndarray:
+    """(H, W) bool: pixels in a trough of the contrast between two nearby shafts.
+
+    Where two shafts run close, the lenient threshold joins them; the contrast still dips
+    between them (its largest Hessian eigenvalue is clearly positive there, measured at
+    ``VALLEY_SCALE_PX`` against the darkest shaft around). Cutting those troughs lets the
+    skeleton branch where the shafts part, not only where skin shows between them.
+    """
+    sigma = VALLEY_SCALE_PX
+    smooth = cv2.GaussianBlur(contrast, (0, 0), sigma)
+    dxx = cv2.Sobel(smooth, cv2.CV_32F, 2, 0, ksize=3)
+    dyy = cv2.Sobel(smooth, cv2.CV_32F, 0, 2, ksize=3)
+    dxy = cv2.Sobel(smooth, cv2.CV_32F, 1, 1, ksize=3)
+    largest = (dxx + dyy) / 2 + np.sqrt(((dxx - dyy) / 2) ** 2 + dxy**2)
+    local_peak = np.maximum(cv2.dilate(contrast, _disc(MAX_HAIR_WIDTH_MM * px_per_mm)), 1e-3)
+    return (largest * sigma**2 > VALLEY_DEPTH * local_peak) & (contrast < VALLEY_FLOOR * local_peak)
 
 
 def _trace_segments(mask: np.ndarray, *, px_per_mm: float) -> list[_Segment]:
