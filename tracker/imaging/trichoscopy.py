@@ -5,22 +5,28 @@ Pipeline (every length below is physical and converted with the pixel size):
 1. Resample to a fixed working scale (``WORKING_PX_PER_MM``) so cost depends on the field
    of view, not on megapixels; exclude a burned-in caption band.
 2. Divide by the skin background (:mod:`tracker.imaging.normalize`) and turn the picture
-   into a *shaft contrast*: how much darker than skin a pixel is in red and green, minus
-   its blue excess, so yellow dots and the bluish shadow of the shaft under the skin do
-   not read as hair. Only blue excess broader than the widest shaft is subtracted: the
-   shadow is a soft band, while a grey or white shaft on fair skin is bluish-neutral over
-   its own width only (it used to be cancelled).
+   into a *shaft contrast*: how much darker than skin a pixel is, read along the photo's
+   own hair colour (the median darkness direction of its darkest pixels; a blond shaft is
+   darker than skin mostly in blue) but never less than the red-green darkness (a grey
+   shaft bluer than the skin) nor more than twice it (a yellow dot, no darker in red and
+   green, is not a blond shaft); minus the blue excess, so the bluish shadow of the
+   shaft under the skin does not read as hair. Only blue excess broader than the widest
+   shaft is subtracted: the shadow is a soft band, while a grey or white shaft on fair
+   skin is bluish-neutral over its own width only.
 3. Subtract the skin mottling (a grey opening wider than two shafts) so thresholds are
    relative to the skin right beside each shaft and the noise floor is not set by the
    mottling (pale blond and grey shafts were lost under it). Hysteresis threshold; blobs
    thicker than any hair (tattoo dot) are cut out and only strong pixels count on the
-   rims of bright bubbles.
+   rims of bright bubbles. Troughs of the contrast between nearby shafts (a clearly
+   positive largest Hessian eigenvalue) are cut from the mask, so shafts of a fan part
+   where their profiles part, not only where skin shows between them.
 4. Skeleton -> straight segments (split at junctions and sharp bends) -> segments meeting
    head-on at a junction are one hair (a crossing), the rest are separate hairs (touching
    or sharing an opening).
 5. Width of each hair from its contrast profile across the shaft: the ratio of integral to
-   peak, with the photo's blur taken from the profiles' second moments (thin shafts:
-   integral over the contrast of the photo's resolved shafts). A trace at least
+   peak, with the photo's blur taken from the profiles' second moments (a low percentile
+   over hairs, since a profile running into a neighbour only reads wider). Thin shafts:
+   integral over the contrast of the photo's resolved shafts. A trace at least
    ``MERGED_WIDTH_RATIO`` times the typical terminal width counts as that many touching
    shafts.
 6. A hair counts when its midpoint lies in the analysed area. A hair cut by the border is
@@ -78,9 +84,18 @@ MERGED_WIDTH_RATIO = 1.5
 # width error 13.1 % at 0.1, 9.9 % at 0.2, 7.6 % at 0.3).
 PROFILE_CUTOFF = 0.3
 CAPTION_MAX_FRACTION = 0.12
+# The photo's blur is a low percentile of the σ each hair's profile implies: a profile
+# running into a neighbouring shaft or a shadow only ever reads wider. The median read
+# 4.8 px on a soft FDU photo whose shafts then measured 0 px wide (and were dropped):
+# 25 was chosen on the FDU quick set (hairs vs boxes r 0.47 at 25, 0.44 at 40) at a cost
+# in vellus fraction error on the phantom quick set (0.074 at 25, 0.067 at 40).
+BLUR_PERCENTILE = 25.0
+# Troughs between nearby shafts: Hessian scale (working px) and the least depth, as a
+# share of the darkest shaft around, that cuts the tracing mask. Fitted on the 40-phantom
+# quick set (count MAPE 10.4 % uncut; 7.9-8.2 % at depth 0.1-0.2 and scale 1.0; 7.6 % at
+# 0.2 and 1.5; deeper cuts 0.3 gave 10.0 %) and checked on phantoms 40-79.
 VALLEY_SCALE_PX = 1.5
 VALLEY_DEPTH = 0.2
-VALLEY_FLOOR = 1.0
 # Share of the analysed pixels, the darkest in red and green, whose colour gives the
 # photo's hair-colour direction (shafts cover a few percent of a close-up).
 HAIR_COLOUR_SHARE = 0.01
@@ -488,7 +503,7 @@ def _valleys(contrast: np.ndarray, *, px_per_mm: float) -> np.ndarray:
     dxy = cv2.Sobel(smooth, cv2.CV_32F, 1, 1, ksize=3)
     largest = (dxx + dyy) / 2 + np.sqrt(((dxx - dyy) / 2) ** 2 + dxy**2)
     local_peak = np.maximum(cv2.dilate(contrast, _disc(MAX_HAIR_WIDTH_MM * px_per_mm)), 1e-3)
-    return (largest * sigma**2 > VALLEY_DEPTH * local_peak) & (contrast < VALLEY_FLOOR * local_peak)
+    return largest * sigma**2 > VALLEY_DEPTH * local_peak
 
 
 def _trace_segments(mask: np.ndarray, *, px_per_mm: float) -> list[_Segment]:
@@ -744,8 +759,8 @@ def _ratio_for_width(width_px: np.ndarray, blur_px: np.ndarray | float) -> np.nd
 
 
 def _blur_sigma_px(ratio: np.ndarray, moment: np.ndarray) -> float:
-    """The photo's blur σ (working px): median over hairs of the σ that, with some width,
-    explains both the hair's integral/peak ratio and its second moment."""
+    """The photo's blur σ (working px): the ``BLUR_PERCENTILE`` over hairs of the σ that,
+    with some width, explains both the hair's integral/peak ratio and its second moment."""
     widths = np.linspace(0.05, 1.0, 96)[None, :] * ratio[:, None]
     sigma_sq = moment[:, None] - widths**2 / 12
     valid = sigma_sq > 0.04
@@ -755,7 +770,8 @@ def _blur_sigma_px(ratio: np.ndarray, moment: np.ndarray) -> float:
     solved = np.isfinite(error[np.arange(len(ratio)), best])
     if not solved.any():
         return 1.0
-    return float(np.median(np.sqrt(sigma_sq[np.arange(len(ratio)), best][solved])))
+    sigmas = np.sqrt(sigma_sq[np.arange(len(ratio)), best][solved])
+    return float(np.percentile(sigmas, BLUR_PERCENTILE))
 
 
 def _width_from_ratio(ratio: np.ndarray, blur_px: float) -> np.ndarray:
