@@ -343,10 +343,13 @@ def caption_free_rows(
     within a few rows of the top or bottom edge and reach at most ``max_fraction`` of the
     frame; five extra rows are dropped for JPEG ringing and blur.
     """
-    height = rgb.shape[0]
+    height, width = rgb.shape[:2]
     reach = max(1, int(height * max_fraction))
-    top = _caption_band_rows(np.asarray(rgb[:reach]))
-    bottom = _caption_band_rows(np.asarray(rgb[::-1][:reach]))
+    # The shares are per row: about a thousand columns estimate them as well as all of a
+    # 12-megapixel frame's, at a quarter of the cost.
+    step = max(1, -(-width // 1024))
+    top = _caption_band_rows(np.asarray(rgb[:reach, ::step]))
+    bottom = _caption_band_rows(np.asarray(rgb[::-1][:reach, ::step]))
     return min(top, height), max(height - bottom, min(top, height))
 
 
