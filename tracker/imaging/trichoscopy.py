@@ -35,8 +35,10 @@ Pipeline (every length below is physical and converted with the pixel size):
 
 Known limits (measured in ``benchmarks/trichoscopy_accuracy.py``): thin vellus shafts
 lying against terminal shafts of their unit merge into them, dense knots of crossing
-hairs and fans of three or more hairs leaving one opening are under-split, pale blond
-shafts on type III skin are partly lost, and shafts lighter than the skin are not seen.
+hairs and fans of three or more hairs leaving one opening are under-split, the flat top of
+a wide shaft sometimes reads as a trough and is traced twice, blond and grey counts
+scatter more than dark ones, and shafts lighter than the skin are not seen. On real
+shaved scalps the trace runs on into the shaft's shadow under the skin.
 """
 
 from __future__ import annotations
