@@ -2,8 +2,10 @@
 
 Reads ``../shared/data/external`` (next to the repository) in place:
 
-- FDU_HairFollicleDataset: 330 dermatoscope photos (1280×1024) with Pascal-VOC boxes,
-  about one per follicular unit. Compares the engine's follicular units and hairs with the
+- FDU_HairFollicleDataset: 330 dermatoscope photos (1280×1024) with Pascal-VOC boxes, one
+  per visible hair shaft, each labelled with its unit's type (a two- or three-hair
+  "premium" unit carries two or three overlapping boxes), so ``hair_count`` is the figure
+  to compare. Compares the engine's hairs (and, for reference, follicular units) with the
   box count per photo (Pearson r, MAE, bias) at 380 px/mm.
 - Jenny-Zhan_hair-follicle-detection: 100 grey 128×128 tiles with hand-drawn hair masks
   (dark strokes on white; threshold 127): Dice of the engine's hair mask.

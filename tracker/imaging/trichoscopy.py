@@ -5,22 +5,28 @@ Pipeline (every length below is physical and converted with the pixel size):
 1. Resample to a fixed working scale (``WORKING_PX_PER_MM``) so cost depends on the field
    of view, not on megapixels; exclude a burned-in caption band.
 2. Divide by the skin background (:mod:`tracker.imaging.normalize`) and turn the picture
-   into a *shaft contrast*: how much darker than skin a pixel is in red and green, minus
-   its blue excess, so yellow dots and the bluish shadow of the shaft under the skin do
-   not read as hair. Only blue excess broader than the widest shaft is subtracted: the
-   shadow is a soft band, while a grey or white shaft on fair skin is bluish-neutral over
-   its own width only (it used to be cancelled).
+   into a *shaft contrast*: how much darker than skin a pixel is, read along the photo's
+   own hair colour (the median darkness direction of its darkest pixels; a blond shaft is
+   darker than skin mostly in blue) but never less than the red-green darkness (a grey
+   shaft bluer than the skin) nor more than twice it (a yellow dot, no darker in red and
+   green, is not a blond shaft); minus the blue excess, so the bluish shadow of the
+   shaft under the skin does not read as hair. Only blue excess broader than the widest
+   shaft is subtracted: the shadow is a soft band, while a grey or white shaft on fair
+   skin is bluish-neutral over its own width only.
 3. Subtract the skin mottling (a grey opening wider than two shafts) so thresholds are
    relative to the skin right beside each shaft and the noise floor is not set by the
    mottling (pale blond and grey shafts were lost under it). Hysteresis threshold; blobs
    thicker than any hair (tattoo dot) are cut out and only strong pixels count on the
-   rims of bright bubbles.
+   rims of bright bubbles. Troughs of the contrast between nearby shafts (a clearly
+   positive largest Hessian eigenvalue) are cut from the mask, so shafts of a fan part
+   where their profiles part, not only where skin shows between them.
 4. Skeleton -> straight segments (split at junctions and sharp bends) -> segments meeting
    head-on at a junction are one hair (a crossing), the rest are separate hairs (touching
    or sharing an opening).
 5. Width of each hair from its contrast profile across the shaft: the ratio of integral to
-   peak, with the photo's blur taken from the profiles' second moments (thin shafts:
-   integral over the contrast of the photo's resolved shafts). A trace at least
+   peak, with the photo's blur taken from the profiles' second moments (a low percentile
+   over hairs, since a profile running into a neighbour only reads wider). Thin shafts:
+   integral over the contrast of the photo's resolved shafts. A trace at least
    ``MERGED_WIDTH_RATIO`` times the typical terminal width counts as that many touching
    shafts.
 6. A hair counts when its midpoint lies in the analysed area. A hair cut by the border is
@@ -29,8 +35,10 @@ Pipeline (every length below is physical and converted with the pixel size):
 
 Known limits (measured in ``benchmarks/trichoscopy_accuracy.py``): thin vellus shafts
 lying against terminal shafts of their unit merge into them, dense knots of crossing
-hairs and fans of three or more hairs leaving one opening are under-split, pale blond
-shafts on type III skin are partly lost, and shafts lighter than the skin are not seen.
+hairs and fans of three or more hairs leaving one opening are under-split, the flat top of
+a wide shaft sometimes reads as a trough and is traced twice, blond and grey counts
+scatter more than dark ones, and shafts lighter than the skin are not seen. On real
+shaved scalps the trace runs on into the shaft's shadow under the skin.
 """
 
 from __future__ import annotations
@@ -78,6 +86,21 @@ MERGED_WIDTH_RATIO = 1.5
 # width error 13.1 % at 0.1, 9.9 % at 0.2, 7.6 % at 0.3).
 PROFILE_CUTOFF = 0.3
 CAPTION_MAX_FRACTION = 0.12
+# The photo's blur is a low percentile of the σ each hair's profile implies: a profile
+# running into a neighbouring shaft or a shadow only ever reads wider. The median read
+# 4.8 px on a soft FDU photo whose shafts then measured 0 px wide (and were dropped):
+# 25 was chosen on the FDU quick set (hairs vs boxes r 0.47 at 25, 0.44 at 40) at a cost
+# in vellus fraction error on the phantom quick set (0.074 at 25, 0.067 at 40).
+BLUR_PERCENTILE = 25.0
+# Troughs between nearby shafts: Hessian scale (working px) and the least depth, as a
+# share of the darkest shaft around, that cuts the tracing mask. Fitted on the 40-phantom
+# quick set (count MAPE 10.4 % uncut; 7.9-8.2 % at depth 0.1-0.2 and scale 1.0; 7.6 % at
+# 0.2 and 1.5; deeper cuts 0.3 gave 10.0 %) and checked on phantoms 40-79.
+VALLEY_SCALE_PX = 1.5
+VALLEY_DEPTH = 0.2
+# Share of the analysed pixels, the darkest in red and green, whose colour gives the
+# photo's hair-colour direction (shafts cover a few percent of a close-up).
+HAIR_COLOUR_SHARE = 0.01
 
 
 @dataclass(frozen=True)
@@ -176,7 +199,11 @@ def _working_view(
         hair_width_px=2 * MAX_HAIR_WIDTH_MM * work_px_per_mm,
         smoothing_px=0.5 * work_px_per_mm,
     )
-    contrast = shaft_contrast(normalised, shaft_width_px=MAX_HAIR_WIDTH_MM * work_px_per_mm)
+    contrast = shaft_contrast(
+        normalised,
+        shaft_width_px=MAX_HAIR_WIDTH_MM * work_px_per_mm,
+        hair_direction=hair_colour_direction(normalised, work_analysed),
+    )
     mask = _segment_shafts(contrast, normalised, work_analysed, px_per_mm=work_px_per_mm)
     fine_detail = (contrast - cv2.GaussianBlur(contrast, (0, 0), 1.5))[work_analysed]
     pixel_noise = 1.4826 * float(np.median(np.abs(fine_detail))) if fine_detail.size else 0.0
@@ -318,10 +345,13 @@ def caption_free_rows(
     within a few rows of the top or bottom edge and reach at most ``max_fraction`` of the
     frame; five extra rows are dropped for JPEG ringing and blur.
     """
-    height = rgb.shape[0]
+    height, width = rgb.shape[:2]
     reach = max(1, int(height * max_fraction))
-    top = _caption_band_rows(np.asarray(rgb[:reach]))
-    bottom = _caption_band_rows(np.asarray(rgb[::-1][:reach]))
+    # The shares are per row: about a thousand columns estimate them as well as all of a
+    # 12-megapixel frame's, at a quarter of the cost.
+    step = max(1, -(-width // 1024))
+    top = _caption_band_rows(np.asarray(rgb[:reach, ::step]))
+    bottom = _caption_band_rows(np.asarray(rgb[::-1][:reach, ::step]))
     return min(top, height), max(height - bottom, min(top, height))
 
 
@@ -353,12 +383,24 @@ def _caption_band_rows(rows: np.ndarray) -> int:
     return int(last) + 6
 
 
-def shaft_contrast(normalised: np.ndarray, *, shaft_width_px: float | None = None) -> np.ndarray:
+def shaft_contrast(
+    normalised: np.ndarray,
+    *,
+    shaft_width_px: float | None = None,
+    hair_direction: np.ndarray | None = None,
+) -> np.ndarray:
     """How much darker than bare skin each pixel is, as a fraction of the skin level.
 
-    ``normalised`` is the (H, W, 3) output of :func:`normalize_illumination` (skin ≈ 1).
-    Darkness is read in red and green only, so yellow sebum dots (which lose blue) do not
-    look dark, and ``BLUE_WEIGHT`` × the blue excess (B − R beyond ``BLUE_MARGIN``) is
+    ``normalised`` is the (H, W, 3) output of :func:`normalize_illumination` (skin ≈ 1), so
+    a pixel's darkness is the vector ``1 − normalised`` (R, G, B). Without
+    ``hair_direction`` darkness is read in red and green only, so yellow sebum dots (which
+    lose blue) do not look dark. With ``hair_direction`` (a unit RGB vector, see
+    :func:`hair_colour_direction`) it is the darkness along the photo's own hair colour,
+    scaled so a neutral shaft reads its mean darkness: a blond shaft, darker than skin
+    mostly in blue, then reads about twice its red-green darkness. It is capped at twice
+    the red-green darkness, which keeps a yellow dot (no darker in red and green) from
+    reading as a blond shaft.
+    In both cases ``BLUE_WEIGHT`` × the blue excess (B − R beyond ``BLUE_MARGIN``) is
     subtracted: light scattered back from a shaft still under the skin is bluish, a shaft
     on the surface is not.
     With ``shaft_width_px`` (the widest shaft, in pixels) only blue excess broader than
@@ -370,7 +412,38 @@ def shaft_contrast(normalised: np.ndarray, *, shaft_width_px: float | None = Non
     blue_excess = np.maximum(blue - red - BLUE_MARGIN, 0.0).astype(np.float32)
     if shaft_width_px is not None:
         blue_excess = cv2.morphologyEx(blue_excess, cv2.MORPH_OPEN, _disc(shaft_width_px))
-    return (1.0 - (red + green) / 2 - BLUE_WEIGHT * blue_excess).astype(np.float32)
+    red_green = 1.0 - (red + green) / 2
+    if hair_direction is None:
+        darkness = red_green
+    else:
+        weights = np.asarray(hair_direction, dtype=np.float32) * float(np.sum(hair_direction)) / 3
+        along = float(weights.sum()) - normalised @ weights
+        darkness = np.maximum(red_green, np.minimum(along, 2.0 * red_green))
+    return (darkness - BLUE_WEIGHT * blue_excess).astype(np.float32)
+
+
+def hair_colour_direction(normalised: np.ndarray, analysed: np.ndarray) -> np.ndarray:
+    """Unit RGB vector of the photo's hair darkness (``1 − normalised``) direction.
+
+    ``normalised`` (H, W, 3) is skin-normalised, ``analysed`` (H, W) bool the pixels to use.
+    The darkness of a shaft, partly covering or blurred into skin, keeps the direction of
+    its colour relative to the skin, so the clearly darker pixels (top
+    ``HAIR_COLOUR_SHARE`` by red-green darkness, and at least ``LOW_CONTRAST_FLOOR``) give
+    it. Neutral (dark hair) when there are too few of them.
+    """
+    neutral = np.full(3, 1 / np.sqrt(3), dtype=np.float32)
+    darkness = 1.0 - normalised[analysed]
+    if darkness.shape[0] < 100:
+        return neutral
+    red_green = darkness[:, :2].mean(axis=1)
+    level = max(float(np.quantile(red_green, 1 - HAIR_COLOUR_SHARE)), LOW_CONTRAST_FLOOR)
+    dark = darkness[red_green >= level]
+    if dark.shape[0] < 50:
+        return neutral
+    direction = np.median(dark / np.linalg.norm(dark, axis=1, keepdims=True), axis=0)
+    direction = np.maximum(direction, 0.0)
+    norm = float(np.linalg.norm(direction))
+    return (direction / norm).astype(np.float32) if norm > 0 else neutral
 
 
 def _disc(diameter_px: float) -> np.ndarray:
@@ -416,7 +489,26 @@ def _segment_shafts(
     hole_labels, _ = ndimage.label(holes)
     hole_sizes = np.bincount(hole_labels.ravel())
     small_holes = (hole_sizes < (0.05 * px_per_mm) ** 2) & (np.arange(hole_sizes.size) > 0)
-    return mask | small_holes[hole_labels]
+    mask |= small_holes[hole_labels]
+    return mask & ~_valleys(contrast, px_per_mm=px_per_mm)
+
+
+def _valleys(contrast: np.ndarray, *, px_per_mm: float) -> np.ndarray:
+    """(H, W) bool: pixels in a trough of the contrast between two nearby shafts.
+
+    Where two shafts run close, the lenient threshold joins them; the contrast still dips
+    between them (its largest Hessian eigenvalue is clearly positive there, measured at
+    ``VALLEY_SCALE_PX`` against the darkest shaft around). Cutting those troughs lets the
+    skeleton branch where the shafts part, not only where skin shows between them.
+    """
+    sigma = VALLEY_SCALE_PX
+    smooth = cv2.GaussianBlur(contrast, (0, 0), sigma)
+    dxx = cv2.Sobel(smooth, cv2.CV_32F, 2, 0, ksize=3)
+    dyy = cv2.Sobel(smooth, cv2.CV_32F, 0, 2, ksize=3)
+    dxy = cv2.Sobel(smooth, cv2.CV_32F, 1, 1, ksize=3)
+    largest = (dxx + dyy) / 2 + np.sqrt(((dxx - dyy) / 2) ** 2 + dxy**2)
+    local_peak = np.maximum(cv2.dilate(contrast, _disc(MAX_HAIR_WIDTH_MM * px_per_mm)), 1e-3)
+    return largest * sigma**2 > VALLEY_DEPTH * local_peak
 
 
 def _trace_segments(mask: np.ndarray, *, px_per_mm: float) -> list[_Segment]:
@@ -672,8 +764,8 @@ def _ratio_for_width(width_px: np.ndarray, blur_px: np.ndarray | float) -> np.nd
 
 
 def _blur_sigma_px(ratio: np.ndarray, moment: np.ndarray) -> float:
-    """The photo's blur σ (working px): median over hairs of the σ that, with some width,
-    explains both the hair's integral/peak ratio and its second moment."""
+    """The photo's blur σ (working px): the ``BLUR_PERCENTILE`` over hairs of the σ that,
+    with some width, explains both the hair's integral/peak ratio and its second moment."""
     widths = np.linspace(0.05, 1.0, 96)[None, :] * ratio[:, None]
     sigma_sq = moment[:, None] - widths**2 / 12
     valid = sigma_sq > 0.04
@@ -683,7 +775,8 @@ def _blur_sigma_px(ratio: np.ndarray, moment: np.ndarray) -> float:
     solved = np.isfinite(error[np.arange(len(ratio)), best])
     if not solved.any():
         return 1.0
-    return float(np.median(np.sqrt(sigma_sq[np.arange(len(ratio)), best][solved])))
+    sigmas = np.sqrt(sigma_sq[np.arange(len(ratio)), best][solved])
+    return float(np.percentile(sigmas, BLUR_PERCENTILE))
 
 
 def _width_from_ratio(ratio: np.ndarray, blur_px: float) -> np.ndarray:
