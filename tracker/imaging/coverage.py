@@ -30,14 +30,12 @@ import numpy as np
 
 # The model is fitted on a copy no longer than this on its long side.
 MODEL_LONG_SIDE_PX = 640
-# Illumination is estimated on a grid this long on its long side, smoothed over a tenth of
-# the frame: light changes over the whole head, hair and skin change from pixel to pixel.
+# Illumination is represented on a grid this long on its long side.
 _ILLUMINATION_GRID = 32
-_ILLUMINATION_SIGMA_CELLS = _ILLUMINATION_GRID / 10
 _FIT_ROUNDS = 4
 # The light is fitted robustly: pixels this far from it in log light get no weight.
-_ROBUST_LOG_LIGHT = 0.3
-_ROBUST_PASSES = 2
+_ROBUST_LOG_LIGHT = 0.7
+_ROBUST_PASSES = 3
 # Spread added in every direction, relative to the colour difference, so that a class
 # without noise (a clipped or synthetic one) leaves the discriminant well posed.
 _SPREAD_FLOOR = 0.02
@@ -181,7 +179,7 @@ class HairScalpModel:
         return projection >= illumination * half_mix
 
 
-def _smooth_on_grid(
+def _local_mean_on_grid(
     values: np.ndarray, weights: np.ndarray, grid_shape: tuple[int, int]
 ) -> np.ndarray:
     """Weighted local mean of ``values`` (h, w) with ``weights`` (h, w) on a coarse grid
@@ -191,15 +189,44 @@ def _smooth_on_grid(
         (values * weights).astype(np.float32), size, interpolation=cv2.INTER_AREA
     )
     denominator = cv2.resize(weights.astype(np.float32), size, interpolation=cv2.INTER_AREA)
-    numerator = cv2.GaussianBlur(
-        numerator, (0, 0), _ILLUMINATION_SIGMA_CELLS, borderType=cv2.BORDER_REFLECT
-    )
-    denominator = cv2.GaussianBlur(
-        denominator, (0, 0), _ILLUMINATION_SIGMA_CELLS, borderType=cv2.BORDER_REFLECT
-    )
+    sigma = max(grid_shape) / 10
+    numerator = cv2.GaussianBlur(numerator, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    denominator = cv2.GaussianBlur(denominator, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
     prior_weight = 1e-3 * denominator.mean()
-    prior = numerator.mean() / denominator.mean()
+    prior = numerator.mean() / max(float(denominator.mean()), 1e-12)
     return (numerator + prior_weight * prior) / (denominator + prior_weight)
+
+
+def _smooth_on_grid(
+    values: np.ndarray, weights: np.ndarray, grid_shape: tuple[int, int]
+) -> np.ndarray:
+    """(gh, gw) weighted least-squares fit of a quadratic surface to ``values`` (h, w)
+    with ``weights`` (h, w), evaluated on a coarse grid over the frame.
+
+    Light over a head falls off smoothly: a tilt towards the lamp and a fall-off towards
+    the edges are both quadratic surfaces, while a shine spot or a patch of one class
+    named as the other is not one, so it cannot bend the light towards itself.
+    """
+    size = (grid_shape[1], grid_shape[0])
+    numerator = cv2.resize(
+        (values * weights).astype(np.float32), size, interpolation=cv2.INTER_AREA
+    )
+    denominator = cv2.resize(weights.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    rows, cols = np.mgrid[0 : grid_shape[0], 0 : grid_shape[1]].astype(np.float64)
+    scale = max(grid_shape) / 2
+    y, x = (rows - (grid_shape[0] - 1) / 2) / scale, (cols - (grid_shape[1] - 1) / 2) / scale
+    basis = np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=-1).reshape(-1, 6)
+    weight = denominator.reshape(-1).astype(np.float64)
+    value = numerator.reshape(-1) / np.maximum(weight, 1e-12)
+    root = np.sqrt(weight / max(weight.max(), 1e-12))
+    if np.count_nonzero(root) < 6:
+        mean = float(numerator.sum() / max(float(denominator.sum()), 1e-12))
+        return np.full(grid_shape, mean, np.float32)
+    coefficients = np.linalg.lstsq(basis * root[:, None], value * root, rcond=None)[0]
+    surface = (basis @ coefficients).reshape(grid_shape)
+    # Light is positive; a surface bent below a tenth of its mean far out is clamped.
+    floor = 0.1 * max(float(np.average(value, weights=weight)), 1e-6)
+    return np.maximum(surface, floor).astype(np.float32)
 
 
 def _upsample(grid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -338,7 +365,7 @@ def _fit_illumination(
     share: np.ndarray,
     first_colour: np.ndarray,
     second_colour: np.ndarray,
-    grid_shape: tuple[int, int],
+    previous: np.ndarray,
 ) -> np.ndarray:
     """(gh, gw) illumination: each pixel of ``pixels`` (M, 3) (the ``region`` pixels) is its
     class colour times the local light; a local weighted least-squares fit of that factor,
@@ -359,15 +386,20 @@ def _fit_illumination(
     light = np.zeros(region.shape, np.float32)
     light[region] = projection / norm
     weight = np.zeros(region.shape, np.float32)
-    robust = np.ones_like(clarity)
-    for _ in range(_ROBUST_PASSES + 1):
-        weight[region] = clarity * robust * norm
-        grid = _smooth_on_grid(light, weight, grid_shape)
-        # Tukey's biweight on the log ratio to the smooth light: shine and other light the
-        # model does not explain stop pulling the light up.
+    grid = previous
+    for _ in range(_ROBUST_PASSES):
+        # Tukey's biweight on the log ratio to the light so far: shine, and pixels put in
+        # the wrong class, stop pulling the light their way.
         ratio = np.log(np.maximum(light[region], 1e-6) / _upsample(grid, region.shape)[region])
         robust = np.square(np.clip(1.0 - np.square(ratio / _ROBUST_LOG_LIGHT), 0.0, None))
-    return grid
+        weight[region] = clarity * robust * norm
+        grid = _smooth_on_grid(light, weight, previous.shape)
+    # What a quadratic misses of the real light is followed locally, still without the
+    # pixels that are far from the quadratic.
+    ratio = np.log(np.maximum(light[region], 1e-6) / _upsample(grid, region.shape)[region])
+    robust = np.square(np.clip(1.0 - np.square(ratio / _ROBUST_LOG_LIGHT), 0.0, None))
+    weight[region] = clarity * robust * norm
+    return _local_mean_on_grid(light, weight, previous.shape)
 
 
 def _refine(
@@ -386,7 +418,7 @@ def _refine(
     for round_ in range(_FIT_ROUNDS):
         if round_ > 0:
             illumination = _fit_illumination(
-                pixels, region, share, model.hair_linear, model.scalp_linear, illumination.shape
+                pixels, region, share, model.hair_linear, model.scalp_linear, illumination
             )
             light = _upsample(illumination, region.shape)[region][:, None]
         normalised = pixels / light
