@@ -36,6 +36,9 @@ _FIT_ROUNDS = 4
 # The light is fitted robustly: pixels this far from it in log light get no weight.
 _ROBUST_LOG_LIGHT = 0.7
 _ROBUST_PASSES = 3
+# Weight (relative to the mean cell) of the light surface where the local correction has
+# few pixels to go by.
+_LOCAL_PRIOR_WEIGHT = 0.1
 # Spread added in every direction, relative to the colour difference, so that a class
 # without noise (a clipped or synthetic one) leaves the discriminant well posed.
 _SPREAD_FLOOR = 0.02
@@ -180,10 +183,15 @@ class HairScalpModel:
 
 
 def _local_mean_on_grid(
-    values: np.ndarray, weights: np.ndarray, grid_shape: tuple[int, int]
+    values: np.ndarray,
+    weights: np.ndarray,
+    grid_shape: tuple[int, int],
+    *,
+    prior: float | None = None,
 ) -> np.ndarray:
     """Weighted local mean of ``values`` (h, w) with ``weights`` (h, w) on a coarse grid
-    (gh, gw), smoothed over a tenth of the frame; empty cells borrow from the whole frame."""
+    (gh, gw), smoothed over a tenth of the frame; empty cells take ``prior`` (by default
+    the mean over the whole frame)."""
     size = (grid_shape[1], grid_shape[0])
     numerator = cv2.resize(
         (values * weights).astype(np.float32), size, interpolation=cv2.INTER_AREA
@@ -192,20 +200,22 @@ def _local_mean_on_grid(
     sigma = max(grid_shape) / 10
     numerator = cv2.GaussianBlur(numerator, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
     denominator = cv2.GaussianBlur(denominator, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
-    prior_weight = 1e-3 * denominator.mean()
-    prior = numerator.mean() / max(float(denominator.mean()), 1e-12)
+    prior_weight = (1e-3 if prior is None else _LOCAL_PRIOR_WEIGHT) * denominator.mean()
+    if prior is None:
+        prior = float(numerator.mean() / max(float(denominator.mean()), 1e-12))
     return (numerator + prior_weight * prior) / (denominator + prior_weight)
 
 
 def _smooth_on_grid(
     values: np.ndarray, weights: np.ndarray, grid_shape: tuple[int, int]
 ) -> np.ndarray:
-    """(gh, gw) weighted least-squares fit of a quadratic surface to ``values`` (h, w)
-    with ``weights`` (h, w), evaluated on a coarse grid over the frame.
+    """(gh, gw) weighted least-squares fit of a tilted plane with a radial fall-off to
+    ``values`` (h, w) with ``weights`` (h, w), evaluated on a coarse grid over the frame.
 
-    Light over a head falls off smoothly: a tilt towards the lamp and a fall-off towards
-    the edges are both quadratic surfaces, while a shine spot or a patch of one class
-    named as the other is not one, so it cannot bend the light towards itself.
+    That is how light over a head photo mostly varies (towards the lamp, and darker
+    towards the frame's edges); a shine spot or a patch of one class named as the other
+    cannot bend such a surface towards itself, and a corner with hardly any scalp in
+    view cannot make it run away.
     """
     size = (grid_shape[1], grid_shape[0])
     numerator = cv2.resize(
@@ -215,14 +225,18 @@ def _smooth_on_grid(
     rows, cols = np.mgrid[0 : grid_shape[0], 0 : grid_shape[1]].astype(np.float64)
     scale = max(grid_shape) / 2
     y, x = (rows - (grid_shape[0] - 1) / 2) / scale, (cols - (grid_shape[1] - 1) / 2) / scale
-    basis = np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=-1).reshape(-1, 6)
+    basis = np.stack([np.ones_like(x), x, y, x * x + y * y], axis=-1).reshape(-1, 4)
     weight = denominator.reshape(-1).astype(np.float64)
     value = numerator.reshape(-1) / np.maximum(weight, 1e-12)
     root = np.sqrt(weight / max(weight.max(), 1e-12))
-    if np.count_nonzero(root) < 6:
+    if np.count_nonzero(root) < 4:
         mean = float(numerator.sum() / max(float(denominator.sum()), 1e-12))
         return np.full(grid_shape, mean, np.float32)
     coefficients = np.linalg.lstsq(basis * root[:, None], value * root, rcond=None)[0]
+    if coefficients[3] > 0:
+        # Light falls off towards the edges, never the other way: without a fall-off.
+        coefficients = np.linalg.lstsq(basis[:, :3] * root[:, None], value * root, rcond=None)[0]
+        coefficients = np.append(coefficients, 0.0)
     surface = (basis @ coefficients).reshape(grid_shape)
     # Light is positive; a surface bent below a tenth of its mean far out is clamped.
     floor = 0.1 * max(float(np.average(value, weights=weight)), 1e-6)
@@ -367,39 +381,43 @@ def _fit_illumination(
     second_colour: np.ndarray,
     previous: np.ndarray,
 ) -> np.ndarray:
-    """(gh, gw) illumination: each pixel of ``pixels`` (M, 3) (the ``region`` pixels) is its
-    class colour times the local light; a local weighted least-squares fit of that factor,
-    robust to pixels the two colours do not explain (shine, a stray highlight)."""
-    is_first = share >= 0.5
-    # Clear pixels count far more than edge mixes, which would pull the light towards the
-    # other class. A mean weighted this way stays local: where the light was misjudged
-    # and no pixel looks clear, the clearest ones still decide.
-    clarity = np.clip(np.abs(2.0 * share - 1.0), 0.0, 1.0) ** 4
-    projection = np.where(
-        is_first,
-        pixels @ first_colour.astype(np.float32),
-        pixels @ second_colour.astype(np.float32),
-    )
-    norm = np.where(
-        is_first, float(first_colour @ first_colour), float(second_colour @ second_colour)
-    ).astype(np.float32)
+    """(gh, gw) illumination: each pixel of ``pixels`` (M, 3) (the ``region`` pixels) is a
+    class colour times the local light; a weighted least-squares fit of that factor, robust
+    to pixels the two colours do not explain (shine, a stray highlight).
+
+    Each pixel takes the class whose colour implies a light nearer the ``previous`` (gh, gw)
+    estimate: where the light was misjudged, shares are misjudged with it, and a scalp
+    pixel read as hair would imply a light many times too bright and keep it so.
+    """
+    reference = np.log(_upsample(previous, region.shape)[region])
+    implied, distance, norms = [], [], []
+    for colour in (first_colour, second_colour):
+        norm = float(colour @ colour)
+        light = np.maximum(pixels @ (colour / norm).astype(np.float32), 1e-6)
+        implied.append(light)
+        distance.append(np.abs(np.log(light) - reference))
+        norms.append(norm)
+    is_first = distance[0] <= distance[1]
     light = np.zeros(region.shape, np.float32)
-    light[region] = projection / norm
+    light[region] = np.where(is_first, implied[0], implied[1])
+    norm = np.where(is_first, norms[0], norms[1]).astype(np.float32)
+    # Clear pixels count far more than edge mixes, which would pull the light towards the
+    # other class.
+    clarity = np.clip(np.abs(2.0 * share - 1.0), 0.0, 1.0) ** 4
     weight = np.zeros(region.shape, np.float32)
     grid = previous
-    for _ in range(_ROBUST_PASSES):
-        # Tukey's biweight on the log ratio to the light so far: shine, and pixels put in
-        # the wrong class, stop pulling the light their way.
-        ratio = np.log(np.maximum(light[region], 1e-6) / _upsample(grid, region.shape)[region])
+    for _ in range(_ROBUST_PASSES + 1):
+        # Tukey's biweight on the log ratio to the light so far: shine, and pixels the
+        # two colours do not explain, stop pulling the light their way.
+        surface = _upsample(grid, region.shape)
+        ratio = np.log(light[region] / surface[region])
         robust = np.square(np.clip(1.0 - np.square(ratio / _ROBUST_LOG_LIGHT), 0.0, None))
         weight[region] = clarity * robust * norm
-        grid = _smooth_on_grid(light, weight, previous.shape)
-    # What a quadratic misses of the real light is followed locally, still without the
-    # pixels that are far from the quadratic.
-    ratio = np.log(np.maximum(light[region], 1e-6) / _upsample(grid, region.shape)[region])
-    robust = np.square(np.clip(1.0 - np.square(ratio / _ROBUST_LOG_LIGHT), 0.0, None))
-    weight[region] = clarity * robust * norm
-    return _local_mean_on_grid(light, weight, previous.shape)
+        if _ < _ROBUST_PASSES:
+            grid = _smooth_on_grid(light, weight, previous.shape)
+    # What the surface misses of the real light is followed locally, as a factor on it
+    # that stays 1 where hardly any pixel tells.
+    return grid * _local_mean_on_grid(light / surface, weight, previous.shape, prior=1.0)
 
 
 def _refine(
