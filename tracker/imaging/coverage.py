@@ -591,17 +591,20 @@ def measure_coverage(
         raise ValueError("the region of interest lies outside the photo")
     box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
     crop, crop_region = rgb[box], region[box]
-    linear = cv2.LUT(np.ascontiguousarray(crop), _LINEAR_TABLE)
-    scale = min(1.0, model_long_side_px / max(crop_region.shape))
-    if scale < 1.0:
+    long_side = max(crop_region.shape)
+    if long_side > model_long_side_px:
+        # Every k-th pixel down to about twice the working size, then an area average in
+        # linear light: the cost stays that of a small image whatever the megapixels.
+        step = max(1, long_side // (2 * model_long_side_px))
+        scale = model_long_side_px / long_side
         size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+        linear = cv2.LUT(np.ascontiguousarray(crop[::step, ::step]), _LINEAR_TABLE)
         work = cv2.resize(linear, size, interpolation=cv2.INTER_AREA)
-        work_region = (
-            cv2.resize(crop_region.astype(np.float32), size, interpolation=cv2.INTER_AREA) >= 0.5
-        )
+        region_share = crop_region[::step, ::step].astype(np.float32)
+        work_region = cv2.resize(region_share, size, interpolation=cv2.INTER_AREA) >= 0.5
     else:
-        work, work_region = linear, crop_region
-    del linear
+        work = cv2.LUT(np.ascontiguousarray(crop), _LINEAR_TABLE)
+        work_region = crop_region
     model = fit_hair_scalp_model(work, work_region)
     illumination = _upsample(model.illumination, crop_region.shape)
     hair = np.zeros(crop_region.shape, bool)
