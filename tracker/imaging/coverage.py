@@ -4,20 +4,25 @@ A pixel counts as hair when hair covers at least half of it. In linear light a p
 hair covers by a share ``f`` has the colour ``L·(f·hair + (1 − f)·scalp)``: ``L`` is the
 slowly varying light, ``hair`` and ``scalp`` the two colours of this head under this
 camera's white balance. The engine fits a two-class model to each photo (the two colours
-under unit light, how much each class spreads around its colour, and the light on a
-coarse grid) and calls a pixel hair where its projection on Fisher's discriminant passes
-the half-and-half mix. The spread holds each strand's own shade, scalp shine and noise, so
-the projection leans on whatever tells this head's hair from its scalp: brightness for dark
-hair, colour for grey hair on tanned skin, both for blond on fair skin.
+under unit light, how much each class spreads around its colour, and the light) and calls
+a pixel hair where its projection on Fisher's discriminant passes the half-and-half mix.
+The spread holds each strand's own shade, noise, the colour JPEG blurs at strand edges
+and, where it would look like lighter hair, scalp shine; so the projection leans on
+whatever tells this head's hair from its scalp: brightness for dark hair, colour for grey
+hair on tanned skin, both for blond on fair skin. Nothing in it is a typical hair or skin
+colour.
 
-Which class is the hair comes from texture, not from typical colours: hair is strands,
-each its own shade, so the inside of the hair class varies from pixel to pixel where bare
-scalp is smooth; and where one class has hardly any inside (sparse thin strands), the hair
-is the class made of long thin pieces.
+The first split lies halfway across the sharpest steps between neighbouring pixels (strand
+edges are sharp; light and shine change smoothly). The light is a tilted plane with a
+radial fall-off, fitted robustly, times a gentle local correction. Which class is the hair
+comes from texture: hair is strands, each its own shade, so inside the hair the brightness
+varies from pixel to pixel where bare scalp is smooth; where a class has hardly any
+inside (sparse thin strands), the hair is the class made of long thin pieces.
 
-The model is fitted at a fixed working scale (``MODEL_LONG_SIDE_PX`` on the long side,
-area-averaged in linear light), so its cost does not grow with megapixels; only the
-per-pixel decision (a table look-up, a weighted sum and a comparison) runs at full size.
+The model works on a copy at a fixed working scale (``MODEL_LONG_SIDE_PX`` on the long
+side, area-averaged in linear light; colours and light on every other pixel of it), so its
+cost does not grow with megapixels; only the per-pixel decision (a table look-up, a
+weighted sum and a comparison) runs at full size.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-# The model is fitted on a copy no longer than this on its long side.
+# The working copy the model is fitted on is no longer than this on its long side.
 MODEL_LONG_SIDE_PX = 640
 # Illumination is represented on a grid this long on its long side.
 _ILLUMINATION_GRID = 32
@@ -57,7 +62,7 @@ _SHARP_STEP_QUANTILE = 0.98
 _MIN_INSIDE_PX = 200
 _MIN_INSIDE_SHARE = 0.002
 _ROWS_PER_CHUNK = 512
-# The colours and the light are fitted on a strided copy at most this long.
+# The colours and the light are fitted on a strided working copy at most this long.
 _FIT_LONG_SIDE_PX = 320
 # Colours and spreads are taken from at most about this many pixels.
 _STATISTICS_SAMPLE = 40_000
@@ -255,19 +260,10 @@ def _initial_split(normalised: np.ndarray, region: np.ndarray) -> np.ndarray:
     of the sharpest steps between neighbouring pixels is the hair–scalp direction, and
     halfway across those steps lies the split.
     """
-    pairs = []
-    for before, after in (
-        (normalised[:-1, :], normalised[1:, :]),
-        (normalised[:, :-1], normalised[:, 1:]),
-    ):
-        inside = (
-            (region[:-1, :] & region[1:, :])
-            if before.shape[0] < region.shape[0]
-            else (region[:, :-1] & region[:, 1:])
-        )
-        pairs.append((before[inside], after[inside]))
-    before = np.concatenate([pair[0] for pair in pairs])
-    after = np.concatenate([pair[1] for pair in pairs])
+    down = region[:-1, :] & region[1:, :]
+    across = region[:, :-1] & region[:, 1:]
+    before = np.concatenate([normalised[:-1, :][down], normalised[:, :-1][across]])
+    after = np.concatenate([normalised[1:, :][down], normalised[:, 1:][across]])
     sample = slice(None, None, max(1, len(before) // _STATISTICS_SAMPLE))
     before, after = before[sample], after[sample]
     steps = after - before
@@ -531,7 +527,7 @@ def fit_hair_scalp_model(linear: np.ndarray, region: np.ndarray) -> HairScalpMod
     height, width = region.shape
     cells = _ILLUMINATION_GRID / max(height, width)
     grid_shape = (max(2, round(height * cells)), max(2, round(width * cells)))
-    # The colours and the light are fitted on every other pixel: unmixed, and plenty.
+    # The colours and the light are fitted on a strided copy: plenty of pixels for them.
     stride = max(1, -(-max(height, width) // _FIT_LONG_SIDE_PX))
     sparse, sparse_region = linear[::stride, ::stride], region[::stride, ::stride]
     local_mean = _smooth_on_grid(sparse @ _REC709_LUMA, sparse_region, grid_shape)
