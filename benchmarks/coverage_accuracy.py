@@ -69,7 +69,7 @@ def accuracy(*, count: int, seed: int) -> None:
     for head, values in sorted(by_head.items()):
         print(f"  {head:16s} n={len(values):3d}  {_spread(values)}")
     print(
-        f"model on a ≤{MODEL_LONG_SIDE_PX}-px subsample vs every pixel: "
+        f"model fitted at a ≤{MODEL_LONG_SIDE_PX}-px working scale vs at full size: "
         f"max |difference| {max(subsample_deltas):.3f} pp, mean {np.mean(subsample_deltas):.3f} pp"
     )
 
@@ -131,8 +131,8 @@ def speed(*, repeats: int, seed: int) -> None:
     print(f"CPU seconds per photo    median {statistics.median(cpu_timings):.3f}")
     delta = abs(default.coverage_pct - dense.coverage_pct)
     print(
-        f"coverage {default.coverage_pct:.2f} % with the default subsample, "
-        f"{dense.coverage_pct:.2f} % fitting on every 2nd pixel (Δ {delta:.3f} pp)"
+        f"coverage {default.coverage_pct:.2f} % at the default working scale, "
+        f"{dense.coverage_pct:.2f} % fitting at a 2000-px working scale (Δ {delta:.3f} pp)"
     )
 
 

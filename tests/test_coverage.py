@@ -13,7 +13,13 @@ from tracker.imaging.coverage import (
     measure_coverage,
     parse_roi,
 )
-from tracker.phantoms import GlobalConditions, make_global_scene, render_global
+from tracker.phantoms import (
+    GlobalConditions,
+    make_global_scene,
+    next_visit_conditions,
+    random_global_conditions,
+    render_global,
+)
 
 SIZE_PX = (240, 320)
 # Strands 2–5 px wide at this size, as in a 640-px photo with the default widths.
@@ -192,3 +198,64 @@ def test_overlay_tints_hair_and_outlines_the_region():
     assert (overlay[hair][:, 2].astype(int) - rgb[hair][:, 2] > 60).mean() > 0.9
     np.testing.assert_array_equal(overlay[scalp], rgb[scalp])
     assert (overlay[0:20, 0:30] <= rgb[0:20, 0:30] // 2 + 1).all()
+
+
+@pytest.mark.parametrize(
+    ("skin_tone", "coverage"),
+    [
+        (2, 25.0),
+        (3, 40.0),
+        pytest.param(
+            3,
+            70.0,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="known limit: dense blond on type III skin is under-counted "
+                "(about 46 % measured for 72 %): the two colours barely differ and the "
+                "scalp shows only through small gaps",
+            ),
+        ),
+    ],
+)
+def test_blond_hair_on_fair_and_medium_skin(skin_tone, coverage):
+    # Blond hair and type II–III skin differ by less than 24 luma levels: brightness alone
+    # cannot tell them apart, colour at half resolution fattens strands, and the two
+    # colours are easily swapped.
+    rgb, truth = render_global(
+        _scene(skin_tone, "blond", coverage), size_px=SIZE_PX, conditions=CLINIC_LIGHT
+    )
+    result = measure_coverage(rgb)
+    assert result.coverage_pct == pytest.approx(truth.coverage_pct, abs=2.0)
+    # Strand edges are uncertain at this contrast, so fewer pixels agree than for the
+    # pairs above; the errors on either side of an edge largely cancel in the total.
+    assert np.mean(result.hair_mask == truth.hair_mask) > 0.85
+
+
+@pytest.mark.parametrize(
+    ("skin_tone", "dye_srgb"),
+    [(2, (40.0, 80.0, 150.0)), (5, (200.0, 120.0, 190.0)), (1, (70.0, 140.0, 60.0))],
+)
+def test_hair_is_named_by_its_texture_whatever_its_colour(skin_tone, dye_srgb):
+    # Dyed blue, pink or green: no typical hair colour to go by, only that hair is strands
+    # of varying shade over smooth scalp.
+    scene = _scene(skin_tone, "brown", 40.0)
+    brown = scene.colours_linear.mean(axis=0)
+    dye = (np.asarray(dye_srgb) / 255.0) ** 2.2
+    dyed = replace(scene, colours_linear=np.clip(scene.colours_linear / brown * dye, 0.0, 1.0))
+    rgb, truth = render_global(dyed, size_px=SIZE_PX, conditions=CLINIC_LIGHT)
+    assert measure_coverage(rgb).coverage_pct == pytest.approx(truth.coverage_pct, abs=2.5)
+
+
+def test_blond_on_type_one_skin_keeps_its_coverage_when_re_shot():
+    scene = make_global_scene(
+        seed=5,
+        coverage_target=55.0,
+        skin_tone=1,
+        hair_colour="blond",
+        strand_width=STRAND_WIDTH,
+    )
+    baseline = random_global_conditions(np.random.default_rng(4), shine=True)
+    for visit in range(4):
+        conditions = baseline if visit == 0 else next_visit_conditions(baseline, seed=visit)
+        rgb, truth = render_global(scene, size_px=SIZE_PX, conditions=conditions)
+        assert measure_coverage(rgb).coverage_pct == pytest.approx(truth.coverage_pct, abs=2.5)

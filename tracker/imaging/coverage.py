@@ -1,46 +1,71 @@
 """Coverage in global photos: the percent of the analysed region where hair dominates.
 
 A pixel counts as hair when hair covers at least half of it. In linear light a pixel that
-hair covers by a share ``f`` has the colour ``L·(f·hair + (1 − f)·scalp) + k·white``: ``L``
-is the slowly varying illumination, ``hair`` and ``scalp`` are the two colours of this head
-under this camera's white balance, and ``k ≥ 0`` is specular shine (the colour of the
-light, neutral after white balance). The engine fits that model to the photo and solves it
-for ``f`` at every pixel, so lighting gradients, exposure, white balance, skin tone and
-shine change the model, not the answer.
+hair covers by a share ``f`` has the colour ``L·(f·hair + (1 − f)·scalp)``: ``L`` is the
+slowly varying light, ``hair`` and ``scalp`` the two colours of this head under this
+camera's white balance. The engine fits a two-class model to each photo (the two colours
+under unit light, how much each class spreads around its colour, and the light) and calls
+a pixel hair where its projection on Fisher's discriminant passes the half-and-half mix.
+The spread holds each strand's own shade, noise, the colour JPEG blurs at strand edges
+and, where it would look like lighter hair, scalp shine; so the projection leans on
+whatever tells this head's hair from its scalp: brightness for dark hair, colour for grey
+hair on tanned skin, both for blond on fair skin. Nothing in it is a typical hair or skin
+colour.
 
-Which of the photo's two colour clusters is hair comes from typical skin and hair colours.
-The model is fitted on a strided subsample (pixels stay unmixed, unlike a resized copy)
-and the illumination lives on a coarse grid; only the per-pixel decision runs at full
-size, on luma where hair and scalp differ in brightness, because JPEG stores colour at
-half resolution.
+The first split lies halfway across the sharpest steps between neighbouring pixels (strand
+edges are sharp; light and shine change smoothly). The light is a tilted plane with a
+radial fall-off, fitted robustly, times a gentle local correction. Which class is the hair
+comes from texture: hair is strands, each its own shade, so inside the hair the brightness
+varies from pixel to pixel where bare scalp is smooth; where a class has hardly any
+inside (sparse thin strands), the hair is the class made of long thin pieces.
+
+The model works on a copy at a fixed working scale (``MODEL_LONG_SIDE_PX`` on the long
+side, area-averaged in linear light; colours and light on every other pixel of it), so its
+cost does not grow with megapixels; only the per-pixel decision (a table look-up, a
+weighted sum and a comparison) runs at full size.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
-from skimage.filters import threshold_otsu
 
-# The colour model is fitted on a subsample no longer than this on its long side.
-MODEL_LONG_SIDE_PX = 512
-# Illumination is estimated on a grid this long on its long side, smoothed over a tenth of
-# the frame: light changes over the whole head, hair and skin change from pixel to pixel.
+# The working copy the model is fitted on is no longer than this on its long side.
+MODEL_LONG_SIDE_PX = 640
+# Illumination is represented on a grid this long on its long side.
 _ILLUMINATION_GRID = 32
-_ILLUMINATION_SIGMA_CELLS = _ILLUMINATION_GRID / 10
 _FIT_ROUNDS = 4
-# Shine is only separated from hair when the hair–scalp colour difference is at least this
-# far (sine of the angle) from neutral; grey hair on dark skin differs from it only in
-# brightness, exactly like shine.
-_MIN_CHROMATIC_CONTRAST = 0.25
+# The light is fitted robustly: pixels this far from it in log light get no weight.
+_ROBUST_LOG_LIGHT = 0.7
+_ROBUST_PASSES = 3
+# Weight (relative to the mean cell) of the light surface where the local correction has
+# few pixels to go by.
+_LOCAL_PRIOR_WEIGHT = 0.1
+# Spread added in every direction, relative to the colour difference, so that a class
+# without noise (a clipped or synthetic one) leaves the discriminant well posed.
+_SPREAD_FLOOR = 0.02
+_REC709_LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
 _NEUTRAL = np.full(3, 1.0 / np.sqrt(3.0))
-_REC709_LUMA = np.array([0.2126, 0.7152, 0.0722])
-_LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)
-# Hair and scalp this far apart in luma (8-bit levels) are told apart by luma alone.
-_MIN_LUMA_CONTRAST = 24.0
-_ROWS_PER_CHUNK = 256
+_REC601_LUMA = np.array([0.299, 0.587, 0.114])
+# Share of the colour part of the hair–scalp difference that JPEG's half-resolution
+# colour can miss at a strand edge (fitted on the seed-1 phantom set, not the reported one).
+_CHROMA_BLUR = 0.1
+# The scalp's shine is judged by this quantile of how far its pixels lie above its colour.
+_SHINE_QUANTILE = 0.99
+# The first split lies halfway across the sharpest steps between neighbours: this share.
+_SHARP_STEP_QUANTILE = 0.98
+# Texture names the hair when each class's inside holds at least this many pixels (and
+# this share of the region).
+_MIN_INSIDE_PX = 200
+_MIN_INSIDE_SHARE = 0.002
+_ROWS_PER_CHUNK = 512
+# The colours and the light are fitted on a strided working copy at most this long.
+_FIT_LONG_SIDE_PX = 320
+# Colours and spreads are taken from at most about this many pixels.
+_STATISTICS_SAMPLE = 40_000
 
 
 def _srgb_to_linear_table() -> np.ndarray:
@@ -51,43 +76,15 @@ def _srgb_to_linear_table() -> np.ndarray:
 
 
 _SRGB_TO_LINEAR = _srgb_to_linear_table()
-# Typical linear-RGB colours of scalp skin (Fitzpatrick I–VI) and of hair, used only to tell
-# which of the two colour clusters of a photo is the hair.
-_SKIN_PALETTE = _SRGB_TO_LINEAR[
-    np.array(
-        [
-            (245, 215, 200),
-            (225, 185, 160),
-            (195, 150, 120),
-            (160, 115, 85),
-            (115, 80, 60),
-            (75, 52, 40),
-        ]
-    )
-]
-# Log-colour distance added when the hair would be much lighter than the scalp yet
-# coloured (blond on dark skin is rare; grey or white hair, saturation below the limit, is
-# not; neither is blond on medium skin, about as light as the hair).
-_UNUSUAL_HAIR_PENALTY = 0.1
-_MUCH_LIGHTER = 1.5
-_MAX_GREY_SATURATION = 0.35
-# Pairings closer than this in cost are too close to call on colour.
-_AMBIGUOUS_COST = 0.03
-_HAIR_PALETTE = _SRGB_TO_LINEAR[
-    np.array(
-        [
-            (25, 22, 20),  # black
-            (60, 42, 30),  # dark brown
-            (100, 70, 45),  # brown
-            (140, 105, 70),  # light brown
-            (205, 175, 125),  # blond
-            (225, 215, 190),  # platinum
-            (150, 75, 45),  # red
-            (160, 158, 155),  # grey
-            (215, 215, 210),  # white
-        ]
-    )
-]
+
+
+def _linear_to_srgb(linear: np.ndarray) -> np.ndarray:
+    """sRGB values (0–1) of linear light ``linear`` (any shape), clipped to 0–1."""
+    linear = np.clip(linear, 0.0, 1.0)
+    return np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
+
+
+_LINEAR_TABLE = np.ascontiguousarray(np.repeat(_SRGB_TO_LINEAR[None, :, None], 3, axis=2))
 
 
 @dataclass(frozen=True)
@@ -161,240 +158,383 @@ class CoverageResult:
 
 @dataclass(frozen=True, eq=False)
 class HairScalpModel:
-    """The fitted colour model of one photo.
+    """The fitted two-class model of one photo.
 
-    ``hair_linear`` and ``scalp_linear`` (3,) are linear-RGB colours under unit
-    illumination; ``illumination`` (gh, gw) float32 is the relative illumination on a
-    coarse grid over the analysed box.
+    ``hair_linear`` and ``scalp_linear`` (3,) are linear-RGB colours under unit light;
+    ``weights`` (3,) the discriminant direction, scaled so that ``weights · (hair − scalp)
+    = 1``; ``illumination`` (gh, gw) float32 the relative light on a coarse grid over the
+    analysed box.
     """
 
     hair_linear: np.ndarray
     scalp_linear: np.ndarray
+    weights: np.ndarray
     illumination: np.ndarray
 
-    def solve(self, linear: np.ndarray, illumination: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Hair share ``f`` and shine ``k`` per pixel of ``linear`` (..., 3) lit by
-        ``illumination`` (...), both float32 arrays of shape (...)."""
-        difference = self.hair_linear - self.scalp_linear
-        plain = difference / (difference @ difference)
-        neutral_part = (difference @ _NEUTRAL) * _NEUTRAL
-        if np.linalg.norm(difference - neutral_part) >= _MIN_CHROMATIC_CONTRAST * np.linalg.norm(
-            difference
-        ):
-            joint = np.linalg.pinv(np.stack([difference, _NEUTRAL], axis=1))
-        else:
-            joint = np.stack([plain, np.zeros(3)])
-        weights = np.stack([plain, joint[0], joint[1]], axis=1).astype(np.float32)
-        offsets = (self.scalp_linear @ weights).astype(np.float32)
-        projected = (linear @ weights) / illumination[..., None] - offsets
-        share_plain, share_joint, shine = projected[..., 0], projected[..., 1], projected[..., 2]
-        # Shine only ever adds light; where the fit finds none, the plain projection is the
-        # better-conditioned answer.
-        return np.where(shine > 0, share_joint, share_plain), np.maximum(shine, 0)
+    def share(self, linear: np.ndarray, illumination: np.ndarray) -> np.ndarray:
+        """Hair share (...) of pixels ``linear`` (..., 3) lit by ``illumination`` (...)."""
+        weights = self.weights.astype(np.float32)
+        return (linear @ weights) / illumination - np.float32(self.weights @ self.scalp_linear)
 
     def hair_mask(self, rgb: np.ndarray, illumination: np.ndarray) -> np.ndarray:
         """(...) bool: the pixels of ``rgb`` (..., 3) uint8 sRGB, lit by ``illumination``
-        (...), that hair covers at least half of.
-
-        JPEG keeps brightness at full resolution but colour at half, so when hair and scalp
-        differ enough in brightness (Rec. 601 luma, as JPEG stores it) the decision is the
-        pixel's luma against the luma of the half-and-half mix; the full colour solve then
-        only vetoes shine on the scalp that is as bright as lighter hair.
-        """
-        hair_luma, scalp_luma = _luma_levels(self.hair_linear), _luma_levels(self.scalp_linear)
-        if abs(hair_luma - scalp_luma) < _MIN_LUMA_CONTRAST:
-            return self.solve(_SRGB_TO_LINEAR[rgb], illumination)[0] >= 0.5
-        # Luma of the half-and-half mix as a function of the light, tabulated: the light
-        # varies smoothly, and a power per pixel would dominate the run time.
-        light_levels = np.linspace(illumination.min(), illumination.max(), 64)
-        mix = (self.hair_linear + self.scalp_linear) / 2
-        midpoint = np.interp(illumination, light_levels, _luma_levels(light_levels[:, None] * mix))
-        luma = rgb @ _LUMA_WEIGHTS
-        if hair_luma < scalp_luma:
-            return luma < midpoint
-        share, shine = self.solve(_SRGB_TO_LINEAR[rgb], illumination)
-        contrast = float(np.linalg.norm(self.hair_linear - self.scalp_linear))
-        return (luma > midpoint) & ~((share < 0.5) & (shine > 0.1 * contrast))
+        (...), whose hair share is at least one half. A table look-up and a weighted sum
+        per pixel, so that it can run at full resolution."""
+        table = (_SRGB_TO_LINEAR[:, None] * self.weights[None, :]).astype(np.float32)
+        projection = cv2.LUT(np.ascontiguousarray(rgb), table[None])
+        projection = cv2.transform(projection, np.ones((1, 3), np.float32))
+        half_mix = 0.5 + float(self.weights @ self.scalp_linear)
+        return projection >= illumination * half_mix
 
 
-def _luma_levels(linear: np.ndarray) -> np.ndarray:
-    """Rec. 601 luma (0–255) of linear-RGB colours (..., 3)."""
-    linear = np.clip(linear, 0.0, 1.0)
-    srgb = np.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear ** (1 / 2.4) - 0.055)
-    return (255.0 * srgb) @ _LUMA_WEIGHTS
-
-
-def _smooth_on_grid(
-    values: np.ndarray, weights: np.ndarray, grid_shape: tuple[int, int]
+def _local_mean_on_grid(
+    values: np.ndarray,
+    weights: np.ndarray,
+    grid_shape: tuple[int, int],
+    *,
+    prior: float | None = None,
 ) -> np.ndarray:
     """Weighted local mean of ``values`` (h, w) with ``weights`` (h, w) on a coarse grid
-    (gh, gw), smoothed over a tenth of the frame; empty cells borrow from the whole frame."""
+    (gh, gw), smoothed over a tenth of the frame; empty cells take ``prior`` (by default
+    the mean over the whole frame)."""
     size = (grid_shape[1], grid_shape[0])
     numerator = cv2.resize(
         (values * weights).astype(np.float32), size, interpolation=cv2.INTER_AREA
     )
     denominator = cv2.resize(weights.astype(np.float32), size, interpolation=cv2.INTER_AREA)
-    numerator = cv2.GaussianBlur(
-        numerator, (0, 0), _ILLUMINATION_SIGMA_CELLS, borderType=cv2.BORDER_REFLECT
-    )
-    denominator = cv2.GaussianBlur(
-        denominator, (0, 0), _ILLUMINATION_SIGMA_CELLS, borderType=cv2.BORDER_REFLECT
-    )
-    prior_weight = 1e-3 * denominator.mean()
-    prior = numerator.mean() / denominator.mean()
+    sigma = max(grid_shape) / 10
+    numerator = cv2.GaussianBlur(numerator, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    denominator = cv2.GaussianBlur(denominator, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    prior_weight = (1e-3 if prior is None else _LOCAL_PRIOR_WEIGHT) * denominator.mean()
+    if prior is None:
+        prior = float(numerator.mean() / max(float(denominator.mean()), 1e-12))
     return (numerator + prior_weight * prior) / (denominator + prior_weight)
+
+
+def _smooth_on_grid(
+    values: np.ndarray, weights: np.ndarray, grid_shape: tuple[int, int]
+) -> np.ndarray:
+    """(gh, gw) weighted least-squares fit of a tilted plane with a radial fall-off to
+    ``values`` (h, w) with ``weights`` (h, w), evaluated on a coarse grid over the frame.
+
+    That is how light over a head photo mostly varies (towards the lamp, and darker
+    towards the frame's edges); a shine spot or a patch of one class named as the other
+    cannot bend such a surface towards itself, and a corner with hardly any scalp in
+    view cannot make it run away.
+    """
+    size = (grid_shape[1], grid_shape[0])
+    numerator = cv2.resize(
+        (values * weights).astype(np.float32), size, interpolation=cv2.INTER_AREA
+    )
+    denominator = cv2.resize(weights.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    rows, cols = np.mgrid[0 : grid_shape[0], 0 : grid_shape[1]].astype(np.float64)
+    scale = max(grid_shape) / 2
+    y, x = (rows - (grid_shape[0] - 1) / 2) / scale, (cols - (grid_shape[1] - 1) / 2) / scale
+    basis = np.stack([np.ones_like(x), x, y, x * x + y * y], axis=-1).reshape(-1, 4)
+    weight = denominator.reshape(-1).astype(np.float64)
+    value = numerator.reshape(-1) / np.maximum(weight, 1e-12)
+    root = np.sqrt(weight / max(weight.max(), 1e-12))
+    if np.count_nonzero(root) < 4:
+        mean = float(numerator.sum() / max(float(denominator.sum()), 1e-12))
+        return np.full(grid_shape, mean, np.float32)
+    coefficients = np.linalg.lstsq(basis * root[:, None], value * root, rcond=None)[0]
+    if coefficients[3] > 0:
+        # Light falls off towards the edges, never the other way: without a fall-off.
+        coefficients = np.linalg.lstsq(basis[:, :3] * root[:, None], value * root, rcond=None)[0]
+        coefficients = np.append(coefficients, 0.0)
+    surface = (basis @ coefficients).reshape(grid_shape)
+    # Light is positive; a surface bent below a tenth of its mean far out is clamped.
+    floor = 0.1 * max(float(np.average(value, weights=weight)), 1e-6)
+    return np.maximum(surface, floor).astype(np.float32)
 
 
 def _upsample(grid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return cv2.resize(grid, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
-def _palette_distance(
-    first: np.ndarray, second: np.ndarray, first_palette: np.ndarray, second_palette: np.ndarray
-) -> float:
-    """How far linear colours ``first`` and ``second`` (3,) are from the nearest pair of
-    palette colours (P, 3), in log light after the best common exposure."""
-    first_log, second_log = np.log(first + 1e-4), np.log(second + 1e-4)
-    residual = np.concatenate(
-        np.broadcast_arrays(
-            (first_log - np.log(first_palette + 1e-4))[:, None, :],
-            (second_log - np.log(second_palette + 1e-4))[None, :, :],
-        ),
-        axis=2,
-    )
-    exposure = residual.mean(axis=2, keepdims=True)
-    return float(((residual - exposure) ** 2).sum(axis=2).min())
+def _initial_split(normalised: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """(M,) bool first split of the ``region`` (h, w) pixels of ``normalised`` (h, w, 3)
+    into two classes (which one is the hair is decided later).
 
-
-def _hair_first(first_pixels: np.ndarray, second_pixels: np.ndarray) -> bool:
-    """Whether ``first_pixels`` (M, 3) rather than ``second_pixels`` (N, 3), linear RGB,
-    are the hair. The hair is the side whose colour, as hair over the other side's colour
-    as skin, lies nearer to typical colours; hair much lighter than its scalp is common
-    when it is grey or white, otherwise it has to fit better. When the colours cannot
-    tell, the hair is the side with more texture."""
-    first, second = np.median(first_pixels, axis=0), np.median(second_pixels, axis=0)
-
-    def cost(hair: np.ndarray, skin: np.ndarray) -> float:
-        saturation = 1.0 - hair.min() / max(hair.max(), 1e-6)
-        much_lighter = hair @ _REC709_LUMA > _MUCH_LIGHTER * (skin @ _REC709_LUMA)
-        unusual = much_lighter and saturation > _MAX_GREY_SATURATION
-        return (
-            _palette_distance(hair, skin, _HAIR_PALETTE, _SKIN_PALETTE)
-            + _UNUSUAL_HAIR_PENALTY * unusual
-        )
-
-    def strand_texture(pixels: np.ndarray) -> float:
-        luma = _luma_levels(pixels)
-        return float(np.median(np.abs(luma - np.median(luma))))
-
-    margin = cost(second, first) - cost(first, second)
-    if abs(margin) < _AMBIGUOUS_COST:
-        # Blond hair on fair skin and white hair on medium skin can share two colours;
-        # then hair is the side that varies from strand to strand, skin is even.
-        margin = strand_texture(first_pixels) - strand_texture(second_pixels)
-    return margin > 0
-
-
-def _initial_split(linear: np.ndarray) -> np.ndarray:
-    """(M,) bool first guess of which of the pixels (M, 3) are hair: the two sides of an
-    Otsu split along the main colour axis, named by :func:`_hair_first`."""
-    centred = linear - linear.mean(axis=0)
-    axis = np.linalg.svd(centred[:: max(1, len(centred) // 20_000)], full_matrices=False)[2][0]
-    projection = centred @ axis
-    side = projection > threshold_otsu(projection)
+    Strand edges are sharp, while light and shine change smoothly, so the colour direction
+    of the sharpest steps between neighbouring pixels is the hair–scalp direction, and
+    halfway across those steps lies the split.
+    """
+    down = region[:-1, :] & region[1:, :]
+    across = region[:, :-1] & region[:, 1:]
+    before = np.concatenate([normalised[:-1, :][down], normalised[:, :-1][across]])
+    after = np.concatenate([normalised[1:, :][down], normalised[:, 1:][across]])
+    sample = slice(None, None, max(1, len(before) // _STATISTICS_SAMPLE))
+    before, after = before[sample], after[sample]
+    steps = after - before
+    axis = np.linalg.svd(steps, full_matrices=False)[2][0]
+    size = np.abs(steps @ axis)
+    sharp = size >= np.quantile(size, _SHARP_STEP_QUANTILE)
+    split = float(np.median(((before[sharp] + after[sharp]) / 2) @ axis))
+    side = normalised[region] @ axis > split
     if side.all() or not side.any():
         raise ValueError("the photo does not separate into hair and scalp")
-    # The far half of each side stands for its colour; the near half is mostly edge mixes.
-    upper = linear[projection >= np.median(projection[side])]
-    lower = linear[projection <= np.median(projection[~side])]
-    return side if _hair_first(upper, lower) else ~side
+    return side
+
+
+def _robust_spread(pixels: np.ndarray) -> np.ndarray:
+    """(3, 3) covariance of the pixels (M, 3) without their most outlying tenth (shine
+    spots, a stray strand of the other class)."""
+    covariance = np.cov(pixels.T)
+    centred = pixels - np.median(pixels, axis=0)
+    distance = np.einsum("ij,jk,ik->i", centred, np.linalg.pinv(covariance), centred)
+    return np.cov(pixels[distance <= np.quantile(distance, 0.9)].T)
+
+
+def _discriminant(
+    first_pixels: np.ndarray,
+    second_pixels: np.ndarray,
+    first_colour: np.ndarray,
+    second_colour: np.ndarray,
+    nuisance: np.ndarray | None = None,
+) -> np.ndarray:
+    """(3,) Fisher's discriminant of two classes of pixels (M, 3) and (N, 3) with colours
+    ``first_colour`` and ``second_colour`` (3,), scaled so that ``weights · (first −
+    second) = 1``; a ``nuisance`` (3,) vector adds spread along itself (its length is its
+    SD).
+
+    JPEG keeps colour at half the resolution of brightness, so at a strand edge the colour
+    part of the difference (what the brightness JPEG stores does not carry) is off by up
+    to about half itself: that much spread is added along it.
+    """
+    difference = first_colour - second_colour
+    middle = np.clip((first_colour + second_colour) / 2, 1e-4, 1.0)
+    # Direction of JPEG's luma in linear light at the half-and-half mix.
+    luma = _REC601_LUMA * np.where(middle <= 0.0031308, 12.92, 0.4396 * middle ** (-1 / 2.4 * 1.4))
+    luma /= np.linalg.norm(luma)
+    colour_part = difference - (difference @ luma) * luma
+    spread = _robust_spread(first_pixels) + _robust_spread(second_pixels)
+    spread += (_SPREAD_FLOOR * float(np.linalg.norm(difference))) ** 2 * np.eye(3)
+    spread += np.outer(_CHROMA_BLUR * colour_part, _CHROMA_BLUR * colour_part)
+    if nuisance is not None:
+        spread += np.outer(nuisance, nuisance)
+    weights = np.linalg.solve(spread, difference)
+    return weights / (weights @ difference)
+
+
+def _pure_pixels(first: np.ndarray, share: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(M,) bool masks of the far half of the ``first`` class and of the other one, by the
+    ``share`` of the first class (each whole class when it is None): thin or blurred
+    strands leave few pure pixels, and mixes would pull the two colours together."""
+    if share is None:
+        return first, ~first
+    pure_first = first & (share >= np.median(share[first])) if first.any() else first
+    pure_second = ~first & (share <= np.median(share[~first])) if (~first).any() else ~first
+    return pure_first, pure_second
+
+
+def _two_class_model(
+    normalised: np.ndarray, first: np.ndarray, share: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Colours of the ``first`` class and of the other one (medians of their pure pixels)
+    and their discriminant weights, from pixels ``normalised`` (M, 3) under unit light; or
+    None when a class has too few pixels."""
+    sample = slice(None, None, max(1, len(normalised) // _STATISTICS_SAMPLE))
+    normalised, first = normalised[sample], first[sample]
+    pure_first, pure_second = _pure_pixels(first, None if share is None else share[sample])
+    if pure_first.sum() < 10 or pure_second.sum() < 10:
+        return None
+    first_colour = np.median(normalised[pure_first], axis=0)
+    second_colour = np.median(normalised[pure_second], axis=0)
+    weights = _discriminant(
+        normalised[pure_first], normalised[pure_second], first_colour, second_colour
+    )
+    return first_colour, second_colour, weights
+
+
+def _shine_aware(model: HairScalpModel, normalised: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """The model's weights once the hair is known. Shine only ever adds (neutral) light to
+    the scalp: where that raises the hair share, the shine seen on this photo's scalp
+    counts as scalp spread, so colour rather than brightness tells the classes apart as
+    far as it can; elsewhere shine only pushes the scalp further from the hair."""
+    if model.weights @ _NEUTRAL <= 0:
+        return model.weights
+    sample = slice(None, None, max(1, len(normalised) // _STATISTICS_SAMPLE))
+    normalised, share = normalised[sample], share[sample]
+    hair = share >= 0.5
+    pure_hair, pure_scalp = _pure_pixels(hair, share)
+    excess = (normalised[~hair] - model.scalp_linear) @ _NEUTRAL
+    shine_sd = float(np.quantile(np.maximum(excess, 0.0), _SHINE_QUANTILE))
+    return _discriminant(
+        normalised[pure_hair],
+        normalised[pure_scalp],
+        model.hair_linear,
+        model.scalp_linear,
+        nuisance=shine_sd * _NEUTRAL,
+    )
 
 
 def _fit_illumination(
     pixels: np.ndarray,
     region: np.ndarray,
     share: np.ndarray,
-    shine: np.ndarray,
-    model: HairScalpModel,
-    grid_shape: tuple[int, int],
+    first_colour: np.ndarray,
+    second_colour: np.ndarray,
+    previous: np.ndarray,
 ) -> np.ndarray:
-    """(gh, gw) illumination: each pixel of ``pixels`` (M, 3) (the ``region`` pixels) is its
-    class colour times the local light; a local weighted least-squares fit of that factor.
-    Shiny scalp is left out."""
-    contrast = float(np.linalg.norm(model.hair_linear - model.scalp_linear))
-    is_hair = share >= 0.5
-    endmember = np.where(is_hair[:, None], model.hair_linear, model.scalp_linear)
+    """(gh, gw) illumination: each pixel of ``pixels`` (M, 3) (the ``region`` pixels) is a
+    class colour times the local light; a weighted least-squares fit of that factor, robust
+    to pixels the two colours do not explain (shine, a stray highlight).
+
+    Each pixel takes the class whose colour implies a light nearer the ``previous`` (gh, gw)
+    estimate: where the light was misjudged, shares are misjudged with it, and a scalp
+    pixel read as hair would imply a light many times too bright and keep it so.
+    """
+    reference = np.log(_upsample(previous, region.shape)[region])
+    implied, distance, norms = [], [], []
+    for colour in (first_colour, second_colour):
+        norm = float(colour @ colour)
+        light = np.maximum(pixels @ (colour / norm).astype(np.float32), 1e-6)
+        implied.append(light)
+        distance.append(np.abs(np.log(light) - reference))
+        norms.append(norm)
+    is_first = distance[0] <= distance[1]
+    light = np.zeros(region.shape, np.float32)
+    light[region] = np.where(is_first, implied[0], implied[1])
+    norm = np.where(is_first, norms[0], norms[1]).astype(np.float32)
     # Clear pixels count far more than edge mixes, which would pull the light towards the
-    # other class. A mean weighted this way stays local: where the light was misjudged
-    # and no pixel looks clear, the clearest ones still decide.
+    # other class.
     clarity = np.clip(np.abs(2.0 * share - 1.0), 0.0, 1.0) ** 4
-    used = is_hair | (shine <= 0.1 * contrast)
-    numerator = np.zeros(region.shape, np.float32)
     weight = np.zeros(region.shape, np.float32)
-    numerator[region] = np.where(used, clarity * (pixels * endmember).sum(axis=1), 0.0)
-    weight[region] = np.where(used, clarity * (endmember * endmember).sum(axis=1), 0.0)
-    return _smooth_on_grid(numerator / np.maximum(weight, 1e-12), weight, grid_shape)
+    grid = previous
+    for _ in range(_ROBUST_PASSES + 1):
+        # Tukey's biweight on the log ratio to the light so far: shine, and pixels the
+        # two colours do not explain, stop pulling the light their way.
+        surface = _upsample(grid, region.shape)
+        ratio = np.log(light[region] / surface[region])
+        robust = np.square(np.clip(1.0 - np.square(ratio / _ROBUST_LOG_LIGHT), 0.0, None))
+        weight[region] = clarity * robust * norm
+        if _ < _ROBUST_PASSES:
+            grid = _smooth_on_grid(light, weight, previous.shape)
+    # What the surface misses of the real light is followed locally, as a factor on it
+    # that stays 1 where hardly any pixel tells.
+    return grid * _local_mean_on_grid(light / surface, weight, previous.shape, prior=1.0)
 
 
-def _refine_model(
-    pixels: np.ndarray, region: np.ndarray, illumination: np.ndarray
+def _refine(
+    linear: np.ndarray, region: np.ndarray, illumination: np.ndarray
 ) -> tuple[HairScalpModel, np.ndarray] | None:
-    """Alternate between the colours, the light and the hair shares of ``pixels`` (M, 3)
-    (the ``region`` pixels), starting from ``illumination`` (gh, gw). Returns the model
-    and the shares, or None when a class runs out of pixels."""
-    is_hair = _initial_split(pixels / _upsample(illumination, region.shape)[region][:, None])
-    share = is_hair.astype(np.float32)
-    shine = np.zeros_like(share)
-    contrast = np.inf
+    """Alternate between the two classes' colours and spread, the light and the shares of
+    ``pixels`` (M, 3) (the ``region`` pixels), starting from ``illumination`` (gh, gw).
+    Returns a model with the first class as "hair" and its shares, or None when a class
+    runs out of pixels."""
+    pixels = linear[region]
+    light_image = _upsample(illumination, region.shape)
+    first = _initial_split(linear / light_image[..., None], region)
+    light = light_image[region][:, None]
+    share = None
     model = None
     for round_ in range(_FIT_ROUNDS):
         if round_ > 0:
             illumination = _fit_illumination(
-                pixels, region, share, shine, model, illumination.shape
+                pixels, region, share, model.hair_linear, model.scalp_linear, illumination
             )
-        normalised = pixels / _upsample(illumination, region.shape)[region][:, None]
-        # The far half of each class gives its colour: thin or blurred strands leave few
-        # pure pixels, and mixed ones would pull the two colours together and move the
-        # half-way point. Shiny scalp is left out.
-        is_hair = share >= 0.5
-        pure_hair = is_hair & (share >= np.median(share[is_hair])) if is_hair.any() else is_hair
-        plain_scalp = ~is_hair & (shine <= 0.1 * contrast)
-        pure_scalp = (
-            plain_scalp & (share <= np.median(share[plain_scalp]))
-            if plain_scalp.any()
-            else plain_scalp
-        )
-        if pure_hair.sum() < 10 or pure_scalp.sum() < 10:
+            light = _upsample(illumination, region.shape)[region][:, None]
+        normalised = pixels / light
+        fitted = _two_class_model(normalised, first, share)
+        if fitted is None:
             return None
-        model = HairScalpModel(
-            hair_linear=np.median(normalised[pure_hair], axis=0),
-            scalp_linear=np.median(normalised[pure_scalp], axis=0),
-            illumination=illumination.astype(np.float32),
-        )
-        contrast = float(np.linalg.norm(model.hair_linear - model.scalp_linear))
-        share, shine = model.solve(pixels, _upsample(model.illumination, region.shape)[region])
+        model = HairScalpModel(*fitted, illumination=illumination.astype(np.float32))
+        share = model.share(pixels, light[:, 0])
+        first = share >= 0.5
     return model, share
 
 
+def _texture(log_luma: np.ndarray, mask: np.ndarray) -> tuple[float, int]:
+    """Mean 3×3 standard deviation of ``log_luma`` (h, w) inside ``mask`` (h, w) bool,
+    away from its edges (where the other class would add its contrast), and the number
+    of pixels it is taken over."""
+    inside = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if not inside.any():
+        return 0.0, 0
+    mean = cv2.blur(log_luma, (3, 3))
+    spread = np.sqrt(np.maximum(cv2.blur(log_luma * log_luma, (3, 3)) - mean * mean, 0.0))
+    return float(spread[inside].mean()), int(inside.sum())
+
+
+def _thin_and_long(mask: np.ndarray) -> float:
+    """How much of ``mask`` (h, w) bool is long thin pieces: the share that survives an
+    opening by some line of ``_LINE_PX`` minus the share that survives one by a disc
+    wider than a strand."""
+    pixels = mask.astype(np.uint8)
+    total = max(int(pixels.sum()), 1)
+    along_lines = np.zeros_like(pixels)
+    for kernel in _LINE_KERNELS:
+        along_lines |= cv2.morphologyEx(pixels, cv2.MORPH_OPEN, kernel)
+    disc = cv2.morphologyEx(pixels, cv2.MORPH_OPEN, _DISC_KERNEL)
+    return (int(along_lines.sum()) - int(disc.sum())) / total
+
+
+def _line_kernels(length: int) -> tuple[np.ndarray, ...]:
+    kernels = []
+    centre = length // 2
+    for angle in np.deg2rad(np.arange(0.0, 180.0, 180.0 / 8)):
+        kernel = np.zeros((length, length), np.uint8)
+        dx, dy = centre * np.cos(angle), centre * np.sin(angle)
+        ends = np.round([centre - dx, centre - dy, centre + dx, centre + dy]).astype(int)
+        cv2.line(kernel, (ends[0], ends[1]), (ends[2], ends[3]), 1, 1)
+        kernels.append(kernel)
+    return tuple(kernels)
+
+
+# Strands are a few pixels wide and tens long at the working scale.
+_LINE_KERNELS = _line_kernels(15)
+_DISC_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+
+
+def _hair_likeness(linear: np.ndarray, region: np.ndarray, hair: np.ndarray) -> tuple[float, float]:
+    """How well the ``hair`` (h, w) bool pixels of ``region`` in ``linear`` (h, w, 3) look
+    like hair and the rest like scalp: (texture, shape), larger is more hair-like; texture
+    is NaN when either class has hardly any inside.
+
+    Hair is strands, each its own shade, so inside the hair the brightness varies from
+    pixel to pixel where bare scalp is smooth. Texture is the log ratio of the two insides'
+    texture, judged both in log light, where a strand's shade is a fixed step whatever its
+    brightness, and in encoded 8-bit levels, where sensor noise is about even (log light
+    inflates it on dark skin). Shape is how much more of the hair than of the scalp is
+    long thin pieces, for sparse strands with hardly any inside.
+    """
+    luma = linear @ _REC709_LUMA
+    scalp = region & ~hair
+    hair = region & hair
+    shape = _thin_and_long(hair) - _thin_and_long(scalp)
+    enough = max(_MIN_INSIDE_PX, _MIN_INSIDE_SHARE * int(region.sum()))
+    texture = 0.0
+    for image in (np.log(luma + 1e-3), 255.0 * _linear_to_srgb(luma)):
+        hair_texture, hair_count = _texture(image, hair)
+        scalp_texture, scalp_count = _texture(image, scalp)
+        if min(hair_count, scalp_count) < enough or min(hair_texture, scalp_texture) <= 0:
+            return float("nan"), shape
+        texture += float(np.log(hair_texture / scalp_texture))
+    return texture, shape
+
+
 def fit_hair_scalp_model(linear: np.ndarray, region: np.ndarray) -> HairScalpModel:
-    """Fit the hair/scalp colour model to ``linear`` (h, w, 3) float32 linear RGB, using the
+    """Fit the two-class model to ``linear`` (h, w, 3) float32 linear RGB, using the
     pixels of ``region`` (h, w) bool.
 
     The fit starts twice: from even light, and from the local mean brightness. Either can
     mislead (a bare forehead below a hairline looks brightly lit to the second; a strong
     light gradient over blond hair on fair skin splits the first by light), so the fit
-    whose pixels are most clearly hair or scalp is kept.
+    whose pixels are most clearly one class or the other is kept; then texture names the
+    hair.
     """
     height, width = region.shape
     cells = _ILLUMINATION_GRID / max(height, width)
     grid_shape = (max(2, round(height * cells)), max(2, round(width * cells)))
-    luma = linear @ _REC709_LUMA.astype(np.float32)
-    local_mean = _smooth_on_grid(luma, region, grid_shape)
-    pixels = linear[region]
+    # The colours and the light are fitted on a strided copy: plenty of pixels for them.
+    stride = max(1, -(-max(height, width) // _FIT_LONG_SIDE_PX))
+    sparse, sparse_region = linear[::stride, ::stride], region[::stride, ::stride]
+    local_mean = _smooth_on_grid(sparse @ _REC709_LUMA, sparse_region, grid_shape)
     fits = [
         fit
         for start in (np.ones(grid_shape, np.float32), local_mean / local_mean.mean())
-        if (fit := _refine_model(pixels, region, start)) is not None
+        if (fit := _refine(sparse, sparse_region, start)) is not None
     ]
     if not fits:
         raise ValueError("the photo does not separate into hair and scalp")
@@ -402,17 +542,34 @@ def fit_hair_scalp_model(linear: np.ndarray, region: np.ndarray) -> HairScalpMod
     def ambiguity(share: np.ndarray) -> float:
         return float(np.mean(np.clip(np.minimum(np.abs(share), np.abs(1.0 - share)), 0.0, 0.5)))
 
-    model, share = min(fits, key=lambda fit: ambiguity(fit[1]))
-    # Both starts name the classes from a rough first split; the fitted ones are clearer.
-    lit = pixels / _upsample(model.illumination, region.shape)[region][:, None]
-    scalp, hair = lit[share <= 0.25], lit[share >= 0.75]
-    if len(scalp) and len(hair) and _hair_first(scalp, hair):
-        return HairScalpModel(
-            hair_linear=model.scalp_linear,
-            scalp_linear=model.hair_linear,
-            illumination=model.illumination,
+    model = min(fits, key=lambda fit: ambiguity(fit[1]))[0]
+    # Either class may be the hair: each naming gets its shine-aware weights, and the one
+    # under which the hair looks most like hair (and the scalp like scalp) wins.
+    light = _upsample(model.illumination, region.shape)
+    pixels = linear[region]
+    share = model.share(pixels, light[region])
+    normalised = pixels / light[region][:, None]
+    namings = []
+    for hair_first in (True, False):
+        named = (
+            model
+            if hair_first
+            else HairScalpModel(
+                hair_linear=model.scalp_linear,
+                scalp_linear=model.hair_linear,
+                weights=-model.weights,
+                illumination=model.illumination,
+            )
         )
-    return model
+        named = replace(
+            named, weights=_shine_aware(named, normalised, share if hair_first else 1.0 - share)
+        )
+        hair = named.share(linear, light) >= 0.5
+        namings.append((named, *_hair_likeness(linear, region, hair)))
+    (first, first_texture, first_shape), (second, second_texture, second_shape) = namings
+    if np.isnan(first_texture) or np.isnan(second_texture):
+        return first if first_shape >= second_shape else second
+    return first if first_texture >= second_texture else second
 
 
 def measure_coverage(
@@ -420,8 +577,8 @@ def measure_coverage(
 ) -> CoverageResult:
     """Coverage of an (H, W, 3) uint8 sRGB global photo within ``roi`` (whole frame if None).
 
-    The colour model is fitted on a subsample at most ``model_long_side_px`` long (every
-    n-th pixel); every pixel of the region is then classified at full resolution.
+    The model is fitted on a copy at most ``model_long_side_px`` long (area-averaged in
+    linear light); every pixel of the region is then classified at full resolution.
     """
     shape = rgb.shape[:2]
     region = np.ones(shape, bool) if roi is None else roi.mask(shape)
@@ -430,10 +587,21 @@ def measure_coverage(
         raise ValueError("the region of interest lies outside the photo")
     box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
     crop, crop_region = rgb[box], region[box]
-    stride = max(1, -(-max(crop_region.shape) // model_long_side_px))
-    model = fit_hair_scalp_model(
-        _SRGB_TO_LINEAR[crop[::stride, ::stride]], crop_region[::stride, ::stride]
-    )
+    long_side = max(crop_region.shape)
+    if long_side > model_long_side_px:
+        # Every k-th pixel down to about twice the working size, then an area average in
+        # linear light: the cost stays that of a small image whatever the megapixels.
+        step = max(1, long_side // (2 * model_long_side_px))
+        scale = model_long_side_px / long_side
+        size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+        linear = cv2.LUT(np.ascontiguousarray(crop[::step, ::step]), _LINEAR_TABLE)
+        work = cv2.resize(linear, size, interpolation=cv2.INTER_AREA)
+        region_share = crop_region[::step, ::step].astype(np.float32)
+        work_region = cv2.resize(region_share, size, interpolation=cv2.INTER_AREA) >= 0.5
+    else:
+        work = cv2.LUT(np.ascontiguousarray(crop), _LINEAR_TABLE)
+        work_region = crop_region
+    model = fit_hair_scalp_model(work, work_region)
     illumination = _upsample(model.illumination, crop_region.shape)
     hair = np.zeros(crop_region.shape, bool)
     for start in range(0, crop_region.shape[0], _ROWS_PER_CHUNK):
