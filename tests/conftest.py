@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -140,6 +141,19 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     directory = tmp_path / "data"
     monkeypatch.setenv("TRACKER_DATA_DIR", str(directory))
     return directory
+
+
+@pytest.fixture(autouse=True)
+def _main_module_restored() -> Iterator[None]:
+    """Put back ``sys.modules["__main__"]`` after each test.
+
+    Streamlit's AppTest leaves the last page script it ran installed as ``__main__``; a
+    later "spawn" process pool in the same worker (the analyze command, the demo seed, the
+    migration tests) would then run that page again in every child and break the pool.
+    """
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 # Production argon2 settings cost most of a second a hash on a shared machine; the tests
