@@ -733,12 +733,7 @@ def _profile_widths_px(
     moment = (weights * offsets**2).sum(axis=1) / np.maximum(integral, 1e-6)
 
     def per_hair(values: np.ndarray) -> np.ndarray:
-        return np.array(
-            [
-                np.median(values[owner_of == i]) if np.any(owner_of == i) else 0.0
-                for i in range(len(groups))
-            ]
-        )
+        return _grouped_median(values, owner_of, groups=len(groups))
 
     ratio = per_hair(integral / peak)
     blur_px = _blur_sigma_px(ratio, per_hair(moment))
@@ -755,6 +750,22 @@ def _profile_widths_px(
         resolved &= thin >= 3 * blur_px
         widths[~resolved] = np.minimum(thin[~resolved], 3 * blur_px)
     return list(widths), list(per_hair(peak))
+
+
+def _grouped_median(values: np.ndarray, owner_of: np.ndarray, *, groups: int) -> np.ndarray:
+    """Median of ``values`` (N,) per owner index in ``owner_of`` (N,) int, for owners
+    0..groups-1 (0 for an owner without values), as ``np.median`` gives it: one sort for
+    all hairs instead of a mask per hair, which cost 0.2 s on a 12-MP photo."""
+    order = np.lexsort((values, owner_of))
+    ordered = values[order]
+    counts = np.bincount(owner_of, minlength=groups)[:groups]
+    starts = np.cumsum(counts) - counts
+    medians = np.zeros(groups)
+    present = counts > 0
+    low = (starts + (counts - 1) // 2)[present]
+    high = (starts + counts // 2)[present]
+    medians[present] = (ordered[low] + ordered[high]) / 2
+    return medians
 
 
 # The profile of a shaft of width w blurred by a Gaussian of σ has integral / peak
