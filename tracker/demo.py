@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from multiprocessing import get_context
 
-import cv2
 import numpy as np
 from PIL import Image
 from sqlalchemy import select
@@ -33,6 +32,7 @@ from models import (
     SideEffectKind,
     User,
 )
+from tracker.batch import use_one_thread
 from tracker.phantoms import (
     TrichoscopyConditions,
     make_trichoscopy_scene,
@@ -266,8 +266,7 @@ def _photograph_all(
 
 
 def _start_worker(database_url: str) -> None:
-    # One patient per process on one core each: OpenCV's own threads would only compete.
-    cv2.setNumThreads(1)
+    use_one_thread()
     db.configure(database_url)
 
 

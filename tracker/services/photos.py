@@ -95,9 +95,8 @@ def add_photos(
         _check_photography_allowed(visit)
         baseline_visit = visit.session_number == 0
         stored_baselines = {
-            upload.site: _baseline_photo(session, visit.course_id, upload.site)
-            for upload in uploads
-            if upload.view is PhotoView.TRICHOSCOPY
+            site: _baseline_photo(session, visit.course_id, site)
+            for site in {upload.site for upload in uploads if upload.view is PhotoView.TRICHOSCOPY}
         }
     store = default_store()
     baselines: dict[str, _Baseline] = {}
@@ -148,14 +147,31 @@ def _registered(
     item: _Measured, rgb: np.ndarray, measurement: Measurement, baseline: _Baseline | None
 ) -> _Measured:
     """``item`` registered to ``baseline`` (None: it is its site's new baseline)."""
-    registration, region = locate_on_baseline(
+    located = locate_on_baseline(
         rgb, measurement, baseline_rgb=None if baseline is None else baseline.rgb
     )
-    _set_registration(item.photo, registration)
-    item.photo.registered_to_id = None if baseline is None else baseline.photo_id
-    _set_region_figures(item.photo.measurements[-1], region)
+    _store_location(
+        item.photo,
+        item.photo.measurements[-1],
+        located,
+        registered_to_id=None if baseline is None else baseline.photo_id,
+    )
     registered_to = item.photo if baseline is None else baseline.photo
     return _Measured(item.filename, item.stored_bytes, item.photo, registered_to)
+
+
+def _store_location(
+    photo: models.Photo,
+    row: models.Measurement,
+    located: tuple[Registration, RegionFigures | None],
+    *,
+    registered_to_id: int | None,
+) -> None:
+    """Store where the photo lies on its baseline, and its region figures on ``row``."""
+    registration, region = located
+    _set_registration(photo, registration)
+    photo.registered_to_id = registered_to_id
+    _set_region_figures(row, region)
 
 
 def _set_registration(photo: models.Photo, registration: Registration) -> None:
@@ -274,9 +290,7 @@ def reanalyse_photo(
             row = _measurement_row(measurement, vellus_threshold_um, overlay.sha256)
             photo.measurements.append(row)
         if located is not None and baseline is not None:
-            _set_registration(photo, located[0])
-            photo.registered_to_id = baseline[0]
-            _set_region_figures(row, located[1])
+            _store_location(photo, row, located, registered_to_id=baseline[0])
         session.flush()
         if added:
             record_audit(
