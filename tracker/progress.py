@@ -409,10 +409,11 @@ class SiteProgress:
         return len(self.headline.points)
 
 
-def is_registered_series(photos: Sequence[PhotoFigures]) -> bool:
-    """A series is measured on the reference region only when every photo of it is: region
-    and whole-frame figures differ by edge effects, so a mix would turn that into change."""
-    return bool(photos) and all(photo.region_figures is not None for photo in photos)
+def is_registered_series(region_figures: Sequence[object | None]) -> bool:
+    """Whether a series is measured on the reference region, from each of its photos'
+    region figures (None: not registered). Only when every photo is: region and
+    whole-frame figures differ by edge effects, so a mix would turn that into change."""
+    return bool(region_figures) and all(region is not None for region in region_figures)
 
 
 def values_by_session(
@@ -427,7 +428,7 @@ def measures_by_session(
     photos: Sequence[PhotoFigures], *, names: Sequence[str]
 ) -> dict[str, dict[int, list[float | None]]]:
     """Each of the ``names`` measures of one series' photos, grouped by session."""
-    registered = is_registered_series(photos)
+    registered = is_registered_series([photo.region_figures for photo in photos])
     grouped: dict[str, dict[int, list[float | None]]] = {name: {} for name in names}
     for photo in photos:
         figures = photo.region_figures if registered and photo.region_figures else photo.figures
@@ -446,22 +447,18 @@ def group_by_site(photos: Sequence[PhotoFigures]) -> dict[tuple[View, str], list
 
 def site_progress(photos: Sequence[PhotoFigures]) -> tuple[SiteProgress, ...]:
     """Progress of every (view, site) series found in one patient's photos."""
-    return tuple(
-        SiteProgress(
-            view=view,
-            site=site,
-            measures={
-                name: measure_progress(
-                    values, spec=MEASURES[name].for_series(registered=is_registered_series(series))
-                )
-                for name, values in measures_by_session(
-                    series, names=MEASURES_BY_VIEW[view]
-                ).items()
-            },
-            registered=is_registered_series(series),
-        )
-        for (view, site), series in group_by_site(photos).items()
-    )
+    sites = []
+    for (view, site), series in group_by_site(photos).items():
+        registered = is_registered_series([photo.region_figures for photo in series])
+        values = measures_by_session(series, names=MEASURES_BY_VIEW[view])
+        measures = {
+            name: measure_progress(
+                by_session, spec=MEASURES[name].for_series(registered=registered)
+            )
+            for name, by_session in values.items()
+        }
+        sites.append(SiteProgress(view=view, site=site, measures=measures, registered=registered))
+    return tuple(sites)
 
 
 def progress_at_each_session(

@@ -43,6 +43,7 @@ from tracker.progress import (
     PhotoFigures,
     SiteProgress,
     Verdict,
+    is_registered_series,
     measure_progress,
     progress_at_each_session,
     site_progress,
@@ -122,16 +123,17 @@ def _load_progress(
     """
     scope = _patients_in_scope(clinic_id, patient_ids)
     patients = list(session.scalars(select(Patient).where(*scope).order_by(Patient.code)))
-    current: dict[int, TreatmentCourse] = {}
-    for course in session.scalars(
-        select(TreatmentCourse)
-        .join(Patient, Patient.id == TreatmentCourse.patient_id)
-        .where(*scope)
-    ):
-        known = current.get(course.patient_id)
-        if known is None or (known.start_date, known.id) < (course.start_date, course.id):
-            current[course.patient_id] = course
-    current_ids = {course.id for course in current.values()}
+    current_ids = {
+        course.course_id
+        for course in _current_courses(session, clinic_id, patient_ids)
+        if course.course_id is not None
+    }
+    current = {
+        course.patient_id: course
+        for course in session.scalars(
+            select(TreatmentCourse).where(TreatmentCourse.id.in_(current_ids))
+        )
+    }
     effects: dict[int, list[str]] = defaultdict(list)
     for visit_id, kind in session.execute(
         _in_courses(
@@ -512,7 +514,7 @@ def _headline_series(
         grouped[(course_id, view != "trichoscopy", site)].append((number, whole, region))
     sites: dict[int, dict[tuple[bool, str], _HeadlineSeries]] = defaultdict(dict)
     for (course_id, is_global, site), photos in grouped.items():
-        registered = all(region is not None for _number, _whole, region in photos)
+        registered = is_registered_series([region for _number, _whole, region in photos])
         series = _HeadlineSeries("global" if is_global else "trichoscopy", {}, registered)
         for number, whole, region in photos:
             value = region if registered else whole
