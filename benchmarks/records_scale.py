@@ -1,4 +1,4 @@
-"""Records at clinic scale: bulk import of measured rows, then the clinic outcome query.
+"""Records at clinic scale: bulk import of measured rows, then the clinic outcomes query.
 
     python benchmarks/records_scale.py [--patients 1000] [--sessions 10] [--replicates 3]
         [--backends sqlite,postgresql]
@@ -6,7 +6,8 @@
 For each backend a scratch database (a temporary SQLite file; a uniquely named database on
 TEST_POSTGRES_URL, dropped afterwards) is migrated, filled with PATIENTS patients, each with
 a baseline and SESSIONS visits holding REPLICATES measured trichoscopy photos (rows only, no
-image files), and then queried through the services as the clinic's admin. Prints seconds.
+image files), and then queried through the services as the clinic's admin: the outcomes
+page's ``progress.clinic_cohort`` and the patient list. Prints seconds.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from models import (
     TreatmentCourse,
     Visit,
 )
-from tracker.services import clinic_data, patients
+from tracker.services import patients, progress
 from tracker.services.access import Actor
 from tracker.services.convert import contraindication_column
 
@@ -241,13 +242,11 @@ def run(backend: str, patient_count: int, sessions: int, replicates: int) -> Non
             lambda: fill(url, patient_count, sessions, replicates)
         )
         admin = Actor(user_id=None, role=Role.ADMIN, clinic_id=clinic_id)
-        query_times = [
-            timed(lambda: clinic_data.clinic_outcome_data(admin)) for _ in range(QUERY_REPEATS)
-        ]
+        query_times = [timed(lambda: progress.clinic_cohort(admin)) for _ in range(QUERY_REPEATS)]
         list_wall, list_cpu, listed = timed(lambda: patients.list_patients(admin))
         search_wall, search_cpu, _ = timed(lambda: patients.list_patients(admin, "P0099"))
         db.dispose()
-    data = query_times[-1][2]
+    cohort = query_times[-1][2].cohort
     visits = patient_count * (sessions + 1)
     print(
         f"{backend:10s} bulk insert {patient_count} patients × {sessions + 1} visits × "
@@ -255,8 +254,8 @@ def run(backend: str, patient_count: int, sessions: int, replicates: int) -> Non
         f"{fill_wall:.2f} s wall, {fill_cpu:.2f} s cpu"
     )
     print(
-        f"{backend:10s} clinic_outcome_data ({len(data.measurements)} measurement rows, "
-        f"{len(data.visits)} visit rows): first {query_times[0][0]:.3f} s wall / "
+        f"{backend:10s} clinic_cohort ({cohort.consenting_patients} consenting patients, "
+        f"{cohort.excluded_without_consent} left out): first {query_times[0][0]:.3f} s wall / "
         f"{query_times[0][1]:.3f} s cpu; median of {QUERY_REPEATS} "
         f"{statistics.median(t[0] for t in query_times):.3f} s wall / "
         f"{statistics.median(t[1] for t in query_times):.3f} s cpu"

@@ -16,7 +16,6 @@ from models import (
     AuditAction,
     AuditEvent,
     ContraindicationKind,
-    CourseStatus,
     HairCondition,
     PhotoView,
     Role,
@@ -34,7 +33,7 @@ from tests.conftest import (
 )
 from tracker.measurement import Measurement
 from tracker.photostore import default_store
-from tracker.services import clinic_data, clinics, integrity, patients, photos, users, visits
+from tracker.services import clinics, integrity, patients, photos, progress, users, visits
 from tracker.services.auth import authenticate
 from tracker.services.errors import (
     AuthenticationFailed,
@@ -279,40 +278,41 @@ def test_patient_list_counts_courses_and_visits(clinic: ClinicStaff) -> None:
 
 
 @pytest.mark.usefixtures("quick_measure")
-def test_outcome_data_holds_consenting_patients_without_names(clinic: ClinicStaff) -> None:
-    consenting = register(clinic, "P001")
-    course_id, visit_id = course_with_baseline(clinic, consenting)
-    photos.add_photos(clinic.clinician, visit_id, [upload(1), upload(2)])
-    later = visits.record_visit(
-        clinic.clinician,
-        course_id,
-        VisitInput(
-            1,
-            date(2026, 1, 12),
-            side_effects=(SideEffectEntry(SideEffectKind.REDNESS, Severity.MILD),),
-        ),
-    )
-    photos.add_photos(clinic.clinician, later.id, [upload(3)])
-    _, other_visit = course_with_baseline(
-        clinic, register(clinic, "P002", consent_outcome_statistics=False)
-    )
-    photos.add_photos(clinic.clinician, other_visit, [upload(4)])
-    visits.set_course_status(clinic.clinician, course_id, CourseStatus.COMPLETED)
+def test_clinic_outcomes_count_consenting_patients_only_and_carry_no_names(
+    clinic: ClinicStaff,
+) -> None:
+    def treated(code: str, effect: SideEffectKind, *, consent: bool) -> int:
+        course_id, visit_id = course_with_baseline(
+            clinic, register(clinic, code, consent_outcome_statistics=consent)
+        )
+        photos.add_photos(clinic.clinician, visit_id, [upload(1), upload(2)])
+        later = visits.record_visit(
+            clinic.clinician,
+            course_id,
+            VisitInput(
+                1, date(2026, 1, 12), side_effects=(SideEffectEntry(effect, Severity.MILD),)
+            ),
+        )
+        photos.add_photos(clinic.clinician, later.id, [upload(3)])
+        return course_id
 
-    data = clinic_data.clinic_outcome_data(clinic.admin)
-    assert (data.patients_included, data.patients_without_consent) == (1, 1)
-    assert {row.patient_key for row in data.measurements} == {consenting}
-    assert [(row.session_number, row.replicate_index) for row in data.measurements] == [
-        (0, 0),
-        (0, 1),
-        (1, 0),
-    ]
-    assert all(row.course_status is CourseStatus.COMPLETED for row in data.measurements)
-    assert [v.side_effects for v in data.visits] == [
-        (),
-        (SideEffectEntry(SideEffectKind.REDNESS, Severity.MILD),),
-    ]
-    assert not any("Patient" in repr(row) for row in data.measurements)
+    treated("P001", SideEffectKind.REDNESS, consent=True)
+    treated("P002", SideEffectKind.PAIN, consent=False)
+
+    cohort = progress.clinic_cohort(clinic.admin).cohort
+    assert (cohort.consenting_patients, cohort.excluded_without_consent) == (1, 1)
+    (effects,) = cohort.side_effects
+    assert (effects.session, effects.counts) == (1, {"redness": 1})
+    assert (cohort.adherence.sessions_done, cohort.adherence.sessions_planned) == (1, 6)
+    assert "Patient P00" not in repr(cohort)
+    # The exports' path gives the same cohort, and its measurement rows carry codes only.
+    summary = progress.clinic_summary(clinic.admin)
+    assert summary.cohort == cohort
+    rows = [photo.measurement for patient in summary.patients for photo in patient.photos]
+    assert {(row.patient_code, row.patient_name) for row in rows} == {
+        ("P001", None),
+        ("P002", None),
+    }
 
 
 @pytest.mark.usefixtures("quick_measure")

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from db import read_session, write_session
 from models import AuditAction, AuditEvent, HairCondition, PhotoView, Role, User
 from tests.conftest import TEST_PASSWORD, ClinicStaff, make_clinic, scalp_png
-from tracker.services import audit, clinic_data, clinics, patients, photos, users, visits
+from tracker.services import audit, clinics, patients, photos, progress, users, visits
 from tracker.services.access import AccessDenied, AccountInactive, Actor
 from tracker.services.auth import authenticate
 from tracker.services.errors import InvalidInput
@@ -75,8 +75,10 @@ def test_patient_account_cannot_use_staff_functions(clinic: ClinicStaff) -> None
     with pytest.raises(AccessDenied):
         visits.start_course(account, own, CourseInput(4, 7, date(2026, 1, 1)))
     with pytest.raises(AccessDenied):
-        clinic_data.clinic_outcome_data(account)
-    assert len(_denials()) == 3
+        progress.clinic_cohort(account)
+    with pytest.raises(AccessDenied):
+        progress.clinic_summary(account)
+    assert len(_denials()) == 4
 
 
 def test_clinician_sees_own_clinic_and_not_the_other(
@@ -170,9 +172,10 @@ def test_patient_may_withdraw_consent_but_not_give_it(clinic: ClinicStaff) -> No
         clinic.clinician, own, photography=True, outcome_statistics=True
     )
     assert (given.consent_photography, given.consent_outcome_statistics) == (True, True)
-    assert clinic_data.clinic_outcome_data(clinic.admin).patients_included == 1
+    assert progress.clinic_cohort(clinic.admin).cohort.consenting_patients == 1
     patients.update_consent(account, own, photography=True, outcome_statistics=False)
-    assert clinic_data.clinic_outcome_data(clinic.admin).patients_included == 0
+    cohort = progress.clinic_cohort(clinic.admin).cohort
+    assert (cohort.consenting_patients, cohort.excluded_without_consent) == (0, 1)
 
 
 def test_only_admins_record_the_advertised_success_rate(clinic: ClinicStaff) -> None:

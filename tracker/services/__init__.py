@@ -11,7 +11,6 @@ records (:mod:`tracker.services.records`), never ORM objects.
 - ``visits``: ``start_course``, ``set_course_status``, ``record_visit``.
 - ``photos``: ``add_photos`` (measured on add), ``accept_photo``, ``reanalyse_photo``,
   ``photo_file``, ``overlay_file``.
-- ``clinic_data``: ``clinic_outcome_data`` (consenting patients, no names).
 - ``audit``: ``list_audit_events``.
 - ``integrity``: ``check_store``, ``remove_orphan_files`` (operator, ``db check``).
 - ``progress``: ``get_patient_progress``, ``latest_verdicts(patient_ids)`` (one audit event),

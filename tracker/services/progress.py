@@ -471,7 +471,7 @@ def _current_courses(
 
 def _in_courses(query: Any, clinic_id: int, patient_ids: Sequence[int] | None) -> Any:
     # A sub-select of the courses in scope rather than a join into every row: the join made
-    # the clinic outcome query several times slower (see clinic_data).
+    # the clinic outcome query several times slower.
     return query.where(
         Visit.course_id.in_(
             select(TreatmentCourse.id)

@@ -238,56 +238,6 @@ class PatientFile:
 
 
 @dataclass(frozen=True)
-class OutcomeMeasurementRow:
-    """One photo's newest measurement, for clinic outcome statistics (no names).
-
-    ``patient_key`` is the patient's id, used only to group rows.
-    """
-
-    patient_key: int
-    condition: HairCondition
-    sex: str
-    birth_year: int | None
-    course_id: int
-    course_status: CourseStatus
-    planned_sessions: int
-    session_number: int
-    visit_date: date
-    view: PhotoView
-    site: str
-    replicate_index: int
-    usable: bool
-    algorithm_version: str
-    figures: dict[str, Figure]
-
-
-@dataclass(frozen=True)
-class OutcomeVisitRow:
-    patient_key: int
-    condition: HairCondition
-    course_id: int
-    course_status: CourseStatus
-    planned_sessions: int
-    interval_days: int
-    start_date: date
-    session_number: int
-    visit_date: date
-    injections_given: int | None
-    side_effects: tuple[SideEffectEntry, ...]
-
-
-@dataclass(frozen=True)
-class ClinicOutcomeData:
-    """A clinic's anonymised data for outcomes; only patients who consented are included."""
-
-    clinic: ClinicRecord
-    measurements: tuple[OutcomeMeasurementRow, ...]
-    visits: tuple[OutcomeVisitRow, ...]
-    patients_included: int
-    patients_without_consent: int
-
-
-@dataclass(frozen=True)
 class AuditRecord:
     id: int
     at: datetime
