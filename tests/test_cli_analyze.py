@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from PIL import Image
 
 from tests.test_analysis import _global_photo, _trichoscopy
 from tracker.analysis import ALGORITHM_VERSION, analyze_file
-from tracker.batch import BatchOptions, measure_files
+from tracker.batch import BatchOptions, map_in_waves, measure_files
 from tracker.measurement import TRICHOSCOPY_FIGURES
 from tracker.phantoms import TrichoscopyConditions
 
@@ -155,3 +156,30 @@ def test_two_workers_give_what_one_gives(photos: dict[str, Path]) -> None:
     assert parallel == measure_files(images, names, options, workers=1)
     assert [outcome.json["image"] for outcome in parallel] == [str(path) for path in images]
     assert len(done) == len(images)
+
+
+def test_an_interrupt_cancels_the_jobs_not_started_and_reports_the_running_ones(
+    tmp_path: Path,
+) -> None:
+    reported: list[str] = []
+
+    def interrupted_once(name: str) -> None:
+        reported.append(name)
+        if len(reported) == 1:
+            raise KeyboardInterrupt
+
+    waves = [[(tmp_path, f"{wave}-{job}") for job in range(10)] for wave in (1, 2)]
+    with pytest.raises(KeyboardInterrupt):
+        map_in_waves(_touch_slowly, waves, workers=2, on_done=interrupted_once)
+    # Every job that ran was reported; the ones not yet handed to a worker never ran, nor
+    # did the second wave.
+    ran = sorted(path.name for path in tmp_path.iterdir())
+    assert sorted(reported) == ran
+    assert 2 <= len(ran) < 10
+    assert all(name.startswith("1-") for name in ran)
+
+
+def _touch_slowly(directory: Path, name: str) -> str:
+    time.sleep(0.5)
+    (directory / name).touch()
+    return name

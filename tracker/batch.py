@@ -4,16 +4,21 @@
 stack, not the command line or the records layer (SQLAlchemy, reports), which more than
 halves the cost of starting one. A worker sends back the small JSON result of each photo,
 never its pixels: the overlay is written to disk by the worker itself.
+
+:func:`map_in_waves` is the pool itself, also used to re-measure stored photos
+(:mod:`tracker.services.reanalysis`).
 """
 
 from __future__ import annotations
 
 import math
+import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -28,6 +33,8 @@ from tracker.measurement import Measurement, View
 # default level 6 (which took longer than measuring the photo), for a file about a fifth
 # larger; PNG stays lossless either way.
 OVERLAY_PNG_COMPRESS_LEVEL = 1
+
+Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -64,26 +71,86 @@ def measure_files(
     ``on_done`` is called once per finished photo (for a progress bar). With one worker,
     or one photo, the photos are measured in this process.
     """
-    jobs = list(zip(images, overlay_names, strict=True))
-    if workers <= 1 or len(jobs) <= 1:
+    jobs = [(image, name, options) for image, name in zip(images, overlay_names, strict=True)]
+    (outcomes,) = map_in_waves(
+        measure_file, [jobs], workers=workers, on_done=lambda _outcome: on_done()
+    )
+    return outcomes
+
+
+def map_in_waves(
+    function: Callable[..., Result],
+    waves: Sequence[Sequence[tuple[object, ...]]],
+    *,
+    workers: int,
+    initializer: Callable[..., object] | None = None,
+    initargs: tuple[object, ...] = (),
+    on_done: Callable[[Result], object] = lambda _result: None,
+) -> list[list[Result]]:
+    """``function(*job)`` for every job, ``workers`` spawned processes at a time: each
+    wave's results in job order, a wave started only once the one before has finished.
+
+    Each worker runs ``initializer(*initargs)`` once, if given, after
+    :func:`use_one_thread`; ``on_done`` gets every result as it arrives. With one worker,
+    or one job in all, the jobs run in this process, without the initializer. An
+    interrupt (or an exception from ``on_done`` or a job) cancels the jobs not yet started
+    and lets the running ones finish (workers ignore Ctrl-C, so no job is cut off
+    half-way); after an interrupt their results still reach ``on_done``.
+    """
+    if workers <= 1 or sum(len(wave) for wave in waves) <= 1:
         if workers <= 1:
             use_one_thread()
-        outcomes = []
-        for image, name in jobs:
-            outcomes.append(measure_file(image, name, options))
-            on_done()
-        return outcomes
+        results: list[list[Result]] = []
+        for wave in waves:
+            results.append([])
+            for job in wave:
+                results[-1].append(function(*job))
+                on_done(results[-1][-1])
+        return results
     # spawn, not fork: forking a process whose OpenCV or progress-bar threads are running
     # can hang.
     with ProcessPoolExecutor(
-        max_workers=min(workers, len(jobs)),
+        max_workers=min(workers, max(len(wave) for wave in waves)),
         mp_context=get_context("spawn"),
-        initializer=use_one_thread,
+        initializer=_start_worker,
+        initargs=(initializer, initargs),
     ) as pool:
-        futures = [pool.submit(measure_file, image, name, options) for image, name in jobs]
-        for _done in as_completed(futures):
-            on_done()
-        return [future.result() for future in futures]
+        results = []
+        for wave in waves:
+            futures = [pool.submit(function, *job) for job in wave]
+            _report_as_done(pool, futures, on_done)
+            results.append([future.result() for future in futures])
+        return results
+
+
+def _report_as_done(
+    pool: ProcessPoolExecutor,
+    futures: list[Future[Result]],
+    on_done: Callable[[Result], object],
+) -> None:
+    """``on_done`` for each result as it arrives. On an interrupt the jobs not yet started
+    are cancelled, and the running ones are waited for and reported before it goes on."""
+    unreported = set(futures)
+    try:
+        for done in as_completed(futures):
+            unreported.discard(done)
+            on_done(done.result())
+    except KeyboardInterrupt:
+        pool.shutdown(cancel_futures=True)
+        for future in futures:
+            if future in unreported and not future.cancelled() and future.exception() is None:
+                on_done(future.result())
+        raise
+    except BaseException:
+        pool.shutdown(cancel_futures=True)
+        raise
+
+
+def _start_worker(initializer: Callable[..., object] | None, initargs: tuple[object, ...]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    use_one_thread()
+    if initializer is not None:
+        initializer(*initargs)
 
 
 def use_one_thread() -> None:

@@ -2,6 +2,15 @@
 
 from types import ModuleType
 
-from tracker.commands import analyze, db, demo, export, import_archive, summary, users
+from tracker.commands import analyze, db, demo, export, import_archive, photos, summary, users
 
-COMMAND_MODULES: list[ModuleType] = [analyze, summary, export, db, import_archive, users, demo]
+COMMAND_MODULES: list[ModuleType] = [
+    analyze,
+    summary,
+    export,
+    db,
+    import_archive,
+    users,
+    photos,
+    demo,
+]

@@ -53,6 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--overlay-dir", type=Path, metavar="DIR", help="write each overlay PNG here"
     )
+    add_workers_option(parser)
+    parser.set_defaults(handler=run)
+
+
+def add_workers_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",
         type=int,
@@ -60,7 +65,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="photos measured in parallel (default: all cores)",
     )
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,6 +11,8 @@ records (:mod:`tracker.services.records`), never ORM objects.
 - ``visits``: ``start_course``, ``set_course_status``, ``record_visit``.
 - ``photos``: ``add_photos`` (measured on add), ``accept_photo``, ``reanalyse_photo``,
   ``photo_file``, ``overlay_file``.
+- ``reanalysis``: ``plan_reanalysis`` and ``reanalyse_photos`` (admins; every stale photo of
+  the clinic after an engine upgrade, ``photos reanalyse``).
 - ``audit``: ``list_audit_events``.
 - ``integrity``: ``check_store``, ``remove_orphan_files`` (operator, ``db check``).
 - ``progress``: ``get_patient_progress``, ``latest_verdicts(patient_ids)`` (one audit event),

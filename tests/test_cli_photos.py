@@ -1,0 +1,251 @@
+"""``photos reanalyse``: stored photos of an older engine re-measured by the current one.
+
+The photos are phantom close-ups of one scalp, stored with the conftest's dark-pixel
+stand-in (an "older engine" with its own version string and figures); the command then
+measures them with the real engine, in worker processes or in this one.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import numpy as np
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from db import read_session
+from models import AuditAction, AuditEvent, HairCondition, PhotoView
+from tests.conftest import (
+    QUICK_ALGORITHM_VERSION,
+    ClinicStaff,
+    dark_pixel_measure,
+    make_clinic,
+    same_spot_stand_in,
+)
+from tracker.analysis import ALGORITHM_VERSION, analyze_image
+from tracker.cli import main
+from tracker.phantoms import TrichoscopyConditions, make_trichoscopy_scene, render_trichoscopy
+from tracker.photostore import default_store
+from tracker.services import patients, photos, reanalysis, visits
+from tracker.services.access import AccessDenied
+from tracker.services.records import CourseInput, PatientInput, PhotoRecord, PhotoUpload, VisitInput
+
+PX_PER_MM = 80.0
+FRAME_PX = 640
+FIELD_MM = FRAME_PX / PX_PER_MM + 3.0
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def photographed_by_an_older_engine(staff: ClinicStaff, *, seed: int) -> int:
+    """A patient with two baseline photos and one follow-up photo of the same spot, all
+    measured by the stand-in engine; returns the patient's id."""
+    scene = make_trichoscopy_scene(seed=seed, density_per_cm2=160.0, field_mm=(FIELD_MM, FIELD_MM))
+
+    def shot(**pose: object) -> PhotoUpload:
+        rgb, _truth = render_trichoscopy(
+            scene,
+            px_per_mm=PX_PER_MM,
+            size_px=(FRAME_PX, FRAME_PX),
+            conditions=TrichoscopyConditions(**pose),
+        )
+        return PhotoUpload(_png(rgb), PhotoView.TRICHOSCOPY, "vertex", px_per_mm=PX_PER_MM)
+
+    patient = patients.register_patient(
+        staff.clinician,
+        PatientInput(
+            f"P{seed}",
+            "Name",
+            "male",
+            HairCondition.ANDROGENETIC_ALOPECIA,
+            consent_photography=True,
+        ),
+    )
+    course = visits.start_course(staff.clinician, patient.id, CourseInput(4, 7, date(2026, 1, 5)))
+    baseline, follow_up = (
+        visits.record_visit(staff.clinician, course.id, VisitInput(n, date(2026, 1, 5 + 7 * n)))
+        for n in range(2)
+    )
+    with pytest.MonkeyPatch.context() as older_engine:
+        older_engine.setattr(photos, "measure", dark_pixel_measure)
+        older_engine.setattr(photos, "locate_on_baseline", same_spot_stand_in)
+        added = photos.add_photos(
+            staff.clinician, baseline.id, [shot(), shot(shift_mm=(0.1, 0.0), exposure=1.1)]
+        )
+        added += photos.add_photos(
+            staff.clinician, follow_up.id, [shot(shift_mm=(0.4, -0.3), rotation_deg=3.0)]
+        )
+    assert [result.status for result in added] == ["added"] * 3
+    return patient.id
+
+
+def stored_photos(staff: ClinicStaff, patient_id: int) -> list[PhotoRecord]:
+    """The patient's photos, baseline first."""
+    (course,) = patients.patient_file(staff.clinician, patient_id).courses
+    return [photo for visit in course.visits for photo in visit.photos]
+
+
+def reanalysis_events() -> list[AuditEvent]:
+    with read_session() as session:
+        return list(
+            session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.entity.in_(["measurement", "photo"]))
+                .where(AuditEvent.action != AuditAction.VIEW)
+                .where(AuditEvent.actor_role == "operator")
+                .order_by(AuditEvent.id)
+            )
+        )
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    status = main(list(argv))
+    return status, capsys.readouterr().out
+
+
+def test_reanalyse_remeasures_an_older_engines_photos_once(
+    clinic: ClinicStaff, records: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    patient_id = photographed_by_an_older_engine(clinic, seed=5)
+    before = stored_photos(clinic, patient_id)
+    assert {photo.latest_measurement.algorithm_version for photo in before} == {
+        QUICK_ALGORITHM_VERSION
+    }
+    # The baseline visit's photos first, then the follow-up registered to them.
+    plan = reanalysis.plan_reanalysis(clinic.operator)
+    assert [[photo.photo_id for photo in wave] for wave in plan.waves] == [
+        [before[0].id, before[1].id],
+        [before[2].id],
+    ]
+
+    status, output = run(capsys, "photos", "reanalyse", "--db", records, "--workers", "2")
+
+    assert status == 0, output
+    assert output.splitlines() == [
+        f"Clinic A: 3 re-measured, 0 unchanged, 0 failed; 0 already measured by "
+        f"{ALGORITHM_VERSION}, left alone",
+        f"  re-measured 3: {QUICK_ALGORITHM_VERSION} -> {ALGORITHM_VERSION}",
+    ]
+    after = stored_photos(clinic, patient_id)
+    baseline_id = after[0].id
+    store = default_store()
+    for old, new in zip(before, after, strict=True):
+        # The older figures are kept; the latest are the current engine's on the stored file.
+        assert [m.algorithm_version for m in new.measurements] == [
+            QUICK_ALGORITHM_VERSION,
+            ALGORITHM_VERSION,
+        ]
+        rgb = np.asarray(Image.open(io.BytesIO(store.read(new.sha256, new.extension))))
+        expected = analyze_image(rgb, view="trichoscopy", px_per_mm=PX_PER_MM)
+        assert new.latest_measurement.figures == expected.figures
+        assert new.latest_measurement.figures != old.latest_measurement.figures
+        # Registered for real this time, to the site's baseline photo.
+        assert new.registered_to_id == baseline_id and new.different_spot is False
+        assert new.latest_measurement.region_figures is not None
+    events = reanalysis_events()
+    assert [(e.action, e.entity, e.detail) for e in events] == [
+        (AuditAction.CREATE, "measurement", f"re-analysis with {ALGORITHM_VERSION}")
+    ] * 3
+    assert events[-1].entity_id == after[-1].latest_measurement.id
+
+    status, output = run(capsys, "photos", "reanalyse", "--db", records, "--workers", "2")
+
+    assert status == 0
+    assert output.splitlines() == [
+        f"Clinic A: 0 re-measured, 0 unchanged, 0 failed; 3 already measured by "
+        f"{ALGORITHM_VERSION}, left alone"
+    ]
+    assert stored_photos(clinic, patient_id) == after
+    assert [e.id for e in reanalysis_events()] == [e.id for e in events]
+
+
+def test_a_photo_that_cannot_be_read_fails_alone_and_other_clinics_can_be_left_out(
+    clinic: ClinicStaff, records: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    patient_id = photographed_by_an_older_engine(clinic, seed=5)
+    other = make_clinic("Clinic B")
+    other_patient = photographed_by_an_older_engine(other, seed=6)
+    lost = stored_photos(clinic, patient_id)[1]
+    assert default_store().delete(lost.sha256, lost.extension)
+    command = ("photos", "reanalyse", "--db", records, "--clinic", "Clinic A", "--workers", "1")
+
+    status, output = run(capsys, *command)
+
+    assert status == 2
+    assert output.splitlines() == [
+        f"Clinic A: 2 re-measured, 0 unchanged, 1 failed; 0 already measured by "
+        f"{ALGORITHM_VERSION}, left alone",
+        f"  re-measured 2: {QUICK_ALGORITHM_VERSION} -> {ALGORITHM_VERSION}",
+        f"  photo {lost.id} failed: cannot read the stored photo: No such file or directory",
+    ]
+    versions = [p.latest_measurement.algorithm_version for p in stored_photos(clinic, patient_id)]
+    assert versions == [ALGORITHM_VERSION, QUICK_ALGORITHM_VERSION, ALGORITHM_VERSION]
+    assert {
+        photo.latest_measurement.algorithm_version for photo in stored_photos(other, other_patient)
+    } == {QUICK_ALGORITHM_VERSION}
+
+    # --all takes the up-to-date photos too: nothing to add, registered again.
+    status, output = run(capsys, *command, "--all")
+
+    assert status == 2
+    assert output.splitlines()[0] == (
+        f"Clinic A: 0 re-measured, 2 unchanged, 1 failed; 0 already measured by "
+        f"{ALGORITHM_VERSION}, left alone"
+    )
+    assert [len(p.measurements) for p in stored_photos(clinic, patient_id)] == [2, 1, 2]
+    assert [e.detail for e in reanalysis_events() if e.action is AuditAction.CHANGE] == [
+        "registered again to baseline photo " + str(stored_photos(clinic, patient_id)[0].id)
+    ] * 2
+
+
+def test_an_interrupted_run_keeps_what_it_saved_and_the_next_run_does_the_rest(
+    clinic: ClinicStaff,
+    records: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    patient_id = photographed_by_an_older_engine(clinic, seed=5)
+    measure_one = reanalysis.reanalyse_stored_photo
+    calls: list[int] = []
+
+    def interrupted_after_the_first(*args: object) -> reanalysis.ReanalysisOutcome:
+        calls.append(1)
+        if len(calls) > 1:
+            raise KeyboardInterrupt
+        return measure_one(*args)  # type: ignore[arg-type]
+
+    command = ("photos", "reanalyse", "--db", records, "--workers", "1")
+    with monkeypatch.context() as interrupt:
+        interrupt.setattr(reanalysis, "reanalyse_stored_photo", interrupted_after_the_first)
+        status, output = run(capsys, *command)
+
+    assert status == 130
+    assert output.splitlines()[0] == (
+        f"Clinic A: 1 re-measured, 0 unchanged, 0 failed, 2 not reached; 0 already measured "
+        f"by {ALGORITHM_VERSION}, left alone"
+    )
+    versions = [p.latest_measurement.algorithm_version for p in stored_photos(clinic, patient_id)]
+    assert versions == [ALGORITHM_VERSION, QUICK_ALGORITHM_VERSION, QUICK_ALGORITHM_VERSION]
+
+    status, output = run(capsys, *command)
+
+    assert status == 0
+    assert output.splitlines()[0] == (
+        f"Clinic A: 2 re-measured, 0 unchanged, 0 failed; 1 already measured by "
+        f"{ALGORITHM_VERSION}, left alone"
+    )
+    assert [len(p.measurements) for p in stored_photos(clinic, patient_id)] == [2, 2, 2]
+
+
+def test_only_a_clinics_admins_reanalyse_its_photos(clinic: ClinicStaff) -> None:
+    with pytest.raises(AccessDenied, match="Only admin accounts may re-analyse"):
+        reanalysis.plan_reanalysis(clinic.clinician)
+    plan = reanalysis.plan_reanalysis(clinic.admin)
+    with pytest.raises(AccessDenied):
+        reanalysis.reanalyse_photos(clinic.clinician, plan)
