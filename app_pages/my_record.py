@@ -35,7 +35,7 @@ for site in record.sites:
         st.subheader(views.site_title(site))
         views.verdict_badge(site.headline.verdict)
         st.write(views.plain_verdict(site))
-        if site.headline.points:
+        if site.headline.measured:
             st.altair_chart(views.progress_chart(site.headline), width="stretch")
             st.caption(
                 "The grey band shows how much the measurement varies on its own: "

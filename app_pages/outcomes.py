@@ -24,6 +24,11 @@ def share(proportion: Proportion) -> str:
     )
 
 
+def not_comparable(patients: int) -> str:
+    """The patients a checkpoint leaves out because an engine upgrade split their series."""
+    return f"; {patients} not comparable (engine changed)" if patients else ""
+
+
 def checkpoint_title(label: str) -> str:
     return "End of course" if label == END_OF_COURSE else f"By session {label}"
 
@@ -34,7 +39,9 @@ def group_table(groups: tuple[GroupOutcome, ...]) -> pd.DataFrame:
         row: dict[str, object] = {"Group": group.group, "Patients": group.patients}
         for checkpoint in group.checkpoints:
             title = checkpoint_title(checkpoint.label)
-            row[f"{title}: improving"] = share(checkpoint.improving)
+            row[f"{title}: improving"] = share(checkpoint.improving) + not_comparable(
+                checkpoint.not_comparable
+            )
             change = checkpoint.change_pct
             row[f"{title}: median change"] = (
                 f"{change.median:+.1f} % (IQR {change.q1:+.1f} to {change.q3:+.1f})"
@@ -54,6 +61,12 @@ st.caption(
     f"{cohort.excluded_without_consent} did not and are left out. "
     "Improving means a gain in the headline measure beyond its measurement noise (MDC95)."
 )
+if any(checkpoint.not_comparable for checkpoint in cohort.overall.checkpoints):
+    st.warning(
+        "Some patients are not comparable: their baseline or a later visit was measured only "
+        "by an older version of the measuring engine, so they are left out of the shares "
+        "below. Re-measure the clinic's photos with `python -m tracker photos reanalyse`."
+    )
 
 columns = st.columns(len(cohort.overall.checkpoints))
 for column, checkpoint in zip(columns, cohort.overall.checkpoints, strict=True):
@@ -63,7 +76,7 @@ for column, checkpoint in zip(columns, cohort.overall.checkpoints, strict=True):
         f"{100 * proportion.share:.0f} %" if proportion.share is not None else "—",
         help="Share of patients who reached this point, with its 95 % Wilson interval.",
     )
-    column.caption(share(proportion))
+    column.caption(share(proportion) + not_comparable(checkpoint.not_comparable))
 if cohort.advertised_success_pct is not None:
     st.info(
         f"The clinic advertises {cohort.advertised_success_pct:.0f} % success; measured at the end "

@@ -25,6 +25,7 @@ VERDICT_BADGES: dict[str, tuple[str, str]] = {
     "worsening": ("Worsening", "red"),
     "no measurable change": ("No measurable change yet", "orange"),
     "insufficient data": ("Not enough data yet", "gray"),
+    "not comparable": ("Not comparable: measuring engine changed", "violet"),
 }
 PLAIN_VERDICTS: dict[str, str] = {
     "improving": "has measurably improved since your first session",
@@ -34,7 +35,13 @@ PLAIN_VERDICTS: dict[str, str] = {
         "small changes early in a course are normal and may still be under way"
     ),
     "insufficient data": "cannot be judged yet: a comparison needs your baseline and a later visit",
+    "not comparable": (
+        "cannot be compared yet: some of your visits were measured by an older version of "
+        "the measuring software, and the clinic needs to re-measure them first"
+    ),
 }
+# Verdicts that carry no measured change to quote.
+UNJUDGED = ("insufficient data", "not comparable")
 
 
 def verdict_badge(verdict: str) -> None:
@@ -48,7 +55,8 @@ def site_title(site: SiteProgress) -> str:
 
 
 def progress_chart(progress: MeasureProgress) -> alt.LayerChart:
-    """Visit means with the band around the baseline that measurement noise can explain."""
+    """Visit means with the band around the baseline that measurement noise can explain;
+    visits measured by another engine version are hollow grey points, not joined or compared."""
     spec = MEASURES[progress.measure]
     axis_title = f"{spec.label} ({spec.unit})" if spec.unit else spec.label
     baseline = progress.baseline
@@ -62,16 +70,13 @@ def progress_chart(progress: MeasureProgress) -> alt.LayerChart:
         }
         for point in progress.points
     ]
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=["session", "value", "photos", "noise_low", "noise_high"])
     x = alt.X("session:Q", title="Session", axis=alt.Axis(tickMinStep=1, format="d"))
+    y = alt.Y("value:Q", title=axis_title, scale=alt.Scale(zero=False))
     line = (
         alt.Chart(frame)
         .mark_line(point=True)
-        .encode(
-            x=x,
-            y=alt.Y("value:Q", title=axis_title, scale=alt.Scale(zero=False)),
-            tooltip=["session", alt.Tooltip("value:Q", format=".3g"), "photos"],
-        )
+        .encode(x=x, y=y, tooltip=["session", alt.Tooltip("value:Q", format=".3g"), "photos"])
     )
     layers: list[alt.Chart] = [line]
     if baseline is not None and not any(math.isnan(point.mdc) for point in progress.points):
@@ -81,6 +86,25 @@ def progress_chart(progress: MeasureProgress) -> alt.LayerChart:
             .encode(x=x, y="noise_low:Q", y2="noise_high:Q")
         )
         layers.insert(0, band)
+    if progress.left_out:
+        other = pd.DataFrame(
+            {
+                "session": point.session,
+                "value": point.mean,
+                "photos": point.n_photos,
+                "engine": point.version,
+            }
+            for point in progress.left_out
+        )
+        layers.append(
+            alt.Chart(other)
+            .mark_point(shape="circle", filled=False, color="gray", size=70)
+            .encode(
+                x=x,
+                y=y,
+                tooltip=["session", alt.Tooltip("value:Q", format=".3g"), "photos", "engine"],
+            )
+        )
     return alt.layer(*layers).properties(height=240)
 
 
@@ -88,8 +112,10 @@ def site_progress_section(site: SiteProgress) -> None:
     """One view and site: a chart and verdict per measure (for clinic staff)."""
     st.subheader(site_title(site))
     st.caption(region_note(site))
+    if site.left_out_versions:
+        st.warning(engine_note(site))
     for name, measure in site.measures.items():
-        if not measure.points:
+        if not measure.measured:
             continue
         spec = MEASURES[name]
         left, right = st.columns([3, 2])
@@ -117,13 +143,23 @@ def region_note(site: SiteProgress) -> str:
     )
 
 
+def engine_note(site: SiteProgress) -> str:
+    """Which photos of a site are left out of its verdicts for their engine version."""
+    return (
+        f"Judged on the photos measured by the current engine ({site.version}). Photos "
+        f"measured by {', '.join(site.left_out_versions)} are left out (hollow grey points "
+        "on the charts): a change of engine is not a change of the hair. An administrator "
+        "can re-measure them with `python -m tracker photos reanalyse`."
+    )
+
+
 def plain_verdict(site: SiteProgress) -> str:
     """The headline verdict of a site in the patient's words, with its uncertainty."""
     headline = site.headline
     spec = MEASURES[headline.measure]
     sentence = f"Your {spec.label.lower()} {PLAIN_VERDICTS[headline.verdict]}."
     latest = headline.latest
-    if headline.verdict != "insufficient data" and latest is not None:
+    if headline.verdict not in UNJUDGED and latest is not None:
         if latest.change_pct is not None and latest.mdc_pct is not None:
             sentence += (
                 f" Measured change: {latest.change_pct:+.1f} % by session {latest.session}; "

@@ -50,6 +50,7 @@ def build_clinic(patient_count: int, sessions: int) -> dict[str, str]:
         User,
         Visit,
     )
+    from tracker.analysis import ALGORITHM_VERSION
     from tracker.photostore import default_store
     from tracker.services.auth import hash_password
 
@@ -91,7 +92,7 @@ def build_clinic(patient_count: int, sessions: int) -> dict[str, str]:
                             quality_ok=True,
                             measurements=[
                                 Measurement(
-                                    algorithm_version="benchmark",
+                                    algorithm_version=ALGORITHM_VERSION,
                                     px_per_mm=64.0,
                                     px_per_mm_source="device",
                                     vellus_threshold_um=30.0,

@@ -51,6 +51,7 @@ from models import (
     TreatmentCourse,
     Visit,
 )
+from tracker.analysis import ALGORITHM_VERSION
 from tracker.services import patients, progress
 from tracker.services.access import Actor
 from tracker.services.convert import contraindication_column
@@ -173,7 +174,7 @@ def fill(url: str, patient_count: int, sessions: int, replicates: int) -> int:
                     {
                         "id": photo_id,
                         "photo_id": photo_id,
-                        "algorithm_version": "bench",
+                        "algorithm_version": ALGORITHM_VERSION,
                         "px_per_mm": 160.0,
                         "px_per_mm_source": "device",
                         "vellus_threshold_um": 30.0,

@@ -36,7 +36,7 @@ from db.migrate import migrate_to_head
 from models import Base, PhotoView, Role
 from tracker.measurement import Measurement, Quality, QualityIssue
 from tracker.registration import Registration, identity_registration
-from tracker.services import auth, clinics, photos, users
+from tracker.services import auth, clinics, photos, progress, users
 from tracker.services.access import Actor
 from tracker.services.records import ClinicRecord, PhotoUpload
 
@@ -270,9 +270,11 @@ def same_spot_stand_in(
 
 @pytest.fixture
 def quick_measure(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Measure added photos with :func:`dark_pixel_measure` instead of the full engine."""
+    """Measure added photos with :func:`dark_pixel_measure` instead of the full engine, which
+    is then the current engine that progress judges series on."""
     monkeypatch.setattr(photos, "measure", dark_pixel_measure)
     monkeypatch.setattr(photos, "locate_on_baseline", same_spot_stand_in)
+    monkeypatch.setattr(progress, "ALGORITHM_VERSION", QUICK_ALGORITHM_VERSION)
 
 
 @pytest.fixture

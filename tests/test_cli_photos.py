@@ -28,7 +28,7 @@ from tracker.analysis import ALGORITHM_VERSION, analyze_image
 from tracker.cli import main
 from tracker.phantoms import TrichoscopyConditions, make_trichoscopy_scene, render_trichoscopy
 from tracker.photostore import default_store
-from tracker.services import patients, photos, reanalysis, visits
+from tracker.services import patients, photos, progress, reanalysis, visits
 from tracker.services.access import AccessDenied
 from tracker.services.records import CourseInput, PatientInput, PhotoRecord, PhotoUpload, VisitInput
 
@@ -43,9 +43,12 @@ def _png(rgb: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def photographed_by_an_older_engine(staff: ClinicStaff, *, seed: int) -> int:
-    """A patient with two baseline photos and one follow-up photo of the same spot, all
-    measured by the stand-in engine; returns the patient's id."""
+def photographed_by_an_older_engine(
+    staff: ClinicStaff, *, seed: int, planned_sessions: int = 4
+) -> int:
+    """A patient (consenting to outcome statistics) with two baseline photos and one
+    follow-up photo of the same spot, all measured by the stand-in engine; returns the
+    patient's id."""
     scene = make_trichoscopy_scene(seed=seed, density_per_cm2=160.0, field_mm=(FIELD_MM, FIELD_MM))
 
     def shot(**pose: object) -> PhotoUpload:
@@ -65,9 +68,12 @@ def photographed_by_an_older_engine(staff: ClinicStaff, *, seed: int) -> int:
             "male",
             HairCondition.ANDROGENETIC_ALOPECIA,
             consent_photography=True,
+            consent_outcome_statistics=True,
         ),
     )
-    course = visits.start_course(staff.clinician, patient.id, CourseInput(4, 7, date(2026, 1, 5)))
+    course = visits.start_course(
+        staff.clinician, patient.id, CourseInput(planned_sessions, 7, date(2026, 1, 5))
+    )
     baseline, follow_up = (
         visits.record_visit(staff.clinician, course.id, VisitInput(n, date(2026, 1, 5 + 7 * n)))
         for n in range(2)
@@ -249,3 +255,45 @@ def test_only_a_clinics_admins_reanalyse_its_photos(clinic: ClinicStaff) -> None
     plan = reanalysis.plan_reanalysis(clinic.admin)
     with pytest.raises(AccessDenied):
         reanalysis.reanalyse_photos(clinic.clinician, plan)
+
+
+def test_a_baseline_of_an_older_engine_gets_a_verdict_only_once_re_measured(
+    clinic: ClinicStaff, records: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A one-session course, so that the cohort's end-of-course checkpoint is session 1.
+    patient_id = photographed_by_an_older_engine(clinic, seed=6, planned_sessions=1)
+    follow_up = stored_photos(clinic, patient_id)[2]
+    # After an upgrade the follow-up is measured by the current engine, the baseline not yet.
+    photos.reanalyse_photo(clinic.admin, follow_up.id)
+
+    site = progress.get_patient_progress(clinic.clinician, patient_id).headline_site
+    assert site is not None and site.version == ALGORITHM_VERSION
+    assert site.headline.verdict == "not comparable"
+    assert [(p.session, p.version, p.n_photos) for p in site.headline.left_out] == [
+        (0, QUICK_ALGORITHM_VERSION, 2)
+    ]
+    assert "the baseline (session 0) was measured only by another version" in (
+        site.headline.explanation
+    )
+    assert "photos reanalyse" in site.headline.explanation
+    assert progress.latest_verdicts(clinic.clinician, [patient_id]) == {
+        patient_id: "not comparable"
+    }
+    end = progress.clinic_cohort(clinic.admin).cohort.overall.checkpoints[-1]
+    assert (end.improving.total, end.not_comparable) == (0, 1)
+    assert (
+        progress.clinic_summary(clinic.admin).cohort == progress.clinic_cohort(clinic.admin).cohort
+    )
+
+    status, output = run(capsys, "photos", "reanalyse", "--db", records, "--workers", "1")
+    assert status == 0, output
+
+    site = progress.get_patient_progress(clinic.clinician, patient_id).headline_site
+    assert site is not None and not site.headline.left_out
+    judged = {"improving", "worsening", "no measurable change"}
+    assert site.headline.verdict in judged
+    assert progress.latest_verdicts(clinic.clinician, [patient_id]) == {
+        patient_id: site.headline.verdict
+    }
+    end = progress.clinic_cohort(clinic.admin).cohort.overall.checkpoints[-1]
+    assert (end.improving.total, end.not_comparable) == (1, 0)

@@ -22,7 +22,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from models import HairCondition, PhotoView, Role, Severity, SideEffectKind
-from tests.conftest import TEST_PASSWORD, ClinicStaff, make_clinic
+from tests.conftest import QUICK_ALGORITHM_VERSION, TEST_PASSWORD, ClinicStaff, make_clinic
 from tracker.cli import main
 from tracker.progress import MEASURES
 from tracker.services import patients, photos, users, visits
@@ -144,7 +144,13 @@ def test_summary_json_shape_and_verdicts(
         "mdc_pct",
         "verdict",
         "first_improving_session",
+        "left_out_sessions",
     }
+    # Every photo is of the (stand-in) current engine: nothing left out.
+    assert (gain["algorithm_version"], density["left_out_sessions"]) == (
+        QUICK_ALGORITHM_VERSION,
+        [],
+    )
     # Counts 30 → 42 hairs on 0.4096 cm²: +40 %. Photo variance in hairs² (rule 5):
     # replicate SD 1 over 8 df and the benchmark's photo CV of 30 hairs over 4 df; the
     # visit mean's variance adds the between-visit term (rule 8), unreduced by 3 photos;

@@ -127,3 +127,19 @@ def test_cohort_json_shape(courses: list[PatientCourse]) -> None:
     assert data["consenting_patients"] == 3
     assert data["checkpoints"]["5"]["improving"]["share"] == 1.0  # type: ignore[index]
     assert data["measured_success"]["ci95"][0] == pytest.approx(0.34238, abs=1e-5)  # type: ignore[index]
+
+
+def test_a_not_comparable_checkpoint_is_left_out_of_the_share_and_counted() -> None:
+    cohort = cohort_outcome(
+        [
+            course("P1", {3: ("improving", 12.0)}),
+            course("P2", {3: ("no measurable change", 2.0)}),
+            # The baseline was measured by another engine version: no change to count.
+            course("P3", {3: ("not comparable", None)}),  # type: ignore[dict-item]
+        ],
+        advertised_success_pct=None,
+    )
+    at3 = cohort.overall.checkpoints[0]
+    assert (at3.improving.successes, at3.improving.total, at3.not_comparable) == (1, 2, 1)
+    assert at3.change_pct is not None and at3.change_pct.median == 7.0
+    assert cohort_json(cohort)["checkpoints"]["3"]["not_comparable"] == 1  # type: ignore[index]

@@ -14,12 +14,15 @@ import pytest
 
 from tracker.progress import (
     MEASURES,
+    LeftOutPoint,
     PhotoFigures,
+    headline_series,
     measure_progress,
     photo_measures,
     photo_precision,
     progress_at_each_session,
     site_progress,
+    split_series,
 )
 
 # Fixed CVs, so the hand-computed cases do not move when the benchmark is re-run.
@@ -28,6 +31,8 @@ VELLUS = replace(MEASURES["vellus_fraction"], photo_cv=0.20, visit_cv=0.0)
 WITH_VISIT_TERM = replace(DENSITY, visit_cv=0.03)
 # Three replicates with SD 2 around each mean (variance 4, 2 degrees of freedom a visit).
 SPREAD = (0.0, 2.0, -2.0)
+# The engine version the series are judged on, and an older one (rule 28).
+ENGINE, OLDER_ENGINE = "engine-2", "engine-1"
 
 
 def mdc_three_replicates(*, sessions: int, benchmark_sd: float = 7.0) -> float:
@@ -175,6 +180,7 @@ def test_summary_json_of_a_measure() -> None:
         "mdc_pct": pytest.approx(MDC_THREE_SESSIONS, abs=1e-3),
         "verdict": "improving",
         "first_improving_session": 1,
+        "left_out_sessions": [],
     }
 
 
@@ -189,11 +195,13 @@ def test_terminal_density_is_derived_from_count_and_area() -> None:
 
 def test_site_progress_groups_photos_by_view_and_site() -> None:
     photos = [
-        PhotoFigures(session, "trichoscopy", "vertex", {"density_per_cm2": value})
+        PhotoFigures(
+            session, "trichoscopy", "vertex", {"density_per_cm2": value}, algorithm_version=ENGINE
+        )
         for session, values in replicated(100, 110, 120).items()
         for value in values
-    ] + [PhotoFigures(0, "global", "crown", {"coverage_pct": 60.0})]
-    sites = site_progress(photos)
+    ] + [PhotoFigures(0, "global", "crown", {"coverage_pct": 60.0}, algorithm_version=ENGINE)]
+    sites = site_progress(photos, version=ENGINE)
     assert [(s.view, s.site) for s in sites] == [("global", "crown"), ("trichoscopy", "vertex")]
     crown, vertex = sites
     assert crown.headline.verdict == "insufficient data"
@@ -249,14 +257,15 @@ def test_a_series_uses_region_figures_only_when_every_photo_has_them() -> None:
             "vertex",
             {"density_per_cm2": whole},
             None if region is None else {"density_per_cm2": region},
+            ENGINE,
         )
 
     registered = [photo(0, 100.0, 90.0), photo(1, 150.0, 91.0)]
-    (site,) = site_progress(registered)
+    (site,) = site_progress(registered, version=ENGINE)
     assert site.registered
     assert [p.mean for p in site.headline.points] == [90.0, 91.0]
     mixed = [*registered, photo(2, 152.0, None)]
-    (site,) = site_progress(mixed)
+    (site,) = site_progress(mixed, version=ENGINE)
     assert not site.registered
     assert [p.mean for p in site.headline.points] == [100.0, 150.0, 152.0]
 
@@ -278,17 +287,108 @@ def test_a_whole_frame_series_carries_the_whole_frame_visit_term() -> None:
                 "vertex",
                 {"density_per_cm2": value},
                 {"density_per_cm2": value} if registered else None,
+                ENGINE,
             )
             for session, values in replicated(100, 105, 110).items()
             for value in values
         ]
 
     for registered in (True, False):
-        (site,) = site_progress(photos(registered=registered))
+        (site,) = site_progress(photos(registered=registered), version=ENGINE)
         expected = measure_progress(
             replicated(100, 105, 110),
             spec=MEASURES["density_per_cm2"].for_series(registered=registered),
         )
         assert site.headline.points[-1].mdc == pytest.approx(expected.points[-1].mdc)
-    registered_mdc = site_progress(photos(registered=True))[0].headline.points[-1].mdc
+    registered_mdc = (
+        site_progress(photos(registered=True), version=ENGINE)[0].headline.points[-1].mdc
+    )
     assert site.headline.points[-1].mdc > registered_mdc
+
+
+def engine_photos(means: dict[int, tuple[float, str]]) -> list[PhotoFigures]:
+    """Three photos (SD 2) per session around its mean, measured by the given version."""
+    return [
+        PhotoFigures(
+            session,
+            "trichoscopy",
+            "vertex",
+            {"density_per_cm2": mean + spread},
+            algorithm_version=version,
+        )
+        for session, (mean, version) in means.items()
+        for spread in SPREAD
+    ]
+
+
+def test_photos_of_another_engine_version_are_left_out_of_the_verdict() -> None:
+    # Judged on sessions 0 and 2: SD² = (4·4 + 4·49) / 8 = 26.5, MDC = 1.96·√(2·26.5/3) = 8.24;
+    # +20 with slope +10 → improving since session 2. Session 1's 200 is the older engine's.
+    older = LeftOutPoint(1, OLDER_ENGINE, 3, 200.0)
+    density = measure_progress(replicated(100, 0, 120) | {1: []}, spec=DENSITY, left_out=[older])
+    assert [p.session for p in density.points] == [0, 2]
+    assert density.points[-1].mdc == pytest.approx(8.24, abs=1e-2)
+    assert density.trend_per_session == pytest.approx(10.0)
+    assert (density.verdict, density.first_improving_session) == ("improving", 2)
+    assert density.left_out == (older,)
+    assert density.explanation.endswith(
+        "Left out: 3 photos of session 1, measured by another version of the measuring engine "
+        "(engine-1); an administrator can re-measure them with the current engine "
+        "(`python -m tracker photos reanalyse`)."
+    )
+    assert density.to_json()["left_out_sessions"] == [1]
+    # From photos: the series is split by version, the older photos become that point.
+    photos = engine_photos({0: (100, ENGINE), 1: (200, OLDER_ENGINE), 2: (120, ENGINE)})
+    (site,) = site_progress(photos, version=ENGINE)
+    assert site.version == ENGINE and site.left_out_versions == (OLDER_ENGINE,)
+    assert [(p.session, p.version, p.n_photos) for p in site.headline.left_out] == [
+        (1, OLDER_ENGINE, 3)
+    ]
+    assert site.headline.left_out[0].mean == pytest.approx(200.0)
+    judged = measure_progress(
+        replicated(100, 0, 120) | {1: []},
+        spec=MEASURES["density_per_cm2"].for_series(registered=False),
+    )
+    assert site.headline.points == judged.points
+
+
+def test_a_baseline_or_latest_session_of_another_engine_is_not_comparable() -> None:
+    old_baseline = engine_photos({0: (100, OLDER_ENGINE), 1: (110, ENGINE), 2: (120, ENGINE)})
+    (site,) = site_progress(old_baseline, version=ENGINE)
+    assert site.headline.verdict == "not comparable"
+    assert site.headline.precision is None and site.headline.to_json()["change_pct"] is None
+    assert "the baseline (session 0) was measured only by another version" in (
+        site.headline.explanation
+    )
+    old_latest = engine_photos({0: (100, ENGINE), 1: (110, ENGINE), 2: (150, OLDER_ENGINE)})
+    (site,) = site_progress(old_latest, version=ENGINE)
+    assert site.headline.verdict == "not comparable"
+    assert "the latest session (2) was measured only" in site.headline.explanation
+    # Only a baseline, of whichever version: insufficient data, as before.
+    (site,) = site_progress(engine_photos({0: (100, OLDER_ENGINE)}), version=ENGINE)
+    assert site.headline.verdict == "insufficient data"
+    # Judged on the older version instead, the latest session is of another one.
+    (site,) = site_progress(old_baseline, version=OLDER_ENGINE)
+    assert site.headline.verdict == "not comparable"
+    assert site_progress(old_latest, version=ENGINE)[0].headline.measured
+
+
+def test_verdicts_as_they_stood_apply_the_version_rule_at_each_session() -> None:
+    photos = engine_photos({0: (100, ENGINE), 1: (200, OLDER_ENGINE), 2: (120, ENGINE)})
+    (series,) = split_series(photos, version=ENGINE)
+    at = series.progress_at_each_session("density_per_cm2")
+    assert {session: p.verdict for session, p in at.items()} == {
+        0: "insufficient data",
+        1: "not comparable",
+        2: "improving",
+    }
+
+
+def test_the_headline_site_is_chosen_on_values_of_every_version() -> None:
+    trichoscopy = engine_photos({0: (100, OLDER_ENGINE), 1: (110, OLDER_ENGINE)})
+    global_photos = [
+        PhotoFigures(s, "global", "crown", {"coverage_pct": 60.0}, algorithm_version=ENGINE)
+        for s in (0, 1)
+    ]
+    chosen = headline_series(split_series([*trichoscopy, *global_photos], version=ENGINE))
+    assert chosen is not None and (chosen.view, chosen.site) == ("trichoscopy", "vertex")

@@ -114,19 +114,28 @@ def png_bytes(shade: int) -> bytes:
     return out.getvalue()
 
 
-def patient_report(*, name: str | None = None) -> PatientReport:
+def patient_report(*, name: str | None = None, baseline_version: str = "test-1") -> PatientReport:
     photos = [
-        PhotoFigures(r.session, "trichoscopy", "vertex", {"density_per_cm2": r.measures[m]})
+        PhotoFigures(
+            r.session,
+            "trichoscopy",
+            "vertex",
+            {"density_per_cm2": r.measures[m]},
+            algorithm_version=baseline_version if r.session == 0 else r.algorithm_version,
+        )
         for r in records()
         for m in ("density_per_cm2",)
-    ] + [PhotoFigures(s, "global", "vertex", {"coverage_pct": 50.0 + s}) for s in (0, 1, 2)]
+    ] + [
+        PhotoFigures(s, "global", "vertex", {"coverage_pct": 50.0 + s}, algorithm_version="test-1")
+        for s in (0, 1, 2)
+    ]
     return PatientReport(
         patient_code="P-007",
         patient_name=name,
         condition="androgenetic alopecia",
         treatment="mesotherapy (dutasteride)",
         planned_sessions=6,
-        sites=site_progress(photos),
+        sites=site_progress(photos, version="test-1"),
         visits=(
             VisitSummary(0, START),
             VisitSummary(1, START + timedelta(weeks=1), ("bruising", "pain")),
@@ -174,6 +183,21 @@ def test_patient_pdf_pages_render_with_charts_and_photos(tmp_path: Path) -> None
     assert band.mean() > 0.01
     photo_page = pages[2]
     assert (photo_page < 150).mean() > 0.05  # the dark photographs are drawn
+
+
+def test_patient_pdf_says_a_baseline_of_another_engine_is_not_comparable(
+    tmp_path: Path,
+) -> None:
+    report = patient_report(baseline_version="test-0")
+    text = " ".join(pdf_text(patient_pdf(report, generated_on=date(2026, 4, 1))).split())
+    assert "Density: not comparable" in text
+    assert "measured by another version of the measuring engine (test-0)" in text
+    assert "photos reanalyse" in text
+    assert "A hollow circle is a visit measured by another version" in text
+    # The global series, all of the current engine, is still judged.
+    assert "global, vertex: Coverage rose" in text
+    pages = rendered_pages(patient_pdf(report, generated_on=date(2026, 4, 1)), tmp_path)
+    assert len(pages) >= 3
 
 
 def test_patient_own_pdf_greets_them_by_name() -> None:

@@ -1,7 +1,8 @@
 """The cohort and patient-list verdicts read from headline columns agree with the detailed
 per-patient progress, on a small clinic written straight through the ORM with the awkward
 cases: no consent, no course, an older course, no baseline, gaps, global-only patients,
-uncalibrated trichoscopy, two sites, rejected and accepted photos, re-analyses."""
+uncalibrated trichoscopy, two sites, rejected and accepted photos, re-analyses, visits
+measured only by an older engine version."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from models import (
     Visit,
 )
 from tests.conftest import ClinicStaff, make_clinic
+from tracker.analysis import ALGORITHM_VERSION
 from tracker.services import audit, progress
 from tracker.services.access import AccessDenied, Actor
 from tracker.services.errors import NotFound
@@ -32,9 +34,12 @@ from tracker.services.errors import NotFound
 START = date(2026, 1, 5)
 CONDITIONS = (HairCondition.ANDROGENETIC_ALOPECIA, HairCondition.TELOGEN_EFFLUVIUM)
 SIDE_EFFECTS = (SideEffectKind.PAIN, SideEffectKind.REDNESS, SideEffectKind.ITCHING)
+OLDER_ENGINE = "2000.1.0"
 
 
-def measurement(view: PhotoView, value: float | None, *, version: str = "v1") -> Measurement:
+def measurement(
+    view: PhotoView, value: float | None, *, version: str = ALGORITHM_VERSION
+) -> Measurement:
     trichoscopy = view is PhotoView.TRICHOSCOPY
     return Measurement(
         algorithm_version=version,
@@ -51,15 +56,24 @@ def measurement(view: PhotoView, value: float | None, *, version: str = "v1") ->
 
 
 def photos_of(
-    rng: np.random.Generator, view: PhotoView, site: str, level: float, *, calibrated: bool
+    rng: np.random.Generator,
+    view: PhotoView,
+    site: str,
+    level: float,
+    *,
+    calibrated: bool,
+    version: str = ALGORITHM_VERSION,
 ) -> list[Photo]:
     photos = []
     for replicate in range(int(rng.integers(1, 4))):
         value = float(level * rng.normal(1.0, 0.04)) if calibrated else None
         fate = rng.integers(0, 5)
-        measurements = [measurement(view, value)]
+        measurements = [measurement(view, value, version=version)]
         if fate == 0:  # re-analysed: the newest figure counts, not the first one
-            measurements = [measurement(view, 3 * level, version="v0"), measurement(view, value)]
+            measurements = [
+                measurement(view, 3 * level, version="1999.0.0"),
+                measurement(view, value, version=version),
+            ]
         photos.append(
             Photo(
                 view=view,
@@ -79,7 +93,9 @@ def photos_of(
     return photos
 
 
-def course_of(rng: np.random.Generator, start: date, *, gain: float) -> TreatmentCourse:
+def course_of(
+    rng: np.random.Generator, start: date, *, gain: float, older_session: int | None = None
+) -> TreatmentCourse:
     first = int(rng.integers(0, 2))  # some courses have no baseline visit
     last = int(rng.integers(1, 8))
     visits = []
@@ -87,16 +103,39 @@ def course_of(rng: np.random.Generator, start: date, *, gain: float) -> Treatmen
         if number == 3 and rng.random() < 0.3:
             continue
         level = 1 + gain * number / 6
+        # A visit measured only by an older engine and never re-measured: its figures are
+        # off by 10 %, which must not show as change.
+        older = number == older_session
+        version, bias = (OLDER_ENGINE, 1.1) if older else (ALGORITHM_VERSION, 1.0)
         photos = []
         if rng.random() < 0.8:
             calibrated = rng.random() < 0.85
             photos += photos_of(
-                rng, PhotoView.TRICHOSCOPY, "vertex", 150 * level, calibrated=calibrated
+                rng,
+                PhotoView.TRICHOSCOPY,
+                "vertex",
+                150 * level * bias,
+                calibrated=calibrated,
+                version=version,
             )
         if rng.random() < 0.5:
-            photos += photos_of(rng, PhotoView.TRICHOSCOPY, "crown", 120 * level, calibrated=True)
+            photos += photos_of(
+                rng,
+                PhotoView.TRICHOSCOPY,
+                "crown",
+                120 * level * bias,
+                calibrated=True,
+                version=version,
+            )
         if rng.random() < 0.6:
-            photos += photos_of(rng, PhotoView.GLOBAL, "frontal", 40 * level, calibrated=True)
+            photos += photos_of(
+                rng,
+                PhotoView.GLOBAL,
+                "frontal",
+                40 * level * bias,
+                calibrated=True,
+                version=version,
+            )
         effects = [
             SideEffect(kind=kind, severity=Severity.MILD)
             for kind in SIDE_EFFECTS
@@ -127,7 +166,10 @@ def write_clinic(clinic_id: int, *, patients: int, seed: int) -> list[int]:
         for number in range(patients):
             courses = []
             if number % 9 != 4:  # every ninth patient has not started a course
-                courses.append(course_of(rng, START, gain=float(rng.uniform(-0.2, 0.4))))
+                # Half the patients have their baseline, a quarter session 2, of an older engine.
+                older = {0: 0, 1: 0, 2: 2}.get(number % 4)
+                gain = float(rng.uniform(-0.2, 0.4))
+                courses.append(course_of(rng, START, gain=gain, older_session=older))
             if number % 5 == 1:  # an older course that must not count
                 courses.append(course_of(rng, START - timedelta(days=400), gain=-0.5))
             patient = Patient(
@@ -162,6 +204,7 @@ def test_fast_cohort_equals_the_cohort_of_every_patients_full_progress(
     end = fast.cohort.overall.checkpoints[-1]
     assert 0 < end.improving.successes < end.improving.total
     assert fast.cohort.excluded_without_consent > 0
+    assert any(checkpoint.not_comparable for checkpoint in fast.cohort.overall.checkpoints)
     assert len(fast.cohort.by_treatment) > 2
     assert fast.cohort.side_effects
 
@@ -179,7 +222,7 @@ def test_latest_verdicts_are_each_patients_headline_verdict(
         site = progress.get_patient_progress(clinic.clinician, patient_id).headline_site
         expected[patient_id] = site.headline.verdict if site else "insufficient data"
     assert verdicts == expected
-    assert {"improving", "insufficient data"} <= set(verdicts.values())
+    assert {"improving", "insufficient data", "not comparable"} <= set(verdicts.values())
 
 
 def test_latest_verdicts_only_for_the_staff_of_the_patients_clinic(

@@ -97,6 +97,9 @@ class CheckpointOutcome:
     label: str
     improving: Proportion
     change_pct: Spread | None
+    # Patients who reached the checkpoint but are left out of it: their baseline or that
+    # session was measured only by another engine version (``not comparable``).
+    not_comparable: int = 0
 
 
 @dataclass(frozen=True)
@@ -144,13 +147,15 @@ def checkpoint_labels() -> tuple[str, ...]:
 
 
 def checkpoint_outcome(courses: Sequence[PatientCourse], *, label: str) -> CheckpointOutcome:
-    reached = [c for c in (course.checkpoint(label) for course in courses) if c is not None]
+    checked = [c for c in (course.checkpoint(label) for course in courses) if c is not None]
+    reached = [c for c in checked if c.verdict != "not comparable"]
     improving = sum(1 for c in reached if c.verdict == "improving")
     changes = [c.change_pct for c in reached if c.change_pct is not None]
     return CheckpointOutcome(
         label=label,
         improving=wilson_interval(improving, len(reached)),
         change_pct=median_iqr(changes),
+        not_comparable=len(checked) - len(reached),
     )
 
 
@@ -242,6 +247,7 @@ def group_json(group: GroupOutcome) -> dict[str, object]:
                 "improving": proportion_json(c.improving),
                 "median_change_pct": c.change_pct.median if c.change_pct else None,
                 "change_pct_iqr": [c.change_pct.q1, c.change_pct.q3] if c.change_pct else None,
+                "not_comparable": c.not_comparable,
             }
             for c in group.checkpoints
         },

@@ -13,7 +13,9 @@ from typing import Literal
 
 from tracker.measurement import View
 
-Verdict = Literal["improving", "worsening", "no measurable change", "insufficient data"]
+Verdict = Literal[
+    "improving", "worsening", "no measurable change", "insufficient data", "not comparable"
+]
 
 BASELINE_SESSION = 0
 Z_95 = 1.96
@@ -21,6 +23,10 @@ Z_95 = 1.96
 # freedom of evidence, next to the patient's own replicate photos: a few replicates can
 # show an SD near zero by chance, and that would call any wobble a change.
 BENCHMARK_PRIOR_DF = 4
+REMEASURE_HINT = (
+    "an administrator can re-measure them with the current engine "
+    "(`python -m tracker photos reanalyse`)"
+)
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,17 @@ class SessionPoint:
 
 
 @dataclass(frozen=True)
+class LeftOutPoint:
+    """Mean of one session's photos measured by an engine version other than the one the
+    series is judged on: shown, never compared."""
+
+    session: int
+    version: str
+    n_photos: int
+    mean: float
+
+
+@dataclass(frozen=True)
 class MeasureProgress:
     measure: str
     points: tuple[SessionPoint, ...]
@@ -124,6 +141,12 @@ class MeasureProgress:
     verdict: Verdict
     first_improving_session: int | None
     explanation: str
+    left_out: tuple[LeftOutPoint, ...] = ()
+
+    @property
+    def measured(self) -> bool:
+        """Whether any photo of the series has a value, whichever engine measured it."""
+        return bool(self.points or self.left_out)
 
     @property
     def baseline(self) -> float | None:
@@ -140,7 +163,7 @@ class MeasureProgress:
     def to_json(self) -> dict[str, object]:
         """The per-measure object of ``python -m tracker summary --json``."""
         latest = self.latest
-        comparable = self.has_baseline and latest is not None and len(self.points) >= 2
+        comparable = self.precision is not None and latest is not None
         return {
             "baseline": self.baseline,
             "latest": latest.mean if latest else None,
@@ -148,6 +171,7 @@ class MeasureProgress:
             "mdc_pct": latest.mdc_pct if comparable and latest else None,
             "verdict": self.verdict,
             "first_improving_session": self.first_improving_session,
+            "left_out_sessions": sorted({point.session for point in self.left_out}),
         }
 
 
@@ -207,20 +231,30 @@ def percent_of(value: float, *, reference: float) -> float | None:
 
 
 def measure_progress(
-    values_by_session: Mapping[int, Sequence[float | None]], *, spec: MeasureSpec
+    values_by_session: Mapping[int, Sequence[float | None]],
+    *,
+    spec: MeasureSpec,
+    left_out: Sequence[LeftOutPoint] = (),
 ) -> MeasureProgress:
     """Series, precision and verdict of one measure for one patient and site.
 
     ``values_by_session`` maps a session number (0 = baseline) to the values of that
-    visit's replicate photos; ``None`` values (not measurable) are ignored.
+    visit's replicate photos measured by the engine version the series is judged on;
+    ``None`` values (not measurable) are ignored. ``left_out`` are the series' photos
+    measured by other engine versions: never compared, but when the baseline or the latest
+    session has only such photos the verdict is ``not comparable``.
     """
     measured = {
         session: [float(v) for v in values if v is not None]
         for session, values in sorted(values_by_session.items())
     }
     measured = {session: values for session, values in measured.items() if values}
-    if BASELINE_SESSION not in measured or len(measured) < 2:
-        return _insufficient(measured, spec=spec)
+    left_out = tuple(sorted(left_out, key=lambda point: (point.session, point.version)))
+    sessions = set(measured) | {point.session for point in left_out}
+    if BASELINE_SESSION not in sessions or len(sessions) < 2:
+        return _unjudged(measured, spec=spec, left_out=left_out, verdict="insufficient data")
+    if BASELINE_SESSION not in measured or max(sessions) not in measured:
+        return _unjudged(measured, spec=spec, left_out=left_out, verdict="not comparable")
 
     baseline_values = measured[BASELINE_SESSION]
     baseline_mean = mean(baseline_values)
@@ -266,7 +300,9 @@ def measure_progress(
         first_improving_session=first_improving,
         explanation=explain(
             spec, points=points, precision=precision, verdict=verdict, first=first_improving
-        ),
+        )
+        + left_out_note(left_out),
+        left_out=left_out,
     )
 
 
@@ -298,7 +334,13 @@ def first_session_staying_better(
     return first
 
 
-def _insufficient(measured: Mapping[int, list[float]], *, spec: MeasureSpec) -> MeasureProgress:
+def _unjudged(
+    measured: Mapping[int, list[float]],
+    *,
+    spec: MeasureSpec,
+    left_out: tuple[LeftOutPoint, ...],
+    verdict: Literal["insufficient data", "not comparable"],
+) -> MeasureProgress:
     points = tuple(
         SessionPoint(
             session=session,
@@ -312,7 +354,18 @@ def _insufficient(measured: Mapping[int, list[float]], *, spec: MeasureSpec) -> 
         )
         for session, values in measured.items()
     )
-    if BASELINE_SESSION not in measured:
+    sessions = set(measured) | {point.session for point in left_out}
+    if verdict == "not comparable":
+        which = (
+            "the baseline (session 0)"
+            if BASELINE_SESSION not in measured
+            else f"the latest session ({max(sessions)})"
+        )
+        reason = (
+            f"{which} was measured only by another version of the measuring engine than "
+            "the rest, and a change between engine versions is not a change of the hair"
+        )
+    elif BASELINE_SESSION not in sessions:
         reason = "there is no baseline (session 0) measurement to compare with"
     else:
         reason = "only the baseline is measured; a change needs at least one follow-up"
@@ -321,9 +374,24 @@ def _insufficient(measured: Mapping[int, list[float]], *, spec: MeasureSpec) -> 
         points=points,
         precision=None,
         trend_per_session=None,
-        verdict="insufficient data",
+        verdict=verdict,
         first_improving_session=None,
-        explanation=f"{spec.label}: insufficient data — {reason}.",
+        explanation=f"{spec.label}: {verdict} — {reason}." + left_out_note(left_out),
+        left_out=left_out,
+    )
+
+
+def left_out_note(left_out: Sequence[LeftOutPoint]) -> str:
+    """The sentence saying which photos a verdict leaves out for their engine version."""
+    if not left_out:
+        return ""
+    photos = sum(point.n_photos for point in left_out)
+    sessions = sorted({point.session for point in left_out})
+    versions = ", ".join(sorted({point.version for point in left_out}))
+    return (
+        f" Left out: {photos} photo{'s' if photos != 1 else ''} of "
+        f"session{'s' if len(sessions) != 1 else ''} {', '.join(map(str, sessions))}, "
+        f"measured by another version of the measuring engine ({versions}); {REMEASURE_HINT}."
     )
 
 
@@ -381,6 +449,8 @@ class PhotoFigures:
 
     ``region_figures`` are the same measurement counted on the site baseline's reference
     region (:mod:`tracker.registration`), or None when the photo was not registered.
+    ``algorithm_version`` is the engine version that measured it (None: unknown, which is
+    never the version a series is judged on).
     """
 
     session: int
@@ -388,6 +458,102 @@ class PhotoFigures:
     site: str
     figures: Mapping[str, float | int | None]
     region_figures: Mapping[str, float | int | None] | None = None
+    algorithm_version: str | None = None
+
+
+@dataclass(frozen=True)
+class Series:
+    """The photos of one view and site, split by engine version: ``judged``, measured by
+    ``version``, the version the series is judged on; ``others``, measured by any other
+    version, left out of every verdict and shown apart."""
+
+    view: View
+    site: str
+    version: str
+    judged: tuple[PhotoFigures, ...]
+    others: tuple[PhotoFigures, ...] = ()
+
+    @property
+    def registered(self) -> bool:
+        """Judged on the reference region (every judged photo registered), else whole frames."""
+        return is_registered_series([photo.region_figures for photo in self.judged])
+
+    def spec(self, measure: str) -> MeasureSpec:
+        return MEASURES[measure].for_series(registered=self.registered)
+
+    def values(self, names: Sequence[str]) -> dict[str, dict[int, list[float | None]]]:
+        """The judged photos' values of each of ``names``, grouped by session."""
+        return measures_by_session(self.judged, names=names)
+
+    def left_out(self, names: Sequence[str]) -> dict[str, tuple[LeftOutPoint, ...]]:
+        """Per measure, the mean of each session's photos of each other engine version."""
+        by_version: dict[str, list[PhotoFigures]] = {}
+        for photo in self.others:
+            by_version.setdefault(photo.algorithm_version or "unknown", []).append(photo)
+        points: dict[str, list[LeftOutPoint]] = {name: [] for name in names}
+        for version, photos in sorted(by_version.items()):
+            for name, by_session in measures_by_session(photos, names=names).items():
+                for session, values in sorted(by_session.items()):
+                    measured = [value for value in values if value is not None]
+                    if measured:
+                        points[name].append(
+                            LeftOutPoint(session, version, len(measured), mean(measured))
+                        )
+        return {name: tuple(found) for name, found in points.items()}
+
+    def has_values(self, measure: str) -> bool:
+        """Whether any photo, of whichever engine version, has a value of ``measure``."""
+        return any(
+            photo_measures(photo.figures)[measure] is not None
+            or (
+                photo.region_figures is not None
+                and photo_measures(photo.region_figures)[measure] is not None
+            )
+            for photo in (*self.judged, *self.others)
+        )
+
+    def progress(self, names: Sequence[str]) -> dict[str, MeasureProgress]:
+        """The progress of each of ``names`` (rules in docs/verdict-rules.md)."""
+        values, left_out = self.values(names), self.left_out(names)
+        return {
+            name: measure_progress(values[name], spec=self.spec(name), left_out=left_out[name])
+            for name in names
+        }
+
+    def progress_at_each_session(
+        self, measure: str, *, sessions: Collection[int] | None = None
+    ) -> dict[int, MeasureProgress]:
+        """The verdict of ``measure`` as it stood at each session (see
+        :func:`progress_at_each_session`)."""
+        return progress_at_each_session(
+            self.values((measure,))[measure],
+            spec=self.spec(measure),
+            sessions=sessions,
+            left_out=self.left_out((measure,))[measure],
+        )
+
+
+def split_series(photos: Sequence[PhotoFigures], *, version: str) -> tuple[Series, ...]:
+    """Every (view, site) series of one patient's photos, each judged on ``version``, in
+    view and site order."""
+    return tuple(
+        Series(
+            view=view,
+            site=site,
+            version=version,
+            judged=tuple(photo for photo in series if photo.algorithm_version == version),
+            others=tuple(photo for photo in series if photo.algorithm_version != version),
+        )
+        for (view, site), series in group_by_site(photos).items()
+    )
+
+
+def headline_series(series: Sequence[Series]) -> Series | None:
+    """The series a patient is judged on in the clinic outcomes: trichoscopy density at the
+    first site (by name) with a value, else global coverage; values of any engine version
+    count here, so that an engine upgrade never moves a patient to another measure."""
+    ordered = sorted(series, key=lambda s: (s.view != "trichoscopy", s.site))
+    return next((s for s in ordered if s.has_values(HEADLINE_MEASURE[s.view])), None)
 
 
 @dataclass(frozen=True)
@@ -399,6 +565,8 @@ class SiteProgress:
     measures: dict[str, MeasureProgress]
     # Measured on the baseline's reference region (every photo registered) or whole frames.
     registered: bool = False
+    # The engine version the measures are judged on.
+    version: str | None = None
 
     @property
     def headline(self) -> MeasureProgress:
@@ -408,6 +576,11 @@ class SiteProgress:
     def measured_sessions(self) -> int:
         return len(self.headline.points)
 
+    @property
+    def left_out_versions(self) -> tuple[str, ...]:
+        """The other engine versions whose photos this site's verdicts leave out."""
+        return tuple(sorted({p.version for m in self.measures.values() for p in m.left_out}))
+
 
 def is_registered_series(region_figures: Sequence[object | None]) -> bool:
     """Whether a series is measured on the reference region, from each of its photos'
@@ -416,18 +589,11 @@ def is_registered_series(region_figures: Sequence[object | None]) -> bool:
     return bool(region_figures) and all(region is not None for region in region_figures)
 
 
-def values_by_session(
-    photos: Sequence[PhotoFigures], *, measure: str
-) -> dict[int, list[float | None]]:
-    """One measure of one series' photos, grouped by session (region figures when the
-    whole series is registered, else whole-frame figures)."""
-    return measures_by_session(photos, names=(measure,))[measure]
-
-
 def measures_by_session(
     photos: Sequence[PhotoFigures], *, names: Sequence[str]
 ) -> dict[str, dict[int, list[float | None]]]:
-    """Each of the ``names`` measures of one series' photos, grouped by session."""
+    """Each of the ``names`` measures of one series' photos, grouped by session (region
+    figures when every photo is registered, else whole-frame figures)."""
     registered = is_registered_series([photo.region_figures for photo in photos])
     grouped: dict[str, dict[int, list[float | None]]] = {name: {} for name in names}
     for photo in photos:
@@ -445,20 +611,21 @@ def group_by_site(photos: Sequence[PhotoFigures]) -> dict[tuple[View, str], list
     return dict(sorted(grouped.items()))
 
 
-def site_progress(photos: Sequence[PhotoFigures]) -> tuple[SiteProgress, ...]:
-    """Progress of every (view, site) series found in one patient's photos."""
-    sites = []
-    for (view, site), series in group_by_site(photos).items():
-        registered = is_registered_series([photo.region_figures for photo in series])
-        values = measures_by_session(series, names=MEASURES_BY_VIEW[view])
-        measures = {
-            name: measure_progress(
-                by_session, spec=MEASURES[name].for_series(registered=registered)
-            )
-            for name, by_session in values.items()
-        }
-        sites.append(SiteProgress(view=view, site=site, measures=measures, registered=registered))
-    return tuple(sites)
+def progress_of_site(series: Series) -> SiteProgress:
+    """Every tracked measure of one series."""
+    return SiteProgress(
+        view=series.view,
+        site=series.site,
+        measures=series.progress(MEASURES_BY_VIEW[series.view]),
+        registered=series.registered,
+        version=series.version,
+    )
+
+
+def site_progress(photos: Sequence[PhotoFigures], *, version: str) -> tuple[SiteProgress, ...]:
+    """Progress of every (view, site) series found in one patient's photos, judged on the
+    photos measured by engine ``version``."""
+    return tuple(progress_of_site(series) for series in split_series(photos, version=version))
 
 
 def progress_at_each_session(
@@ -466,13 +633,18 @@ def progress_at_each_session(
     *,
     spec: MeasureSpec,
     sessions: Collection[int] | None = None,
+    left_out: Sequence[LeftOutPoint] = (),
 ) -> dict[int, MeasureProgress]:
-    """The verdict as it stood at each session (or at those of ``sessions`` that have
-    values), judged on that session and earlier ones."""
+    """The verdict as it stood at each session (or at those of ``sessions`` that were
+    measured), judged on that session and earlier ones; ``left_out`` as in
+    :func:`measure_progress`."""
+    measured = sorted({*values, *(point.session for point in left_out)})
     return {
         session: measure_progress(
-            {earlier: v for earlier, v in values.items() if earlier <= session}, spec=spec
+            {earlier: v for earlier, v in values.items() if earlier <= session},
+            spec=spec,
+            left_out=[point for point in left_out if point.session <= session],
         )
-        for session in sorted(values)
+        for session in measured
         if sessions is None or session in sessions
     }

@@ -40,6 +40,7 @@ def summary_json(summary: ClinicSummary) -> dict[str, object]:
                     "sessions": site.measured_sessions,
                     "view": site.view,
                     "site": site.site,
+                    "algorithm_version": site.version,
                     **{name: site.measures[name].to_json() for name in MEASURES_BY_VIEW[site.view]},
                     "explanation": site.headline.explanation,
                 }

@@ -27,7 +27,8 @@ LEGEND = (
     "How to read the charts: the solid line with dots is the mean of each visit's photos; "
     "the dotted line is the baseline; the grey band with dashed edges is baseline ± MDC95, "
     "the smallest change the measurement can tell from noise. A dot outside the band is a "
-    "measurable change."
+    "measurable change. A hollow circle is a visit measured by another version of the "
+    "measuring engine: shown, but left out of the verdict."
 )
 
 
@@ -95,14 +96,14 @@ def _chart(pdf: _Document, progress: MeasureProgress, *, title: str) -> None:
     width, height = pdf.w - pdf.r_margin - left - 4, CHART_HEIGHT_MM
     points = progress.points
     comparable = progress.precision is not None
-    baseline = points[0].mean
-    values = [p.mean for p in points]
+    values = [p.mean for p in (*points, *progress.left_out)]
+    baseline = points[0].mean if points else values[0]
     if comparable:
         values += [baseline + p.mdc for p in points] + [baseline - p.mdc for p in points]
     low, high = min(values), max(values)
     pad = (high - low) * 0.12 or abs(high) * 0.05 or 1.0
     low, high = low - pad, high + pad
-    last_session = max(1, points[-1].session)
+    last_session = max(1, *(p.session for p in (*points, *progress.left_out)))
 
     def to_page(session: float, value: float) -> tuple[float, float]:
         return (
@@ -146,6 +147,9 @@ def _chart(pdf: _Document, progress: MeasureProgress, *, title: str) -> None:
     pdf.set_fill_color(0)
     for x, y in page_points:
         pdf.circle(x, y, 0.9, style="F")
+    pdf.set_line_width(0.3)
+    for point in progress.left_out:
+        pdf.circle(*to_page(point.session, point.mean), 0.9, style="D")
     pdf.set_line_width(0.2)
     pdf.set_xy(left, top + height + 4.5)
     pdf.cell(width, 3.5, "session", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -154,7 +158,7 @@ def _chart(pdf: _Document, progress: MeasureProgress, *, title: str) -> None:
 
 def _measured(site: SiteProgress) -> list[MeasureProgress]:
     """The measures the engine produced for this site (e.g. no widths without calibration)."""
-    return [progress for progress in site.measures.values() if progress.points]
+    return [progress for progress in site.measures.values() if progress.measured]
 
 
 def patient_pdf(report: PatientReport, *, generated_on: date) -> bytes:
@@ -238,6 +242,10 @@ def _share(proportion: Proportion) -> str:
     )
 
 
+def _not_comparable(patients: int) -> str:
+    return f"; {patients} not comparable (engine changed)" if patients else ""
+
+
 def _group_rows(groups: Sequence[GroupOutcome]) -> list[list[str]]:
     rows = []
     for group in groups:
@@ -252,7 +260,7 @@ def _group_rows(groups: Sequence[GroupOutcome]) -> list[list[str]]:
                 [
                     group.group,
                     label,
-                    _share(checkpoint.improving),
+                    _share(checkpoint.improving) + _not_comparable(checkpoint.not_comparable),
                     "-"
                     if change is None
                     else f"{change.median:+.1f} % (IQR {change.q1:+.1f} to {change.q3:+.1f})",
@@ -271,7 +279,10 @@ def clinic_pdf(cohort: CohortOutcome, *, clinic_name: str, generated_on: date) -
         f"{cohort.excluded_without_consent} did not and are left out. Generated on "
         f"{generated_on.isoformat()}. 'Improving' means the patient's headline measure "
         "(trichoscopy density, else global coverage) changed by more than its MDC95 with "
-        "a favourable trend, judged on the sessions up to that point only."
+        "a favourable trend, judged on the sessions up to that point only, on the photos "
+        "measured by the current engine. A patient whose baseline or checkpoint session "
+        "was measured only by another engine version is 'not comparable': left out of that "
+        "share and counted beside it."
     )
     pdf.heading("Advertised against measured", size=12)
     advertised = (

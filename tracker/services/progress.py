@@ -3,7 +3,9 @@
 The records are read in one short session into plain data; the computation
 (:mod:`tracker.progress`, :mod:`tracker.outcomes`) runs after the session is closed.
 A photo counts when it passed the quality gate or a clinician accepted it; its most
-recent measurement is used.
+recent measurement is used. Every series is judged on the photos measured by the current
+engine (:data:`tracker.analysis.ALGORITHM_VERSION`); the others are left out of its
+verdicts (docs/verdict-rules.md, rule 28).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from models import (
     TreatmentCourse,
     Visit,
 )
+from tracker.analysis import ALGORITHM_VERSION
 from tracker.measurement import GLOBAL_FIGURES, TRICHOSCOPY_FIGURES, View
 from tracker.outcomes import (
     CHECKPOINT_SESSIONS,
@@ -39,15 +42,13 @@ from tracker.outcomes import (
 )
 from tracker.progress import (
     HEADLINE_MEASURE,
-    MEASURES,
     PhotoFigures,
+    Series,
     SiteProgress,
     Verdict,
-    is_registered_series,
-    measure_progress,
-    progress_at_each_session,
-    site_progress,
-    values_by_session,
+    headline_series,
+    progress_of_site,
+    split_series,
 )
 from tracker.reports.records import MeasurementRecord, VisitSummary
 from tracker.services.access import (
@@ -91,12 +92,16 @@ class PatientProgress:
     visits: tuple[VisitSummary, ...]
     photos: tuple[CountedPhoto, ...]
     sites: tuple[SiteProgress, ...]
+    # The counted photos per view and site, split by engine version; ``sites`` in order.
+    series: tuple[Series, ...] = ()
 
     @property
     def headline_site(self) -> SiteProgress | None:
         """Trichoscopy density if measured, else global coverage: what the clinic is judged on."""
-        ordered = sorted(self.sites, key=lambda s: (s.view != "trichoscopy", s.site))
-        return next((site for site in ordered if site.headline.points), None)
+        chosen = headline_series(self.series)
+        if chosen is None:
+            return None
+        return next(s for s in self.sites if (s.view, s.site) == (chosen.view, chosen.site))
 
 
 @dataclass(frozen=True)
@@ -183,13 +188,15 @@ def _load_progress(
             )
             for row in (photos.get(course.id, []) if course else [])
         ]
+        series = split_series([_figures(photo) for photo in counted], version=ALGORITHM_VERSION)
         progress.append(
             PatientProgress(
                 patient=patient_record(patient),
                 course=course_record(course) if course else None,
                 visits=tuple(visits.get(course.id, [])) if course else (),
                 photos=tuple(counted),
-                sites=site_progress([_figures(photo) for photo in counted]),
+                sites=tuple(progress_of_site(s) for s in series),
+                series=series,
             )
         )
     return progress
@@ -290,7 +297,12 @@ def _counted_measurements(clinic_id: int, patient_ids: Sequence[int] | None, *co
 def _figures(photo: CountedPhoto) -> PhotoFigures:
     record = photo.measurement
     return PhotoFigures(
-        record.session, record.view, record.site, record.measures, photo.region_figures
+        record.session,
+        record.view,
+        record.site,
+        record.measures,
+        photo.region_figures,
+        record.algorithm_version,
     )
 
 
@@ -309,19 +321,7 @@ def get_patient_progress(actor: Actor, patient_id: int) -> PatientProgress:
 
 def patient_course(progress: PatientProgress) -> PatientCourse:
     """What the clinic outcomes need of one patient: verdicts as they stood at checkpoints."""
-    site = progress.headline_site
-    checkpoints: dict[int, Checkpoint] = {}
-    if site is not None:
-        series = [
-            _figures(photo)
-            for photo in progress.photos
-            if (photo.measurement.view, photo.measurement.site) == (site.view, site.site)
-        ]
-        checkpoints = _checkpoints(
-            site.view,
-            values_by_session(series, measure=HEADLINE_MEASURE[site.view]),
-            registered=site.registered,
-        )
+    series = headline_series(progress.series)
     course = progress.course
     return PatientCourse(
         code=progress.patient.code,
@@ -330,22 +330,19 @@ def patient_course(progress: PatientProgress) -> PatientCourse:
         consented=progress.patient.consent_outcome_statistics,
         planned_sessions=course.planned_sessions if course else 0,
         sessions_done=sum(1 for visit in progress.visits if visit.session >= 1),
-        checkpoints=checkpoints,
+        checkpoints=_checkpoints(series) if series else {},
         side_effects_by_session={
             visit.session: visit.side_effects for visit in progress.visits if visit.session >= 1
         },
     )
 
 
-def _checkpoints(
-    view: View, values: Mapping[int, Sequence[float | None]], *, registered: bool
-) -> dict[int, Checkpoint]:
+def _checkpoints(series: Series) -> dict[int, Checkpoint]:
     """The headline verdict and change as they stood at the sessions the cohort reads: the
     checkpoint sessions and the latest one (judging every session took seconds per clinic)."""
-    at_session = progress_at_each_session(
-        values,
-        spec=MEASURES[HEADLINE_MEASURE[view]].for_series(registered=registered),
-        sessions={*CHECKPOINT_SESSIONS, max(values)},
+    latest = max(photo.session for photo in (*series.judged, *series.others))
+    at_session = series.progress_at_each_session(
+        HEADLINE_MEASURE[series.view], sessions={*CHECKPOINT_SESSIONS, latest}
     )
     checkpoints = {}
     for session, judged in at_session.items():
@@ -400,13 +397,6 @@ class _CurrentCourse:
     course_id: int | None
     treatment: str
     planned_sessions: int
-
-
-@dataclass(frozen=True)
-class _HeadlineSeries:
-    view: View
-    values: dict[int, list[float | None]]
-    registered: bool = False
 
 
 def _patients_in_scope(
@@ -483,11 +473,9 @@ def _in_courses(query: Any, clinic_id: int, patient_ids: Sequence[int] | None) -
 
 def _headline_series(
     session: Session, clinic_id: int, patient_ids: Sequence[int] | None = None
-) -> dict[int, _HeadlineSeries]:
-    """The headline series of each course: trichoscopy density at the first measured site,
-    else global coverage, from the latest measurement of every counted photo (density on
-    the reference region when every photo of the site is registered, as in
-    :func:`tracker.progress.values_by_session`)."""
+) -> dict[int, Series]:
+    """The headline series of each course (:func:`tracker.progress.headline_series`), from
+    the latest measurement of every counted photo, read as just the headline figures."""
     query = _counted_measurements(
         clinic_id,
         patient_ids,
@@ -496,39 +484,37 @@ def _headline_series(
         Visit.session_number,
         enum_as_text(Photo.view),
         Photo.site,
+        Measurement.algorithm_version,
         Measurement.density_per_cm2,
         Measurement.coverage_pct,
         Measurement.region_area_cm2,
         Measurement.region_density_per_cm2,
     ).order_by(Visit.course_id, Visit.session_number, Photo.replicate_index, Measurement.id)
-    latest: dict[int, tuple[int, int, str, str, float | None, float | None]] = {}
-    for photo_id, course_id, number, view, site, density, coverage, area, region in session.execute(
-        query
-    ).all():
+    latest: dict[int, tuple[int, PhotoFigures]] = {}
+    for row in session.execute(query).all():
+        photo_id, course_id, number, view, site, version, density, coverage, area, region = row
         # Oldest measurement first: a re-analysis replaces the earlier figure.
-        whole = density if view == "trichoscopy" else coverage
-        latest[photo_id] = (course_id, number, view, site, whole, region if area else None)
-    grouped: dict[tuple[int, bool, str], list[tuple[int, float | None, float | None]]]
-    grouped = defaultdict(list)
-    for course_id, number, view, site, whole, region in latest.values():
-        grouped[(course_id, view != "trichoscopy", site)].append((number, whole, region))
-    sites: dict[int, dict[tuple[bool, str], _HeadlineSeries]] = defaultdict(dict)
-    for (course_id, is_global, site), photos in grouped.items():
-        registered = is_registered_series([region for _number, _whole, region in photos])
-        series = _HeadlineSeries("global" if is_global else "trichoscopy", {}, registered)
-        for number, whole, region in photos:
-            value = region if registered else whole
-            series.values.setdefault(number, []).append(None if value is None else float(value))
-        sites[course_id][(is_global, site)] = series
+        latest[photo_id] = (
+            course_id,
+            PhotoFigures(
+                number,
+                view,
+                site,
+                {"density_per_cm2": density}
+                if view == "trichoscopy"
+                else {"coverage_pct": coverage},
+                {"density_per_cm2": region} if area else None,
+                version,
+            ),
+        )
+    by_course: dict[int, list[PhotoFigures]] = defaultdict(list)
+    for course_id, photo in latest.values():
+        by_course[course_id].append(photo)
     headline = {}
-    for course_id, by_site in sites.items():
-        measured = [
-            series
-            for _key, series in sorted(by_site.items())
-            if any(value is not None for values in series.values.values() for value in values)
-        ]
-        if measured:
-            headline[course_id] = measured[0]
+    for course_id, photos in by_course.items():
+        chosen = headline_series(split_series(photos, version=ALGORITHM_VERSION))
+        if chosen is not None:
+            headline[course_id] = chosen
     return headline
 
 
@@ -582,9 +568,7 @@ def clinic_cohort(actor: Actor) -> ClinicCohort:
                 consented=course.consented,
                 planned_sessions=course.planned_sessions,
                 sessions_done=len(sessions),
-                checkpoints=_checkpoints(series.view, series.values, registered=series.registered)
-                if series
-                else {},
+                checkpoints=_checkpoints(series) if series else {},
                 side_effects_by_session=sessions,
             )
         )
@@ -622,14 +606,8 @@ def latest_verdicts(actor: Actor, patient_ids: Sequence[int]) -> dict[int, Verdi
     verdicts: dict[int, Verdict] = {}
     for course in courses:
         series = headline.get(course.course_id) if course.course_id is not None else None
+        measure = HEADLINE_MEASURE[series.view] if series else ""
         verdicts[course.patient_id] = (
-            measure_progress(
-                series.values,
-                spec=MEASURES[HEADLINE_MEASURE[series.view]].for_series(
-                    registered=series.registered
-                ),
-            ).verdict
-            if series
-            else "insufficient data"
+            series.progress((measure,))[measure].verdict if series else "insufficient data"
         )
     return verdicts
