@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from app_pages.views import VERDICT_BADGES
 from models import Role
-from tests.conftest import scalp_png
+from tests.conftest import QUICK_ALGORITHM_VERSION, dark_pixel_measure, scalp_png
 from tests.test_app_helpers import (
     DemoClinic,
     app_signed_in_as,
@@ -226,3 +228,37 @@ def test_a_photo_of_a_different_spot_is_flagged_and_cannot_be_accepted(
         demo_clinic.staff.clinician, demo_clinic.other_patient_id
     )
     assert max(photo.measurement.session for photo in record.photos) == 2
+
+
+def test_after_an_engine_upgrade_the_record_says_not_comparable_and_marks_the_old_visits(
+    demo_clinic: DemoClinic, monkeypatch: pytest.MonkeyPatch
+):
+    staff = demo_clinic.staff
+
+    def newer_engine(rgb, upload, threshold):
+        return replace(dark_pixel_measure(rgb, upload, threshold), algorithm_version="newer")
+
+    # The upgrade: follow-ups re-measured by the new engine, the baseline not yet.
+    monkeypatch.setattr(photos, "measure", newer_engine)
+    monkeypatch.setattr(progress, "ALGORITHM_VERSION", "newer")
+    (course,) = patients.patient_file(staff.clinician, demo_clinic.patient_id).courses
+    for visit in course.visits[1:]:
+        for photo in visit.photos:
+            photos.reanalyse_photo(staff.clinician, photo.id)
+
+    app = open_page(
+        app_signed_in_as(staff.clinician), "app_pages/patient.py", patient=demo_clinic.patient_id
+    )
+    assert not app.exception
+    page = texts(app)
+    assert VERDICT_BADGES["not comparable"][0] in page
+    assert f"Photos measured by {QUICK_ALGORITHM_VERSION} are left out" in page
+    assert "photos reanalyse" in page
+    charts = [json.loads(chart.proto.spec) for chart in app.get("vega_lite_chart")]
+    hollow = [
+        layer
+        for chart in charts
+        for layer in chart["layer"]
+        if isinstance(layer.get("mark"), dict) and layer["mark"].get("filled") is False
+    ]
+    assert hollow, "the baseline of the older engine is drawn apart"
