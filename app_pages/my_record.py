@@ -41,6 +41,11 @@ for site in record.sites:
                 "The grey band shows how much the measurement varies on its own: "
                 "a change inside it cannot be told apart from noise."
             )
+            if site.left_out_versions:
+                st.caption(
+                    "Hollow grey points: visits measured by an older version of the measuring "
+                    "software. They are shown but not compared until the clinic re-measures them."
+                )
 
 st.header("Before and after")
 views.before_after(actor, record, key="own")

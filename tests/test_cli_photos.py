@@ -7,6 +7,7 @@ measures them with the real engine, in worker processes or in this one.
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import date
 
@@ -28,7 +29,7 @@ from tracker.analysis import ALGORITHM_VERSION, analyze_image
 from tracker.cli import main
 from tracker.phantoms import TrichoscopyConditions, make_trichoscopy_scene, render_trichoscopy
 from tracker.photostore import default_store
-from tracker.services import patients, photos, progress, reanalysis, visits
+from tracker.services import exports, patients, photos, progress, reanalysis, visits
 from tracker.services.access import AccessDenied
 from tracker.services.records import CourseInput, PatientInput, PhotoRecord, PhotoUpload, VisitInput
 
@@ -281,6 +282,15 @@ def test_a_baseline_of_an_older_engine_gets_a_verdict_only_once_re_measured(
     }
     end = progress.clinic_cohort(clinic.admin).cohort.overall.checkpoints[-1]
     assert (end.improving.total, end.not_comparable) == (0, 1)
+    status, output = run(capsys, "summary", "--db", records)
+    assert status == 0 and "P6 trichoscopy/vertex: not comparable" in output
+    assert "Improving at end of course: 0/0 consenting patients; 1 not comparable" in output
+    # The exports carry no verdict: every counted photo's latest figures, with their engine.
+    rows = list(csv.DictReader(io.StringIO(exports.export_csv(clinic.admin, patient_id=None))))
+    assert {(row["session"], row["algorithm_version"]) for row in rows} == {
+        ("0", QUICK_ALGORITHM_VERSION),
+        ("1", ALGORITHM_VERSION),
+    }
     assert (
         progress.clinic_summary(clinic.admin).cohort == progress.clinic_cohort(clinic.admin).cohort
     )

@@ -57,9 +57,16 @@ def _text(summary: ClinicSummary) -> str:
             lines.append(f"    {headline.explanation}")
     measured = summary.cohort.measured_success
     advertised = summary.cohort.advertised_success_pct
+    left_out = summary.cohort.overall.checkpoints[-1].not_comparable
     lines.append(
         f"Improving at end of course: {measured.successes}/{measured.total} consenting patients"
         + ("" if advertised is None else f" (advertised success rate {advertised:.0f} %)")
+        + (
+            f"; {left_out} not comparable (measured by another engine version: "
+            "re-measure with `photos reanalyse`)"
+            if left_out
+            else ""
+        )
     )
     return "\n".join(lines)
 

@@ -93,7 +93,7 @@ class PatientProgress:
     photos: tuple[CountedPhoto, ...]
     sites: tuple[SiteProgress, ...]
     # The counted photos per view and site, split by engine version; ``sites`` in order.
-    series: tuple[Series, ...] = ()
+    series: tuple[Series, ...]
 
     @property
     def headline_site(self) -> SiteProgress | None:
