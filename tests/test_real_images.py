@@ -63,6 +63,16 @@ def test_fdu_caption_bar_is_excluded():
     assert stop == rgb.shape[0]
 
 
+def test_fdu_plain_bottom_strip_is_excluded_and_pale_skin_is_kept():
+    # A plain light-grey strip under pale, nearly neutral skin: the skin's rows reached
+    # the band's share floor, so the strip was kept as scalp and, on this photo, the top
+    # 117 rows of skin were taken for a caption band.
+    rgb = load(FDU / "Images" / "220125_B283_3.jpg")
+    first, stop = caption_free_rows(rgb)
+    assert first == 0
+    assert rgb.shape[0] - 40 <= stop <= rgb.shape[0] - 32
+
+
 def test_jenny_zhan_masks_overlap_the_drawn_hairs():
     folder = EXTERNAL / "Jenny-Zhan_hair-follicle-detection"
     dice = []

@@ -164,6 +164,19 @@ def test_caption_band_is_detected_at_top_and_bottom_only_when_present():
         assert expected[1] - 6 <= stop <= expected[1]
 
 
+def test_plain_strip_below_pale_neutral_skin_is_a_caption_band():
+    # Pale bluish-grey skin (as on the FDU photos) is nearly neutral, so its rows passed
+    # the band's share floor too and a plain 32-row strip at the bottom was kept as scalp.
+    scene = replace(make_trichoscopy_scene(seed=2, density_per_cm2=120), skin_rgb=(0.8, 0.8, 0.84))
+    rgb, _ = render_trichoscopy(scene, px_per_mm=PX_PER_MM, size_px=SIZE_PX, conditions=CLEAN)
+    assert caption_free_rows(rgb) == (0, 600)
+    strip = rgb.copy()
+    strip[-32:] = 220
+    first, stop = caption_free_rows(strip)
+    assert first == 0
+    assert 600 - 32 - 8 <= stop <= 600 - 32
+
+
 def test_without_calibration_counts_remain_and_physical_figures_are_none(phantom_runs):
     calibrated, _, rgb = phantom_runs[1]
     result = measure_trichoscopy(rgb, px_per_mm=None)

@@ -371,16 +371,33 @@ def _caption_band_rows(rows: np.ndarray) -> int:
     caption = np.flatnonzero(share >= 0.2)
     if caption.size == 0 or caption[0] > 8:
         return 0
-    last = caption[0]
-    for index in caption[1:]:
+    last = _end_of_run(caption)
+    if last + 12 > share.size:
+        # Pale, nearly neutral skin reaches the 0.2 floor too, and the rows ran on to the
+        # search limit. A plain strip (no text: nearly every pixel one grey, which such
+        # skin never reaches) is still found; it was kept as scalp.
+        plain = np.flatnonzero(share >= 0.9)
+        if plain.size == 0 or plain[0] != caption[0]:
+            return 0
+        last = _end_of_run(plain)
+        if last + 12 > share.size or np.median(share[last + 4 : last + 12]) >= 0.8:
+            return 0
+        return last + 6 if last >= 3 else 0
+    band = share[caption[0] : last + 1]
+    beyond = share[last + 4 : last + 12]
+    if last < 3 or np.median(beyond) >= 0.6 * np.median(band):
+        return 0
+    return int(last) + 6
+
+
+def _end_of_run(rows: np.ndarray) -> int:
+    """Last of the sorted row indices ``rows`` reached from the first by gaps of ≤ 3."""
+    last = rows[0]
+    for index in rows[1:]:
         if index - last > 3:
             break
         last = index
-    band = share[caption[0] : last + 1]
-    beyond = share[last + 4 : last + 12]
-    if last < 3 or beyond.size == 0 or np.median(beyond) >= 0.6 * np.median(band):
-        return 0
-    return int(last) + 6
+    return int(last)
 
 
 def shaft_contrast(
