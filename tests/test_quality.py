@@ -8,14 +8,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from skimage import data as skimage_data
 
 from tracker.imaging.quality import (
     FLAT_BLOCK_PX,
     WORKING_LONG_SIDE_PX,
     _flat_share,
+    _noise_level,
     assess_quality,
+    lit_field,
     measure_quality,
 )
 from tracker.imaging.resample import shrink_to_long_side
@@ -260,3 +262,195 @@ def test_working_copy_is_an_area_average_of_the_working_size(shape: tuple[int, i
     assert small.shape[1::-1] == expected_size
     area = cv2.resize(rgb, expected_size, interpolation=cv2.INTER_AREA)
     assert np.abs(small.astype(int) - area.astype(int)).mean() < 1.0
+
+
+# Words to set in type; the printed text itself does not matter.
+_WORDS = (
+    "scalp",
+    "density",
+    "hairs",
+    "per",
+    "square",
+    "centimetre",
+    "consent",
+    "to",
+    "the",
+    "photography",
+    "treatment",
+    "session",
+    "vellus",
+    "terminal",
+    "unit",
+    "clinic",
+    "report",
+    "visit",
+    "baseline",
+    "week",
+    "result",
+    "of",
+)
+
+
+def _words(rng: np.random.Generator, count: int) -> str:
+    return " ".join(rng.choice(_WORDS, count))
+
+
+def _paper(size_px: tuple[int, int], rng: np.random.Generator) -> Image.Image:
+    """Off-white paper with a faint fibre texture, (width, height)."""
+    width, height = size_px
+    fibre = cv2.GaussianBlur(rng.normal(0.0, 3.0, (height, width)), (0, 0), 1.5)
+    tone = np.array([246.0, 243.0, 236.0]) + rng.uniform(-8.0, 4.0, 3)
+    return Image.fromarray(np.clip(tone + fibre[..., None], 0, 255).astype(np.uint8))
+
+
+def _printed_page(rng: np.random.Generator, *, font_px: int) -> np.ndarray:
+    """An A4 page at 150 dpi: a title and a paragraph of left-aligned lines."""
+    page = _paper((1240, 1754), rng)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=font_px)
+    draw.text((120, 120), _words(rng, 4).title(), fill=(20, 20, 20), font=font)
+    for y in range(120 + 3 * font_px, 1754 - 120 - font_px, round(1.45 * font_px)):
+        draw.text((120, y), _words(rng, 40), fill=(30, 30, 35), font=font)
+    return np.asarray(page)[:, :1120]
+
+
+def _ui_screenshot(rng: np.random.Generator) -> np.ndarray:
+    """The product's own page: a title bar, a menu, a scalp photo and its figures."""
+    screen = Image.new("RGB", (1920, 1080), (242, 242, 246))
+    draw = ImageDraw.Draw(screen)
+    font = ImageFont.load_default(size=20)
+    draw.rectangle((0, 0, 1920, 72), fill=(38, 62, 120))
+    draw.text((24, 24), "Hair tracker   Patients   Reports", fill=(255, 255, 255), font=font)
+    draw.rectangle((0, 72, 280, 1080), fill=(225, 228, 235))
+    for row in range(12):
+        draw.text((24, 100 + 48 * row), _words(rng, 2).title(), fill=(30, 30, 30), font=font)
+    screen.paste(Image.fromarray(_phantom()), (340, 110))
+    for row in range(14):
+        y = 120 + 40 * row
+        draw.text((1040, y), f"{_words(rng, 2)}: {row * 17 + 40}", fill=(30, 30, 30), font=font)
+        draw.line((1040, y + 30, 1880, y + 30), fill=(200, 200, 205))
+    return np.asarray(screen)
+
+
+def _photograph(flat: np.ndarray, rng: np.random.Generator, *, zoom: float) -> np.ndarray:
+    """A phone photo of a flat picture: tilted and in perspective on a desk, lit unevenly,
+    tinted, a little out of focus, noisy and JPEG-compressed; 1600 × 1200."""
+    height, width = flat.shape[:2]
+    out_w, out_h = 1600, 1200
+    scale = min(out_w / width, out_h / height) * zoom
+    corners = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    placed = (corners - [width / 2, height / 2]) * scale
+    placed += rng.uniform(-0.05, 0.05, placed.shape) * out_h
+    angle = np.radians(rng.uniform(-6.0, 6.0))
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    placed = (placed @ turn.T + [out_w / 2, out_h / 2]).astype(np.float32)
+    warp = cv2.getPerspectiveTransform(corners, placed)
+    photo = cv2.warpPerspective(flat, warp, (out_w, out_h), borderValue=(90, 70, 55))
+    ys, xs = np.mgrid[0:out_h, 0:out_w] / out_w
+    light = 0.9 + 0.3 * (xs - 0.5) - 0.2 * ((xs - 0.5) ** 2 + (ys - 0.4) ** 2)
+    photo = photo * light[..., None] * rng.uniform(0.88, 1.12, 3)
+    photo = cv2.GaussianBlur(photo, (0, 0), 1.2) + rng.normal(0.0, 3.0, photo.shape)
+    return _jpeg(np.clip(photo, 0, 255).astype(np.uint8), quality=75)
+
+
+def _jpeg(rgb: np.ndarray, *, quality: int) -> np.ndarray:
+    _, encoded = cv2.imencode(".jpg", rgb[..., ::-1], (cv2.IMWRITE_JPEG_QUALITY, quality))
+    return np.ascontiguousarray(cv2.imdecode(encoded, cv2.IMREAD_COLOR)[..., ::-1])
+
+
+@pytest.mark.parametrize(
+    ("picture", "zoom"),
+    [("page", 1.0), ("page", 2.2), ("screen", 1.0)],
+    ids=["page", "page-close", "screen"],
+)
+def test_a_photographed_page_or_screen_is_not_a_scalp_close_up(picture: str, zoom: float):
+    # Photographed: no block of one exact colour is left, so only the rows of text tell.
+    rng = np.random.default_rng(7)
+    flat = _printed_page(rng, font_px=28) if picture == "page" else _ui_screenshot(rng)
+    photo = _photograph(flat, rng, zoom=zoom)
+    metrics = measure_quality(photo, view="trichoscopy")
+    assert metrics.flat_share < 0.05
+    issue = next(
+        i for i in assess_quality(photo, view="trichoscopy").issues if i.code == "not_scalp"
+    )
+    assert "page or a screen" in issue.message
+    assert issue.value == metrics.text_lines
+
+
+def _round_field(rgb: np.ndarray, *, diameter: float) -> np.ndarray:
+    """A round-field dermatoscope's frame: black (sensor noise) outside a centred disc of
+    ``diameter`` × the short side, the disc darkening towards its rim."""
+    height, width = rgb.shape[:2]
+    ys, xs = np.mgrid[0:height, 0:width]
+    radius = np.hypot(xs - width / 2, ys - height / 2) / (diameter * min(height, width) / 2)
+    light = np.clip((1.0 - radius) / 0.02, 0.0, 1.0) * (1.0 - 0.35 * radius**4)
+    noise = np.random.default_rng(0).normal(3.0, 1.5, rgb.shape)
+    return np.clip(rgb * light[..., None] + noise, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("diameter", [0.8, 1.0, 1.25])
+def test_a_round_field_is_measured_without_its_black_surround(diameter: float):
+    rgb = _round_field(_phantom(TYPICAL, px_per_mm=100.0), diameter=diameter)
+    field = lit_field(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+    height, width = field.shape
+    assert field[height // 2, width // 2]
+    assert not field[0, 0]
+    disc = np.pi * (diameter * height / 2) ** 2
+    # The disc clipped by the frame at the largest diameter.
+    assert 0.9 * min(disc, 0.9 * field.size) <= field.sum() <= 1.05 * disc
+    assert _codes(rgb) == []
+
+
+def test_a_dark_photo_is_not_taken_for_a_round_field():
+    # Dark skin in a dim photo: most of the frame is black, in ragged shapes.
+    dark = _phantom(TrichoscopyConditions(exposure=0.12), skin_tone=5)
+    assert lit_field(cv2.cvtColor(dark, cv2.COLOR_RGB2GRAY)).all()
+    assert "underexposed" in _codes(dark)
+
+
+def test_noise_level_is_the_noise_not_the_shading_or_the_hairs():
+    rng = np.random.default_rng(4)
+    shading = np.linspace(60.0, 200.0, 800)[None, :].repeat(600, axis=0)
+    for sigma in (1.0, 3.0, 8.0):
+        noisy = np.clip(shading + rng.normal(0.0, sigma, shading.shape), 0, 255)
+        level = _noise_level(np.round(noisy).astype(np.uint8), np.ones(shading.shape, bool))
+        assert level == pytest.approx(sigma, rel=0.1)
+    clean = cv2.cvtColor(_phantom(), cv2.COLOR_RGB2GRAY)
+    assert _noise_level(clean, np.ones(clean.shape, bool)) < 1.0
+
+
+@pytest.mark.parametrize(("exposure", "skin_tone"), [(0.3, 2), (0.2, 1), (0.4, 4)])
+def test_a_dim_photo_with_shadows_lost_in_grain_is_underexposed(exposure: float, skin_tone: int):
+    conditions = TrichoscopyConditions(exposure=exposure, noise_sigma=0.04, blur_sigma_px=0.6)
+    rgb = _phantom(conditions, skin_tone=skin_tone)
+    metrics = measure_quality(rgb, view="trichoscopy", px_per_mm=100.0)
+    # Bright enough for the median rule alone, which let these through.
+    assert metrics.median_luminance >= 35
+    issue = next(
+        i for i in assess_quality(rgb, view="trichoscopy").issues if i.code == "underexposed"
+    )
+    assert "grain" in issue.message
+    assert issue.value == pytest.approx(metrics.median_luminance / metrics.noise_level, abs=0.1)
+    # The same photo in a round field.
+    assert "underexposed" in _codes(_round_field(rgb, diameter=0.95))
+
+
+def test_a_dim_but_clean_photo_is_not_underexposed():
+    rgb = _phantom(TrichoscopyConditions(exposure=0.4, noise_sigma=0.01), skin_tone=2)
+    assert "underexposed" not in _codes(rgb)
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize(
+    "stem",
+    # Two photos with a measurement label (four rows of text) burned in beside the caption
+    # bar, and one whose round-field copy once passed for a face.
+    ["220128_B568_1", "220303_A201_1", "220119_A849_4"],
+)
+def test_real_photos_with_labels_or_in_a_round_field_pass(stem: str) -> None:
+    path = FDU_IMAGES / f"{stem}.jpg"
+    if not path.exists():
+        pytest.skip(f"no real photo at {path}")
+    rgb = np.asarray(Image.open(path).convert("RGB"))
+    assert _codes(rgb, px_per_mm=380.0) == []
+    assert _codes(_round_field(rgb, diameter=1.0), px_per_mm=380.0) == []

@@ -14,6 +14,10 @@ from functools import cache
 
 import cv2
 import numpy as np
+from scipy import ndimage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 from skimage.data import lbp_frontal_face_cascade_filename
 from skimage.feature import Cascade
 
@@ -29,6 +33,10 @@ SHARPNESS_UM_PER_PX = 10.0
 
 MIN_SHARPNESS = 0.18
 MIN_MEDIAN_LUMINANCE = 35.0
+# A dim photo whose dark parts are crushed to black is underexposed when its noise is more
+# than a tenth of its level: brightening it would show grain, not hair.
+MIN_SIGNAL_TO_NOISE = 10.0
+MIN_CRUSHED_SHARE = 0.03
 MAX_CLIPPED_SHARE = 0.20
 MAX_GLARE_SPOTS = 15
 MAX_CAST_DISTANCE = 8.0
@@ -57,6 +65,29 @@ FACE_SEARCH_LONG_SIDE_PX = 256
 # Overlapping detections a face needs; fewer let two hair stubs pass for a pair of eyes.
 FACE_MIN_NEIGHBOURS = 6
 FLAT_BLOCK_PX = 16
+# A photographed page or screen shows rows of text; a scalp close-up shows at most a
+# caption bar and a measurement label (up to 5 rows on the FDU photos).
+MIN_TEXT_LINES = 8
+
+# The lit field of a round-field dermatoscope is found on a copy this small: its black
+# surround is large and smooth. Black border regions darker than SURROUND_LEVEL that leave
+# a convex field of at least MIN_FIELD_SHARE of the frame are the surround; anything else
+# (the crushed shadows of a dark photo are ragged) is not.
+FIELD_SEARCH_LONG_SIDE_PX = 256
+SURROUND_LEVEL = 20
+MIN_FIELD_SHARE = 0.25
+MIN_FIELD_SOLIDITY = 0.9
+# A disc fills π/4 of its bounding box, one clipped by the frame's sides about 0.9; a frame
+# cropped by black bands fills all of it.
+ROUND_FIELD_MAX_BOX_SHARE = 0.95
+# Text marks: dark against their surroundings (a box mean over TEXT_WINDOW_PX) by a share
+# and by a number of grey levels, letter-sized, and chained into rows of at least
+# TEXT_LINE_MIN_MARKS marks of similar height on a common centre line.
+TEXT_WINDOW_PX = 31
+TEXT_INK_CONTRAST = 0.25
+TEXT_INK_MIN_LEVELS = 18
+TEXT_MARK_HEIGHT_PX = (4, 48)
+TEXT_LINE_MIN_MARKS = 4
 
 # Mean colour (CIELAB a*, b*) a scalp photo may have without a colour cast: pale, tanned
 # and dark skin, and the cool tint many dermatoscope lamps give (real clinical photos reach
@@ -70,18 +101,26 @@ class QualityMetrics:
     """The raw values the gate compares with its thresholds.
 
     ``sharpness``: ratio of the finest detail band to a coarser one (unitless, ≈0.3 sharp,
-    under 0.2 blurred); ``median_luminance``: 0–255; ``clipped_share``: share of burnt-out
-    pixels; ``glare_spots``: number of specular highlights; ``cast_distance``: CIELAB
-    distance of the mean colour from the range of skin tones; ``green_share``: share of
-    clearly green or cyan pixels; ``flat_share``: share of blocks of one exact colour
-    (screens and documents have many, camera photos none); ``face_fraction``: width of the
-    largest frontal face over the short side (0 without one; ``None`` when not searched,
-    which is for global photos, whose frontal views show the face on purpose);
-    ``mean_chroma``: mean CIELAB chroma of the pixels neither black nor burnt out.
+    under 0.2 blurred); ``median_luminance``: 0–255, of the lit field (the round field of a
+    dermatoscope without its black surround, else the whole frame); ``crushed_share``:
+    share of the lit field at black (at most ``DARK_LEVEL``); ``noise_level``: standard
+    deviation of the luminance noise in the lit field, in grey levels (0–255);
+    ``clipped_share``: share of burnt-out pixels; ``glare_spots``: number of specular
+    highlights; ``cast_distance``: CIELAB distance of the mean colour from the range of
+    skin tones; ``green_share``: share of clearly green or cyan pixels; ``flat_share``:
+    share of blocks of one exact colour (screens and documents have many, camera photos
+    none); ``face_fraction``: width of the largest frontal face over the short side (0
+    without one; ``None`` when not searched, which is for global photos, whose frontal
+    views show the face on purpose, and for a dermatoscope's round field);
+    ``mean_chroma``: mean CIELAB chroma of the pixels neither black nor burnt out;
+    ``text_lines``: number of rows of dark text, which photographed pages and screens have
+    many of (``None`` when not searched, which is for global photos).
     """
 
     sharpness: float
     median_luminance: float
+    crushed_share: float
+    noise_level: float
     clipped_share: float
     glare_spots: int
     cast_distance: float
@@ -89,6 +128,7 @@ class QualityMetrics:
     flat_share: float
     face_fraction: float | None
     mean_chroma: float
+    text_lines: int | None
 
 
 def assess_quality(rgb: np.ndarray, *, view: View, px_per_mm: float | None = None) -> Quality:
@@ -116,16 +156,25 @@ def measure_quality(
     a_star = lab[..., 1][lit] - 128.0
     b_star = lab[..., 2][lit] - 128.0
     chroma = np.hypot(a_star, b_star)
+    field = lit_field(luminance)
+    field_luminance = luminance[field]
+    field_median = float(np.median(field_luminance))
     return QualityMetrics(
         sharpness=_sharpness(sharpness_gray.astype(np.float32)),
-        median_luminance=float(np.median(luminance)),
+        median_luminance=field_median,
+        crushed_share=float(np.mean(field_luminance <= DARK_LEVEL)),
+        noise_level=_noise_level(luminance, field & lit),
         clipped_share=float(np.mean(luminance >= CLIPPED_LEVEL)),
         glare_spots=_glare_spots(small, luminance),
         cast_distance=_cast_distance(a_star, b_star),
         green_share=_green_share(a_star, chroma),
         flat_share=_flat_share(rgb),
-        face_fraction=_face_fraction(luminance) if view == "trichoscopy" else None,
+        # Only a dermatoscope gives a round field, and its rim passes for a face's outline.
+        face_fraction=(
+            _face_fraction(luminance) if view == "trichoscopy" and not _is_round(field) else None
+        ),
         mean_chroma=float(np.mean(chroma)) if chroma.size else 0.0,
+        text_lines=_text_lines(luminance) if view == "trichoscopy" else None,
     )
 
 
@@ -142,17 +191,27 @@ def quality_issues(metrics: QualityMetrics, *, view: View) -> list[QualityIssue]
         issues.append(
             QualityIssue("blur", f"The photo is blurred: {advice}.", round(metrics.sharpness, 3))
         )
+    advice = (
+        "switch on the dermatoscope's light and press it flat so no shadow falls in"
+        if close_up
+        else "add light or move nearer the lamp"
+    )
     if metrics.median_luminance < MIN_MEDIAN_LUMINANCE:
-        advice = (
-            "switch on the dermatoscope's light and press it flat so no shadow falls in"
-            if close_up
-            else "add light or move nearer the lamp"
-        )
         issues.append(
             QualityIssue(
                 "underexposed",
                 f"The photo is too dark: {advice}.",
                 round(metrics.median_luminance, 1),
+            )
+        )
+    elif _signal_to_noise(metrics) < MIN_SIGNAL_TO_NOISE and (
+        metrics.crushed_share >= MIN_CRUSHED_SHARE
+    ):
+        issues.append(
+            QualityIssue(
+                "underexposed",
+                f"The photo is too dark: its shadows are lost in grain. {advice.capitalize()}.",
+                round(_signal_to_noise(metrics), 1),
             )
         )
     if metrics.clipped_share > MAX_CLIPPED_SHARE:
@@ -207,6 +266,13 @@ def _not_scalp_issue(metrics: QualityMetrics) -> QualityIssue | None:
             f"{advice}.",
             round(metrics.flat_share, 3),
         )
+    if metrics.text_lines is not None and metrics.text_lines >= MIN_TEXT_LINES:
+        return QualityIssue(
+            "not_scalp",
+            "This does not look like a scalp close-up but like a photo of a page or a screen "
+            f"({metrics.text_lines} lines of text): {advice}.",
+            float(metrics.text_lines),
+        )
     if burnt_out or metrics.median_luminance < MIN_MEDIAN_LUMINANCE:
         return None  # too little of the picture is visible to say what it shows
     if metrics.face_fraction:
@@ -222,6 +288,130 @@ def _not_scalp_issue(metrics: QualityMetrics) -> QualityIssue | None:
             round(metrics.green_share, 3),
         )
     return None
+
+
+def _signal_to_noise(metrics: QualityMetrics) -> float:
+    return metrics.median_luminance / max(metrics.noise_level, 0.1)
+
+
+def lit_field(luminance: np.ndarray) -> np.ndarray:
+    """Where an (H, W) uint8 luminance photo is lit: an (H, W) bool mask.
+
+    A round-field dermatoscope leaves the frame black outside its disc; that surround,
+    black regions on the border leaving a convex field, is taken out. Without one (or when
+    what is left is ragged, as the crushed shadows of a dark photo are) the field is the
+    whole frame.
+    """
+    small = shrink_to_long_side(luminance, FIELD_SEARCH_LONG_SIDE_PX)
+    dark = (cv2.GaussianBlur(small, (0, 0), 2.0) <= SURROUND_LEVEL).astype(np.uint8)
+    whole = np.ones(luminance.shape, dtype=bool)
+    if not dark.any():
+        return whole
+    _count, labels = cv2.connectedComponents(dark, connectivity=4)
+    edge = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    field = ~np.isin(labels, edge[edge > 0])
+    if field.all() or field.mean() < MIN_FIELD_SHARE:
+        return whole
+    hull = cv2.convexHull(cv2.findNonZero(field.astype(np.uint8)))
+    if field.sum() < MIN_FIELD_SOLIDITY * cv2.contourArea(hull):
+        return whole
+    return cv2.resize(
+        field.astype(np.uint8), luminance.shape[::-1], interpolation=cv2.INTER_NEAREST
+    ).astype(bool)
+
+
+def _is_round(field: np.ndarray) -> bool:
+    """Whether an (H, W) bool lit field is a dermatoscope's disc, which leaves the corners
+    of its bounding box dark, rather than the whole frame or a band across it."""
+    rows = np.flatnonzero(field.any(axis=1))
+    cols = np.flatnonzero(field.any(axis=0))
+    if not len(rows):
+        return False
+    box = (rows[-1] - rows[0] + 1) * (cols[-1] - cols[0] + 1)
+    return bool(field.sum() < ROUND_FIELD_MAX_BOX_SHARE * box)
+
+
+def _noise_level(luminance: np.ndarray, mask: np.ndarray) -> float:
+    """Standard deviation (grey levels) of the noise of an (H, W) uint8 luminance image
+    over the (H, W) bool ``mask``.
+
+    The median magnitude of a second-difference filter that cancels smooth shading
+    (Immerkær's kernel, ±6σ for white noise): the median is not moved by the hairs' edges,
+    which cover a small part of the field.
+    """
+    if not mask.any():
+        return 0.0
+    # Integer responses, so the median comes from a histogram instead of a sort.
+    response = np.abs(cv2.filter2D(luminance, cv2.CV_16S, _NOISE_KERNEL))
+    counts = np.bincount(response[mask])
+    median = int(np.searchsorted(np.cumsum(counts), (mask.sum() + 1) / 2))
+    return median / (6.0 * NORMAL_MAD)
+
+
+# Median absolute value of a standard normal variable.
+NORMAL_MAD = 0.6745
+_NOISE_KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
+
+
+def _text_lines(luminance: np.ndarray) -> int:
+    """Number of rows of dark text in an (H, W) uint8 luminance image, searched at its
+    size and at half of it (large print merges into blots at full size)."""
+    half = cv2.resize(luminance, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    return max(
+        _text_rows(luminance, window_px=TEXT_WINDOW_PX),
+        _text_rows(half, window_px=TEXT_WINDOW_PX // 2 + 1),
+    )
+
+
+def _text_rows(luminance: np.ndarray, *, window_px: int) -> int:
+    """Rows of at least ``TEXT_LINE_MIN_MARKS`` letter- or word-like dark marks of similar
+    height, side by side on a common centre line, spanning four heights or more."""
+    level = luminance.astype(np.float32)
+    mean = cv2.blur(level, (window_px, window_px))
+    ink = (level < mean * (1.0 - TEXT_INK_CONTRAST)) & (level < mean - TEXT_INK_MIN_LEVELS)
+    _count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(
+        ink.astype(np.uint8), connectivity=8
+    )
+    left, top, width, height, area = stats[1:].T.astype(np.float64)
+    low, high = TEXT_MARK_HEIGHT_PX
+    # Letters and words are compact and fill a good part of their box; hairs are long
+    # strokes, far taller or wider than thick, or thin diagonals.
+    marks = (
+        (height >= low)
+        & (height <= high)
+        & (area >= 0.15 * width * height)
+        & (width <= 12 * height)
+        & (height <= 4 * width)
+    )
+    left, top, width, height = left[marks], top[marks], width[marks], height[marks]
+    if len(left) < TEXT_LINE_MIN_MARKS:
+        return 0
+    centre_y = top + height / 2
+    # Pairs whose right and left ends (at mid-height) are close: i's right end, j's left.
+    ends = cKDTree(np.column_stack([left + width, centre_y])).sparse_distance_matrix(
+        cKDTree(np.column_stack([left, centre_y])), 1.3 * high, output_type="ndarray"
+    )
+    first, second = ends["i"], ends["j"]
+    taller = np.maximum(height[first], height[second])
+    gap = left[second] - (left[first] + width[first])
+    # Neighbours in a row: similar height, centres level, a letter or word space apart.
+    neighbours = (
+        (first != second)
+        & (np.minimum(height[first], height[second]) >= 0.5 * taller)
+        & (np.abs(centre_y[first] - centre_y[second]) <= 0.3 * taller)
+        & (gap >= -0.2 * taller)
+        & (gap <= 1.2 * taller)
+    )
+    graph = coo_matrix(
+        (np.ones(int(neighbours.sum())), (first[neighbours], second[neighbours])),
+        shape=(len(left), len(left)),
+    )
+    _rows, row = connected_components(graph, directed=False)
+    rows = np.flatnonzero(np.bincount(row) >= TEXT_LINE_MIN_MARKS)
+    if not len(rows):
+        return 0
+    spans = ndimage.maximum(left + width, row, rows) - ndimage.minimum(left, row, rows)
+    return int(np.sum(spans >= 4 * ndimage.median(height, row, rows)))
 
 
 def _resize(image: np.ndarray, scale: float) -> np.ndarray:
