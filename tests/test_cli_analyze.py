@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 from PIL import Image
 
 from tests.test_analysis import _global_photo, _trichoscopy
+from tracker import analysis
 from tracker.analysis import ALGORITHM_VERSION, analyze_file
 from tracker.batch import BatchOptions, measure_files
 from tracker.measurement import TRICHOSCOPY_FIGURES
@@ -155,3 +157,24 @@ def test_two_workers_give_what_one_gives(photos: dict[str, Path]) -> None:
     assert parallel == measure_files(images, names, options, workers=1)
     assert [outcome.json["image"] for outcome in parallel] == [str(path) for path in images]
     assert len(done) == len(images)
+
+
+def test_overlays_are_drawn_only_for_an_overlay_dir(
+    photos: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn: list[tuple[int, ...]] = []
+    real_draw = analysis.draw_trichoscopy_overlay
+
+    def counting_draw(rgb: np.ndarray, *args: object, **kwargs: object) -> np.ndarray:
+        drawn.append(rgb.shape)
+        return real_draw(rgb, *args, **kwargs)
+
+    monkeypatch.setattr(analysis, "draw_trichoscopy_overlay", counting_draw)
+    images, names = [photos["first"]], ["first.overlay.png"]
+    options = BatchOptions(view="trichoscopy", px_per_mm=100.0)
+    (without,) = measure_files(images, names, options, workers=1)
+    assert drawn == []
+    (written,) = measure_files(images, names, replace(options, overlay_dir=tmp_path), workers=1)
+    assert drawn == [(720, 960, 3)]
+    assert written == without
+    assert np.asarray(Image.open(tmp_path / names[0])).shape == (720, 960, 3)

@@ -23,4 +23,3 @@ def test_8_bit_and_float_pixels_give_the_same_background_to_the_bit():
     np.testing.assert_array_equal(
         skin_background(rgb, **options), skin_background(rgb.astype(np.float32), **options)
     )
-

@@ -927,16 +927,20 @@ _OVERLAY_UNKNOWN = (0, 158, 115)  # Okabe–Ito bluish green: width not calibrat
 _OVERLAY_UNIT = (204, 121, 167)  # Okabe–Ito reddish purple
 
 
-def draw_trichoscopy_overlay(rgb: np.ndarray, result: TrichoscopyResult) -> np.ndarray:
+def draw_trichoscopy_overlay(
+    rgb: np.ndarray, result: TrichoscopyResult, *, scale: float = 1.0
+) -> np.ndarray:
     """A copy of ``rgb`` (H, W, 3) uint8 with every counted hair and unit drawn on it.
 
+    ``rgb`` is the measured photo resized by ``scale`` (its pixels per photo pixel), so a
+    small overlay of a large photo is drawn small, not drawn large and shrunk.
     Terminal hairs are blue, vellus hairs orange (green when widths are uncalibrated),
     units are purple rings at their openings; rows outside the analysed band are dimmed.
     Colours are from the Okabe–Ito palette, distinguishable with colour-vision deficiency.
     """
     overlay = np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8).copy())
     height, width = overlay.shape[:2]
-    first, stop = result.analysed_rows
+    first, stop = (round(row * scale) for row in result.analysed_rows)
     overlay[:first] //= 3
     overlay[stop:] //= 3
     thickness = max(1, round(max(height, width) / 500))
@@ -950,11 +954,11 @@ def draw_trichoscopy_overlay(rgb: np.ndarray, result: TrichoscopyResult) -> np.n
             if hair.vellus
             else _OVERLAY_TERMINAL
         )
-        start = tuple(round(v) for v in hair.start_px)
-        end = tuple(round(v) for v in hair.end_px)
+        start = tuple(round(v * scale) for v in hair.start_px)
+        end = tuple(round(v * scale) for v in hair.end_px)
         cv2.line(overlay, start, end, colour, thickness, lineType=cv2.LINE_AA)
     radius = max(4, round(max(height, width) / 100))
     for centre in result.unit_centres_px:
-        point = tuple(round(v) for v in centre)
+        point = tuple(round(v * scale) for v in centre)
         cv2.circle(overlay, point, radius, _OVERLAY_UNIT, thickness, lineType=cv2.LINE_AA)
     return overlay
