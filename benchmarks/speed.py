@@ -6,14 +6,17 @@ Part 1 pins this process to one CPU (and OpenCV to one thread) and, for each vie
 on a 12-MP (4000×3000) phantom JPEG: the decode alone (the floor no pipeline can beat:
 OpenCV's, which intake uses; Pillow's, with its copy into numpy, is shown too), intake
 (decode, orientation, metadata strip, and a re-encode where one is needed) and the
-analysis (calibration, quality gate, measurement, overlay). It reports the median of
+analysis as the app runs it (calibration, quality gate, measurement, and the overlay
+drawn at the size the app stores, ``OVERLAY_LONG_SIDE_PX``). It reports the median of
 ``--repeats`` runs, the Python/numpy heap peak of one analysis (tracemalloc; OpenCV's
 internal buffers are not traced) and the process's peak resident memory. It then splits
 the analysis into its steps, CPU seconds each: the ArUco search (``--aruco-mm`` given, no
 marker in the frame, so the whole search runs), the quality gate, the engine and the
-overlay; the steps around the engines have a budget of 0.3 s together with intake. Intake
-of the same photo with an EXIF rotation (which must be re-encoded) is timed as well, and
-writing its overlay as the CLI's ``--overlay-dir`` does (once).
+app's overlay; the steps around the engines have a budget of 0.3 s together with intake.
+The analysis without an overlay (``python -m tracker analyze`` without ``--overlay-dir``)
+and with one at full size (with it) are timed too, as is intake of the same photo with an
+EXIF rotation (which must be re-encoded), and writing the full-size overlay PNG as
+``--overlay-dir`` does (once).
 
 Part 2 writes ``--batch`` phantom photos and runs ``python -m tracker analyze --json`` on
 them with 1 and 2 workers, and prints wall-clock and CPU seconds a photo (CPU of all the
@@ -40,6 +43,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -49,16 +53,17 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tracker.analysis import analyze_image  # noqa: E402
+from tracker.analysis import (  # noqa: E402
+    _coverage_overlay,
+    _trichoscopy_overlay,
+    analyze_image,
+)
 from tracker.batch import write_overlay  # noqa: E402
 from tracker.imaging.calibration import calibrate  # noqa: E402
-from tracker.imaging.coverage import draw_coverage_overlay, measure_coverage  # noqa: E402
+from tracker.imaging.coverage import measure_coverage  # noqa: E402
 from tracker.imaging.intake import prepare_image  # noqa: E402
 from tracker.imaging.quality import assess_quality  # noqa: E402
-from tracker.imaging.trichoscopy import (  # noqa: E402
-    draw_trichoscopy_overlay,
-    measure_trichoscopy,
-)
+from tracker.imaging.trichoscopy import measure_trichoscopy  # noqa: E402
 from tracker.phantoms import (  # noqa: E402
     TrichoscopyConditions,
     make_global_scene,
@@ -66,6 +71,7 @@ from tracker.phantoms import (  # noqa: E402
     render_global,
     render_trichoscopy,
 )
+from tracker.services.photos import OVERLAY_LONG_SIDE_PX  # noqa: E402
 
 LIMIT_S = 1.0
 AROUND_ENGINE_BUDGET_S = 0.3
@@ -147,6 +153,7 @@ def single_photo(repeats: int) -> None:
     print(f"{'view':<12} {'decode (floor)':>15} {'Pillow decode':>14} {'intake':>12} "
           f"{'analysis':>12} {'total':>12} {'× decode':>9} {'heap peak':>10}")  # fmt: skip
     steps = {}
+    other_overlays = {}
     for view, (data, px_per_mm) in photos.items():
         decode = _timed(lambda data=data: _decode_opencv(data), repeats)
         pillow = _timed(lambda data=data: _decode_pillow(data), repeats)
@@ -154,7 +161,9 @@ def single_photo(repeats: int) -> None:
         rgb = prepare_image(data).rgb
 
         def analysis(rgb=rgb, view=view, px_per_mm=px_per_mm) -> object:
-            return analyze_image(rgb, view=view, px_per_mm=px_per_mm)
+            return analyze_image(
+                rgb, view=view, px_per_mm=px_per_mm, overlay_long_side_px=OVERLAY_LONG_SIDE_PX
+            )
 
         analysed = _timed(analysis, repeats)
         tracemalloc.start()
@@ -169,6 +178,11 @@ def single_photo(repeats: int) -> None:
         )
         steps[view] = {"intake": intake[1], **_steps(rgb, view=view, px_per_mm=px_per_mm,
                                                      repeats=repeats)}  # fmt: skip
+        other_overlays[view] = [
+            _timed(partial(analyze_image, rgb, view=view, px_per_mm=px_per_mm, overlay=overlay),
+                   repeats)
+            for overlay in (False, True)
+        ]  # fmt: skip
     print(
         f"Target: analysis within {LIMIT_S:.0f} s a photo (CPU time is the dedicated-core figure)."
     )
@@ -181,6 +195,12 @@ def single_photo(repeats: int) -> None:
         print(f"{view:<12}" + "".join(f"{row[name]:15.3f}" for name in names))
     print(f"Budget around the engine: {AROUND_ENGINE_BUDGET_S} s (intake, calibration, "
           "quality, overlay).")  # fmt: skip
+    print(
+        f"Analysis with the overlay drawn at the photo's size (overlay ≤ {OVERLAY_LONG_SIDE_PX} "
+        "px above), and without one (the CLI without --overlay-dir), wall / CPU seconds:"
+    )
+    for view, (without, full) in other_overlays.items():
+        print(f"{view:<12} full-size overlay {_pair(full)}, no overlay {_pair(without)}")
     rgb_tricho = prepare_image(photos["trichoscopy"][0]).rgb
     rotated = _rotated(photos["trichoscopy"][0])
     turned = _timed(lambda: prepare_image(rotated), repeats)
@@ -201,11 +221,18 @@ def _steps(
     if view == "global":
         coverage = measure_coverage(rgb)
         engine = _timed(lambda: measure_coverage(rgb), repeats)
-        overlay = _timed(lambda: draw_coverage_overlay(rgb, coverage), repeats)
+        overlay = _timed(
+            lambda: _coverage_overlay(rgb, coverage, long_side_px=OVERLAY_LONG_SIDE_PX), repeats
+        )
     else:
         result = measure_trichoscopy(rgb, px_per_mm=px_per_mm)
         engine = _timed(lambda: measure_trichoscopy(rgb, px_per_mm=px_per_mm), repeats)
-        overlay = _timed(lambda: draw_trichoscopy_overlay(rgb, result), repeats)
+        overlay = _timed(
+            lambda: _trichoscopy_overlay(
+                rgb, result, marker_corners_xy=None, long_side_px=OVERLAY_LONG_SIDE_PX
+            ),
+            repeats,
+        )
     return {
         "ArUco search": aruco[1],
         "quality": quality[1],

@@ -150,6 +150,51 @@ def test_global_coverage_within_a_roi() -> None:
     assert wider.figures["coverage_pct"] < measurement.figures["coverage_pct"]
 
 
+def test_overlay_is_drawn_only_when_asked_for_and_at_the_size_asked() -> None:
+    rgb, _truth = _trichoscopy()
+    full = analyze_image(rgb, view="trichoscopy", px_per_mm=PX_PER_MM)
+    without = analyze_image(rgb, view="trichoscopy", px_per_mm=PX_PER_MM, overlay=False)
+    small = analyze_image(rgb, view="trichoscopy", px_per_mm=PX_PER_MM, overlay_long_side_px=480)
+
+    assert without.overlay_rgb is None
+    assert without.figures == small.figures == full.figures
+    assert small.overlay_rgb.shape == (360, 480, 3)
+    # Every counted hair is drawn where it lies on the half-size copy.
+    drawn = np.any(small.overlay_rgb != cv2.resize(rgb, (480, 360), cv2.INTER_AREA), axis=2)
+    assert full.trichoscopy is not None
+    counted = [hair for hair in full.trichoscopy.hairs if hair.counted]
+    for hair in counted:
+        x, y = (round((a + b) / 4) for a, b in zip(hair.start_px, hair.end_px, strict=True))
+        assert drawn[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2].any()
+
+
+def test_a_small_overlay_keeps_the_marker_outline_and_the_coverage_tint() -> None:
+    rgb, _truth = _trichoscopy()
+    with_marker, _corners = paste_marker(
+        rgb, side_px=200.0, angle_deg=25.0, centre_xy=(400.0, 300.0)
+    )
+    small = analyze_image(with_marker, view="trichoscopy", aruco_mm=2.0, overlay_long_side_px=480)
+    magenta = np.all(small.overlay_rgb == (255, 0, 255), axis=2)
+    assert magenta.sum() > 4 * 100
+    rows, cols = np.nonzero(magenta)
+    assert abs(rows.mean() - 150) < 5 and abs(cols.mean() - 200) < 5
+
+    photo = _global_photo()
+    hairy = RectRoi(0, 0, 500, 768)
+    full = analyze_image(photo, view="global", roi=hairy)
+    half = analyze_image(photo, view="global", roi=hairy, overlay_long_side_px=512)
+    assert half.figures == full.figures
+    assert half.overlay_rgb.shape == (384, 512, 3)
+
+    # A pixel of the half-size overlay is tinted as hair where at least half of the four
+    # pixels it stands for are at full size.
+    def tinted(overlay: np.ndarray) -> np.ndarray:
+        return (overlay[..., 2].astype(int) - overlay[..., 0] > 100).astype(np.uint8)
+
+    halved = cv2.resize(tinted(full.overlay_rgb), (512, 384), interpolation=cv2.INTER_AREA)
+    assert np.mean(tinted(half.overlay_rgb) == halved) > 0.99
+
+
 def test_to_json_has_the_contract_keys_in_order() -> None:
     rgb, _truth = _trichoscopy()
     tricho = analyze_image(rgb, view="trichoscopy", px_per_mm=PX_PER_MM).to_json()

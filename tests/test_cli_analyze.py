@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import pytest
 from PIL import Image
 
 from tests.test_analysis import _global_photo, _trichoscopy
+from tracker import analysis
 from tracker.analysis import ALGORITHM_VERSION, analyze_file
 from tracker.batch import BatchOptions, map_in_waves, measure_files
 from tracker.measurement import TRICHOSCOPY_FIGURES
@@ -183,3 +185,24 @@ def _touch_slowly(directory: Path, name: str) -> str:
     time.sleep(0.5)
     (directory / name).touch()
     return name
+
+
+def test_overlays_are_drawn_only_for_an_overlay_dir(
+    photos: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn: list[tuple[int, ...]] = []
+    real_draw = analysis.draw_trichoscopy_overlay
+
+    def counting_draw(rgb: np.ndarray, *args: object, **kwargs: object) -> np.ndarray:
+        drawn.append(rgb.shape)
+        return real_draw(rgb, *args, **kwargs)
+
+    monkeypatch.setattr(analysis, "draw_trichoscopy_overlay", counting_draw)
+    images, names = [photos["first"]], ["first.overlay.png"]
+    options = BatchOptions(view="trichoscopy", px_per_mm=100.0)
+    (without,) = measure_files(images, names, options, workers=1)
+    assert drawn == []
+    (written,) = measure_files(images, names, replace(options, overlay_dir=tmp_path), workers=1)
+    assert drawn == [(720, 960, 3)]
+    assert written == without
+    assert np.asarray(Image.open(tmp_path / names[0])).shape == (720, 960, 3)

@@ -179,6 +179,16 @@ def test_plain_strip_below_pale_neutral_skin_is_a_caption_band():
     assert 600 - 32 - 8 <= stop <= 600 - 32
 
 
+def test_caption_band_may_start_up_to_the_ninth_row():
+    rng = np.random.default_rng(4)
+    skin = rng.normal((200, 150, 130), 12, (600, 800, 3)).clip(0, 255).astype(np.uint8)
+    for band_start, expected_first in ((8, 45), (9, 0)):
+        rgb = skin.copy()
+        rgb[band_start:40] = 60  # the flat grey fill behind a caption, to row 39
+        rgb[band_start + 10 : band_start + 20, 100:400:7] = 255  # its text
+        assert caption_free_rows(rgb) == (expected_first, 600)
+
+
 def test_without_calibration_counts_remain_and_physical_figures_are_none(phantom_runs):
     calibrated, _, rgb = phantom_runs[1]
     result = measure_trichoscopy(rgb, px_per_mm=None)

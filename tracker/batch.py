@@ -168,6 +168,7 @@ def measure_file(image: Path, overlay_name: str, options: BatchOptions) -> FileO
             px_per_mm=options.px_per_mm,
             aruco_mm=options.aruco_mm,
             roi=options.roi,
+            overlay=options.overlay_dir is not None,
         )
     except IntakeError as error:
         return FileOutcome({"image": str(image), "error": error.message})
@@ -177,7 +178,7 @@ def measure_file(image: Path, overlay_name: str, options: BatchOptions) -> FileO
         )
     except ValueError as error:  # options that do not fit this photo, e.g. a ROI outside it
         return FileOutcome({"image": str(image), "error": str(error)})
-    if options.overlay_dir is not None:
+    if measurement.overlay_rgb is not None and options.overlay_dir is not None:
         write_overlay(options.overlay_dir / overlay_name, measurement.overlay_rgb)
     return FileOutcome({"image": str(image), **_finite(measurement)}, measurement.notes)
 

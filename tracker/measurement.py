@@ -62,10 +62,11 @@ class Measurement:
     """Figures measured on one photo.
 
     ``figures`` holds exactly the names of ``FIGURES_BY_VIEW[view]``; per-cm² and µm
-    figures are ``None`` when the pixel size is unknown. ``overlay_rgb`` is an (H, W, 3)
-    uint8 picture of what was detected. ``widths_um`` lists every counted hair's shaft width
-    (empty without calibration or for global photos). ``notes`` tell people what limits
-    the figures without being a fault of the photo (no calibration, marker not found).
+    figures are ``None`` when the pixel size is unknown. ``overlay_rgb`` is an (h, w, 3)
+    uint8 picture of what was detected, the photo or a smaller copy (None when it was not
+    asked for). ``widths_um`` lists every counted hair's shaft width (empty without
+    calibration or for global photos). ``notes`` tell people what limits the figures
+    without being a fault of the photo (no calibration, marker not found).
     ``trichoscopy`` keeps a close-up's traced hairs and units (None for global photos), so
     registration to the baseline can count them again on the reference region without
     running the engine twice.
@@ -77,7 +78,7 @@ class Measurement:
     algorithm_version: str
     quality: Quality
     figures: dict[str, Figure]
-    overlay_rgb: np.ndarray = field(repr=False, compare=False)
+    overlay_rgb: np.ndarray | None = field(repr=False, compare=False)
     widths_um: tuple[float, ...] = ()
     notes: tuple[str, ...] = ()
     trichoscopy: TrichoscopyResult | None = field(default=None, repr=False, compare=False)

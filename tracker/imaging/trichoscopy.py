@@ -364,17 +364,10 @@ def caption_free_rows(
 
 def _caption_band_rows(rows: np.ndarray) -> int:
     """How many rows, from the first row of ``rows`` inward, belong to a caption band."""
-    pixels = rows.astype(np.int16)
-    chroma = pixels.max(axis=2) - pixels.min(axis=2)
-    grey_level = pixels.mean(axis=2).astype(np.int16) >> 4
-    neutral = chroma <= 18
-    modal = np.array(
-        [
-            np.bincount(level[flat], minlength=16).argmax()
-            for level, flat in zip(grey_level, neutral, strict=True)
-        ]
-    )
-    share = (neutral & (grey_level == modal[:, None])).mean(axis=1)
+    # A band starts within the first nine rows, so those alone rule out most frames.
+    if not (_modal_grey_share(rows[:9]) >= 0.2).any():
+        return 0
+    share = _modal_grey_share(rows)
     caption = np.flatnonzero(share >= 0.2)
     if caption.size == 0 or caption[0] > 8:
         return 0
@@ -405,6 +398,20 @@ def _end_of_run(rows: np.ndarray) -> int:
             break
         last = index
     return int(last)
+
+
+def _modal_grey_share(rows: np.ndarray) -> np.ndarray:
+    """Per row of ``rows`` (N, W, 3) uint8: the share of its pixels that are neutral and of
+    the row's most common grey level among neutral pixels (16 levels)."""
+    pixels = rows.astype(np.int16)
+    chroma = pixels.max(axis=2) - pixels.min(axis=2)
+    grey_level = pixels.mean(axis=2).astype(np.int16) >> 4
+    neutral = chroma <= 18
+    # One histogram of (row, level) pairs gives every row's mode at once.
+    row_level = np.arange(len(rows))[:, None] * 16 + grey_level
+    counts = np.bincount(row_level[neutral], minlength=16 * len(rows)).reshape(-1, 16)
+    modal = counts.argmax(axis=1)
+    return (neutral & (grey_level == modal[:, None])).mean(axis=1)
 
 
 def shaft_contrast(
@@ -456,12 +463,14 @@ def hair_colour_direction(normalised: np.ndarray, analysed: np.ndarray) -> np.nd
     it. Neutral (dark hair) when there are too few of them.
     """
     neutral = np.full(3, 1 / np.sqrt(3), dtype=np.float32)
-    darkness = 1.0 - normalised[analysed]
-    if darkness.shape[0] < 100:
+    if np.count_nonzero(analysed) < 100:
         return neutral
-    red_green = darkness[:, :2].mean(axis=1)
+    # Red-green darkness over the whole frame, then one channel picked: picking the three
+    # channels of every analysed pixel costs ten times more.
+    red_green_image = ((1.0 - normalised[..., 0]) + (1.0 - normalised[..., 1])) / 2
+    red_green = red_green_image[analysed]
     level = max(float(np.quantile(red_green, 1 - HAIR_COLOUR_SHARE)), LOW_CONTRAST_FLOOR)
-    dark = darkness[red_green >= level]
+    dark = 1.0 - normalised[analysed & (red_green_image >= level)]
     if dark.shape[0] < 50:
         return neutral
     direction = np.median(dark / np.linalg.norm(dark, axis=1, keepdims=True), axis=0)
@@ -942,16 +951,20 @@ _OVERLAY_UNKNOWN = (0, 158, 115)  # Okabe–Ito bluish green: width not calibrat
 _OVERLAY_UNIT = (204, 121, 167)  # Okabe–Ito reddish purple
 
 
-def draw_trichoscopy_overlay(rgb: np.ndarray, result: TrichoscopyResult) -> np.ndarray:
+def draw_trichoscopy_overlay(
+    rgb: np.ndarray, result: TrichoscopyResult, *, scale: float = 1.0
+) -> np.ndarray:
     """A copy of ``rgb`` (H, W, 3) uint8 with every counted hair and unit drawn on it.
 
+    ``rgb`` is the measured photo resized by ``scale`` (its pixels per photo pixel), so a
+    small overlay of a large photo is drawn small, not drawn large and shrunk.
     Terminal hairs are blue, vellus hairs orange (green when widths are uncalibrated),
     units are purple rings at their openings; rows outside the analysed band are dimmed.
     Colours are from the Okabe–Ito palette, distinguishable with colour-vision deficiency.
     """
     overlay = np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8).copy())
     height, width = overlay.shape[:2]
-    first, stop = result.analysed_rows
+    first, stop = (round(row * scale) for row in result.analysed_rows)
     overlay[:first] //= 3
     overlay[stop:] //= 3
     thickness = max(1, round(max(height, width) / 500))
@@ -965,11 +978,11 @@ def draw_trichoscopy_overlay(rgb: np.ndarray, result: TrichoscopyResult) -> np.n
             if hair.vellus
             else _OVERLAY_TERMINAL
         )
-        start = tuple(round(v) for v in hair.start_px)
-        end = tuple(round(v) for v in hair.end_px)
+        start = tuple(round(v * scale) for v in hair.start_px)
+        end = tuple(round(v * scale) for v in hair.end_px)
         cv2.line(overlay, start, end, colour, thickness, lineType=cv2.LINE_AA)
     radius = max(4, round(max(height, width) / 100))
     for centre in result.unit_centres_px:
-        point = tuple(round(v) for v in centre)
+        point = tuple(round(v * scale) for v in centre)
         cv2.circle(overlay, point, radius, _OVERLAY_UNIT, thickness, lineType=cv2.LINE_AA)
     return overlay

@@ -351,7 +351,7 @@ def overlay_file(actor: Actor, measurement_id: int) -> bytes:
 
 
 def measure(rgb: np.ndarray, upload: PhotoUpload, vellus_threshold_um: float) -> Measurement:
-    """Run the measuring engine on one photo."""
+    """Run the measuring engine on one photo, with its overlay drawn at the stored size."""
     return analyze_image(
         rgb,
         view=upload.view.value,
@@ -359,6 +359,7 @@ def measure(rgb: np.ndarray, upload: PhotoUpload, vellus_threshold_um: float) ->
         aruco_mm=upload.aruco_mm,
         roi=upload.roi,
         vellus_threshold_um=vellus_threshold_um,
+        overlay_long_side_px=OVERLAY_LONG_SIDE_PX,
     )
 
 
