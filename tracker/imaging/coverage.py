@@ -15,8 +15,8 @@ colour.
 The first split lies halfway across the sharpest steps between neighbouring pixels (strand
 edges are sharp; light and shine change smoothly). The light is a tilted plane with a
 radial fall-off, fitted robustly, times a gentle local correction. Which class is the hair
-comes from texture: hair is strands, each its own shade, so across the hair the brightness
-varies from strand to strand where bare scalp is smooth; where a class has hardly any
+comes from texture: hair is strands, each its own shade, so inside the hair the brightness
+varies from pixel to pixel where bare scalp is smooth; where a class has hardly any
 inside (sparse thin strands), the hair is the class made of long thin pieces.
 
 The model works on a copy at a fixed working scale (``MODEL_LONG_SIDE_PX`` on the long
@@ -61,13 +61,10 @@ _SHARP_STEP_QUANTILE = 0.98
 # this share of the region).
 _MIN_INSIDE_PX = 200
 _MIN_INSIDE_SHARE = 0.002
-# Texture is the deviation from each class's own mean over this many working pixels (a
-# sigma): wider than strands, narrower than light and shine change.
-_TEXTURE_SMOOTH_PX = 6.0
-_ROWS_PER_CHUNK = 512
 # A fit whose smaller class holds less than this share of the region is kept only when no
 # start gives another.
 _MIN_CLASS_SHARE = 0.05
+_ROWS_PER_CHUNK = 512
 # The colours and the light are fitted on a strided working copy at most this long.
 _FIT_LONG_SIDE_PX = 320
 # Colours and spreads are taken from at most about this many pixels.
@@ -451,25 +448,16 @@ def _refine(
     return model, share
 
 
-def _texture(image: np.ndarray, mask: np.ndarray) -> tuple[float, int]:
-    """Median absolute deviation of ``image`` (h, w) float32 inside ``mask`` (h, w) bool
-    from the mask's own local mean, and the number of pixels it is taken over.
-
-    The mask is eroded by a pixel, so that edge mixes with the other class do not count,
-    and the mean is the mask's alone, weighted over ``_TEXTURE_SMOOTH_PX``, so that light
-    and shine (smooth) do not count either: what is left is each strand's own shade and
-    noise. Taken over the whole class rather than in small windows, it sees the shade
-    change from strand to strand even where the scalp shows only through narrow gaps.
-    """
-    inside = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8))
-    count = int(np.count_nonzero(inside))
-    if count == 0:
+def _texture(log_luma: np.ndarray, mask: np.ndarray) -> tuple[float, int]:
+    """Mean 3×3 standard deviation of ``log_luma`` (h, w) inside ``mask`` (h, w) bool,
+    away from its edges (where the other class would add its contrast), and the number
+    of pixels it is taken over."""
+    inside = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if not inside.any():
         return 0.0, 0
-    weight = inside.astype(np.float32)
-    mean = cv2.GaussianBlur(image * weight, (0, 0), _TEXTURE_SMOOTH_PX) / np.maximum(
-        cv2.GaussianBlur(weight, (0, 0), _TEXTURE_SMOOTH_PX), 1e-6
-    )
-    return float(np.median(np.abs(image - mean)[inside > 0])), count
+    mean = cv2.blur(log_luma, (3, 3))
+    spread = np.sqrt(np.maximum(cv2.blur(log_luma * log_luma, (3, 3)) - mean * mean, 0.0))
+    return float(spread[inside].mean()), int(inside.sum())
 
 
 def _thin_and_long(mask: np.ndarray) -> float:
@@ -507,8 +495,8 @@ def _hair_likeness(linear: np.ndarray, region: np.ndarray, hair: np.ndarray) -> 
     like hair and the rest like scalp: (texture, shape), larger is more hair-like; texture
     is NaN when either class has hardly any inside.
 
-    Hair is strands, each its own shade, so across the hair the brightness varies from
-    strand to strand where bare scalp is smooth. Texture is the log ratio of the two insides'
+    Hair is strands, each its own shade, so inside the hair the brightness varies from
+    pixel to pixel where bare scalp is smooth. Texture is the log ratio of the two insides'
     texture, judged both in log light, where a strand's shade is a fixed step whatever its
     brightness, and in encoded 8-bit levels, where sensor noise is about even (log light
     inflates it on dark skin). Shape is how much more of the hair than of the scalp is
@@ -520,7 +508,7 @@ def _hair_likeness(linear: np.ndarray, region: np.ndarray, hair: np.ndarray) -> 
     shape = _thin_and_long(hair) - _thin_and_long(scalp)
     enough = max(_MIN_INSIDE_PX, _MIN_INSIDE_SHARE * int(region.sum()))
     texture = 0.0
-    for image in (np.log(luma + 1e-3), 255.0 * _linear_to_srgb(luma).astype(np.float32)):
+    for image in (np.log(luma + 1e-3), 255.0 * _linear_to_srgb(luma)):
         hair_texture, hair_count = _texture(image, hair)
         scalp_texture, scalp_count = _texture(image, scalp)
         if min(hair_count, scalp_count) < enough or min(hair_texture, scalp_texture) <= 0:
@@ -564,24 +552,33 @@ def fit_hair_scalp_model(linear: np.ndarray, region: np.ndarray) -> HairScalpMod
     # highlight (or a patch of odd light) rather than the hair, however clearly.
     splits = [fit for fit in fits if is_split(fit[1])] or fits
     model = min(splits, key=lambda fit: ambiguity(fit[1]))[0]
-    # Either class may be the hair: the one that looks most like hair (and leaves the other
-    # looking like scalp) is named so, judged on the fitted split itself, so that both
-    # namings are judged on the same pixels; then it gets its shine-aware weights.
+    # Either class may be the hair: each naming gets its shine-aware weights, and the one
+    # under which the hair looks most like hair (and the scalp like scalp) wins.
     light = _upsample(model.illumination, region.shape)
-    first = model.share(linear, light) >= 0.5
-    texture, shape = _hair_likeness(linear, region, first)
-    hair_first = shape >= 0 if np.isnan(texture) else texture >= 0
-    if not hair_first:
-        model = HairScalpModel(
-            hair_linear=model.scalp_linear,
-            scalp_linear=model.hair_linear,
-            weights=-model.weights,
-            illumination=model.illumination,
-        )
     pixels = linear[region]
-    normalised = pixels / light[region][:, None]
     share = model.share(pixels, light[region])
-    return replace(model, weights=_shine_aware(model, normalised, share))
+    normalised = pixels / light[region][:, None]
+    namings = []
+    for hair_first in (True, False):
+        named = (
+            model
+            if hair_first
+            else HairScalpModel(
+                hair_linear=model.scalp_linear,
+                scalp_linear=model.hair_linear,
+                weights=-model.weights,
+                illumination=model.illumination,
+            )
+        )
+        named = replace(
+            named, weights=_shine_aware(named, normalised, share if hair_first else 1.0 - share)
+        )
+        hair = named.share(linear, light) >= 0.5
+        namings.append((named, *_hair_likeness(linear, region, hair)))
+    (first, first_texture, first_shape), (second, second_texture, second_shape) = namings
+    if np.isnan(first_texture) or np.isnan(second_texture):
+        return first if first_shape >= second_shape else second
+    return first if first_texture >= second_texture else second
 
 
 def measure_coverage(
