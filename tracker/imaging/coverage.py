@@ -61,6 +61,9 @@ _SHARP_STEP_QUANTILE = 0.98
 # this share of the region).
 _MIN_INSIDE_PX = 200
 _MIN_INSIDE_SHARE = 0.002
+# A fit whose smaller class holds less than this share of the region is kept only when no
+# start gives another.
+_MIN_CLASS_SHARE = 0.05
 _ROWS_PER_CHUNK = 512
 # The colours and the light are fitted on a strided working copy at most this long.
 _FIT_LONG_SIDE_PX = 320
@@ -521,8 +524,8 @@ def fit_hair_scalp_model(linear: np.ndarray, region: np.ndarray) -> HairScalpMod
     The fit starts twice: from even light, and from the local mean brightness. Either can
     mislead (a bare forehead below a hairline looks brightly lit to the second; a strong
     light gradient over blond hair on fair skin splits the first by light), so the fit
-    whose pixels are most clearly one class or the other is kept; then texture names the
-    hair.
+    whose pixels are most clearly one class or the other is kept, unless it leaves one
+    class a sliver (a highlight split off); then texture names the hair.
     """
     height, width = region.shape
     cells = _ILLUMINATION_GRID / max(height, width)
@@ -542,7 +545,13 @@ def fit_hair_scalp_model(linear: np.ndarray, region: np.ndarray) -> HairScalpMod
     def ambiguity(share: np.ndarray) -> float:
         return float(np.mean(np.clip(np.minimum(np.abs(share), np.abs(1.0 - share)), 0.0, 0.5)))
 
-    model = min(fits, key=lambda fit: ambiguity(fit[1]))[0]
+    def is_split(share: np.ndarray) -> bool:
+        return min(np.mean(share >= 0.5), np.mean(share < 0.5)) >= _MIN_CLASS_SHARE
+
+    # A start that ends with one class holding a sliver of the pixels has split off a
+    # highlight (or a patch of odd light) rather than the hair, however clearly.
+    splits = [fit for fit in fits if is_split(fit[1])] or fits
+    model = min(splits, key=lambda fit: ambiguity(fit[1]))[0]
     # Either class may be the hair: each naming gets its shine-aware weights, and the one
     # under which the hair looks most like hair (and the scalp like scalp) wins.
     light = _upsample(model.illumination, region.shape)
