@@ -149,6 +149,24 @@ def test_workers_import_the_imaging_stack_but_not_the_command_line_or_records() 
     assert result.stdout.strip() == "[]"
 
 
+def test_analyze_imports_neither_the_other_commands_nor_the_records_layer(
+    photos: dict[str, Path],
+) -> None:
+    # Importing every command's module (SQLAlchemy, services, PDF reports) cost analyze
+    # about a CPU second before its first photo.
+    probe = (
+        "import sys; from tracker.cli import main; "
+        f"main(['analyze', {str(photos['first'])!r}, '--view', 'trichoscopy', '--workers', '1']); "
+        "print(sorted(m for m in ('tracker.commands.db', 'tracker.services', 'sqlalchemy', 'db')"
+        " if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert "first.png" in result.stdout
+    assert result.stdout.splitlines()[-1] == "[]"
+
+
 def test_two_workers_give_what_one_gives(photos: dict[str, Path]) -> None:
     images = [photos["first"], photos["missing"], photos["second"]]
     names = [f"{index}.png" for index in range(len(images))]

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import date, timedelta
-from multiprocessing import get_context
 
 import numpy as np
 from PIL import Image
@@ -32,7 +30,7 @@ from models import (
     SideEffectKind,
     User,
 )
-from tracker.batch import use_one_thread
+from tracker.batch import map_in_waves
 from tracker.phantoms import (
     TrichoscopyConditions,
     make_trichoscopy_scene,
@@ -154,8 +152,16 @@ def seed_demo_clinic(
         plan = _plan_visits(demo, sessions, replicates, first_day)
         courses.append(_register_patient(clinician, demo, plan, first_day))
         report(f"patient {demo.code}: {len(plan)} visits recorded")
-    for course in _photograph_all(clinician, courses, workers=workers):
-        report(f"patient {course.demo.code}: {course.photo_count} photos measured")
+    map_in_waves(
+        _photograph,
+        [[(clinician, course) for course in courses]],
+        workers=workers,
+        initializer=db.configure,
+        initargs=(db.configured_url(),),
+        on_done=lambda course: report(
+            f"patient {course.demo.code}: {course.photo_count} photos measured"
+        ),
+    )
     for login, course in zip(DEMO_LOGINS[2:], courses, strict=False):
         users.create_user(
             actors[Role.ADMIN],
@@ -242,35 +248,7 @@ def _register_patient(
     return _DemoCourse(demo, record.id, recorded)
 
 
-def _photograph_all(
-    clinician: Actor, courses: list[_DemoCourse], *, workers: int
-) -> list[_DemoCourse]:
-    """Photograph and measure every course's visits; the courses in the order they finish."""
-    if workers <= 1 or len(courses) <= 1:
-        for course in courses:
-            _photograph(clinician, course)
-        return courses
-    # spawn, not fork: forking a process whose OpenCV threads are running can hang.
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(courses)),
-        mp_context=get_context("spawn"),
-        initializer=_start_worker,
-        initargs=(db.configured_url(),),
-    ) as pool:
-        futures = {pool.submit(_photograph, clinician, course): course for course in courses}
-        finished = []
-        for future in as_completed(futures):
-            future.result()
-            finished.append(futures[future])
-        return finished
-
-
-def _start_worker(database_url: str) -> None:
-    use_one_thread()
-    db.configure(database_url)
-
-
-def _photograph(clinician: Actor, course: _DemoCourse) -> None:
+def _photograph(clinician: Actor, course: _DemoCourse) -> _DemoCourse:
     """Render each visit's phantom photos of the patient's scalp and add them to the visit."""
     demo = course.demo
     sessions = len(course.visits) - 1
@@ -297,6 +275,7 @@ def _photograph(clinician: Actor, course: _DemoCourse) -> None:
         refused = [r for r in photos.add_photos(clinician, visit_id, uploads) if not r.photo]
         if refused:
             raise RuntimeError(f"demo photo refused: {refused[0].filename}: {refused[0].reason}")
+    return course
 
 
 def _side_effects(rng: np.random.Generator) -> tuple[SideEffectEntry, ...]:
