@@ -10,6 +10,7 @@ import streamlit as st
 from app_pages import browser_session
 from models import Role
 from tracker.outcomes import END_OF_COURSE, GroupOutcome, Proportion
+from tracker.progress import REANALYSE_COMMAND
 from tracker.services import exports, progress
 
 actor = browser_session.require_page(Role.ADMIN, doing="view clinic outcomes")
@@ -65,7 +66,7 @@ if any(checkpoint.not_comparable for checkpoint in cohort.overall.checkpoints):
     st.warning(
         "Some patients are not comparable: their baseline or a later visit was measured only "
         "by an older version of the measuring engine, so they are left out of the shares "
-        "below. Re-measure the clinic's photos with `python -m tracker photos reanalyse`."
+        f"below. Re-measure the clinic's photos with `{REANALYSE_COMMAND}`."
     )
 
 columns = st.columns(len(cohort.overall.checkpoints))

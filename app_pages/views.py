@@ -13,7 +13,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from tracker.progress import MEASURES, MeasureProgress, SiteProgress, format_value
+from tracker.progress import (
+    MEASURES,
+    REANALYSE_COMMAND,
+    MeasureProgress,
+    SiteProgress,
+    format_value,
+)
 from tracker.reports.records import VisitSummary
 from tracker.services import photos
 from tracker.services.access import Actor
@@ -149,7 +155,7 @@ def engine_note(site: SiteProgress) -> str:
         f"Judged on the photos measured by the current engine ({site.version}). Photos "
         f"measured by {', '.join(site.left_out_versions)} are left out (hollow grey points "
         "on the charts): a change of engine is not a change of the hair. An administrator "
-        "can re-measure them with `python -m tracker photos reanalyse`."
+        f"can re-measure them with `{REANALYSE_COMMAND}`."
     )
 
 

@@ -23,9 +23,11 @@ Z_95 = 1.96
 # freedom of evidence, next to the patient's own replicate photos: a few replicates can
 # show an SD near zero by chance, and that would call any wobble a change.
 BENCHMARK_PRIOR_DF = 4
+# The command that re-measures stored photos with the current engine, named wherever a
+# verdict leaves photos out for their engine version.
+REANALYSE_COMMAND = "python -m tracker photos reanalyse"
 REMEASURE_HINT = (
-    "an administrator can re-measure them with the current engine "
-    "(`python -m tracker photos reanalyse`)"
+    f"an administrator can re-measure them with the current engine (`{REANALYSE_COMMAND}`)"
 )
 
 
