@@ -364,13 +364,12 @@ def caption_free_rows(
 
 def _caption_band_rows(rows: np.ndarray) -> int:
     """How many rows, from the first row of ``rows`` inward, belong to a caption band."""
-    # A band starts within the first nine rows, so those alone rule out most frames.
+    # A band starts within the first nine rows, so those alone rule out most frames; past
+    # this test the first caption row is one of them (the shares are per row).
     if not (_modal_grey_share(rows[:9]) >= 0.2).any():
         return 0
     share = _modal_grey_share(rows)
     caption = np.flatnonzero(share >= 0.2)
-    if caption.size == 0 or caption[0] > 8:
-        return 0
     last = _end_of_run(caption)
     if last + 12 > share.size:
         # Pale, nearly neutral skin reaches the 0.2 floor too, and the rows ran on to the
