@@ -108,3 +108,8 @@ def _print_summary(
         for outcome in done:
             if outcome.status == "failed":
                 print(f"  photo {outcome.photo_id} failed: {outcome.detail}")
+        changed = [outcome for outcome in done if outcome.verdict_change is not None]
+        if changed:
+            print(f"  quality verdict changed for {len(changed)}, to review:")
+        for outcome in changed:
+            print(f"    photo {outcome.photo_id} {outcome.verdict_change}")

@@ -57,11 +57,13 @@ class ReanalysisPlan:
 @dataclass(frozen=True)
 class ReanalysisOutcome:
     """What re-measuring one photo did; ``detail`` is the version change or the reason it
-    failed."""
+    failed, ``verdict_change`` how its quality verdict changed (None: it did not), for an
+    administrator to review."""
 
     photo_id: int
     status: Status
     detail: str
+    verdict_change: str | None = None
 
 
 def plan_reanalysis(actor: Actor, *, every_photo: bool = False) -> ReanalysisPlan:
@@ -136,7 +138,7 @@ def reanalyse_photos(
 def reanalyse_stored_photo(actor: Actor, photo: StoredPhoto) -> ReanalysisOutcome:
     """Re-measure one photo of a plan (what each worker process runs)."""
     try:
-        record = photos.reanalyse_photo(
+        done = photos.reanalyse_photo(
             actor, photo.photo_id, vellus_threshold_um=photo.vellus_threshold_um
         )
     except OSError as error:
@@ -145,10 +147,14 @@ def reanalyse_stored_photo(actor: Actor, photo: StoredPhoto) -> ReanalysisOutcom
         )
     except (ServiceError, ValueError) as error:
         return ReanalysisOutcome(photo.photo_id, "failed", str(error))
+    version = done.measurement.algorithm_version
     if photo.current:
         return ReanalysisOutcome(
-            photo.photo_id, "unchanged", f"already measured by {record.algorithm_version}"
+            photo.photo_id, "unchanged", f"already measured by {version}", done.verdict_change
         )
     return ReanalysisOutcome(
-        photo.photo_id, "re-measured", f"{photo.version or 'none'} -> {record.algorithm_version}"
+        photo.photo_id,
+        "re-measured",
+        f"{photo.version or 'none'} -> {version}",
+        done.verdict_change,
     )
