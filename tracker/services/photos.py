@@ -325,11 +325,9 @@ def reanalyse_photo(
                 patient_id=patient_id,
                 detail=f"re-analysis with {measurement.algorithm_version}",
             )
-        changes = (
-            []
-            if added or located is None or baseline is None
-            else [f"registered again to baseline photo {baseline[0]}"]
-        )
+        changes = []
+        if not added and located is not None and baseline is not None:
+            changes.append(f"registered again to baseline photo {baseline[0]}")
         if verdict_change is not None:
             changes.append(f"{verdict_change} after re-analysis with {row.algorithm_version}")
         if changes:
