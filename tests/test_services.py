@@ -247,6 +247,16 @@ def test_reanalysis_with_a_new_version_adds_a_row_and_keeps_the_old(
     assert [m.algorithm_version for m in history] == [QUICK_ALGORITHM_VERSION, "newer"]
 
 
+def a_baseline_photo(staff: ClinicStaff, **changes: object) -> tuple[int, PhotoRecord]:
+    """A new patient's baseline photo, measured by the stand-in engine: the patient's id
+    and the photo."""
+    patient_id = register(staff)
+    _, visit_id = course_with_baseline(staff, patient_id)
+    (added,) = photos.add_photos(staff.clinician, visit_id, [upload(1, **changes)])
+    assert added.photo is not None
+    return patient_id, added.photo
+
+
 def engine_flagging(version: str, *codes: str) -> Callable[..., Measurement]:
     """A stand-in for an engine upgrade (version ``version``) whose quality gate raises
     ``codes`` on every photo, whatever the upload's verdict was."""
@@ -280,13 +290,11 @@ def photo_changes(photo_id: int) -> list[str | None]:
 def test_reanalysis_gives_the_photo_its_new_measurements_quality_verdict(
     clinic: ClinicStaff, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    patient_id = register(clinic)
-    _, visit_id = course_with_baseline(clinic, patient_id)
-    (added,) = photos.add_photos(clinic.clinician, visit_id, [upload(1)])
-    assert added.photo is not None and added.photo.usable
+    patient_id, photo = a_baseline_photo(clinic)
+    assert photo.usable
 
     monkeypatch.setattr(photos, "measure", engine_flagging("dimmer", "underexposed"))
-    flagged = photos.reanalyse_photo(clinic.clinician, added.photo.id)
+    flagged = photos.reanalyse_photo(clinic.clinician, photo.id)
 
     assert flagged.verdict_change == "now flagged: underexposed"
     photo = photo_now(clinic, patient_id)
@@ -317,13 +325,10 @@ def test_reanalysis_gives_the_photo_its_new_measurements_quality_verdict(
 def test_an_acceptance_covers_the_issues_accepted_and_is_withdrawn_for_new_ones(
     clinic: ClinicStaff, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    patient_id = register(clinic)
-    _, visit_id = course_with_baseline(clinic, patient_id)
     dark = io.BytesIO()
     Image.fromarray(np.full((640, 640, 3), 20, dtype=np.uint8)).save(dark, format="PNG")
-    (added,) = photos.add_photos(clinic.clinician, visit_id, [upload(0, data=dark.getvalue())])
-    assert added.photo is not None
-    photo_id = photos.accept_photo(clinic.clinician, added.photo.id).id
+    patient_id, flagged = a_baseline_photo(clinic, data=dark.getvalue())
+    photo_id = photos.accept_photo(clinic.clinician, flagged.id).id
 
     # Re-measured, still underexposed: what the clinician accepted, so it still counts.
     monkeypatch.setattr(photos, "measure", engine_flagging("same flags", "underexposed"))
@@ -358,15 +363,12 @@ def test_an_acceptance_covers_the_issues_accepted_and_is_withdrawn_for_new_ones(
 def test_reanalysis_keeps_the_different_spot_issue_beside_the_engines(
     clinic: ClinicStaff, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    patient_id = register(clinic)
-    _, visit_id = course_with_baseline(clinic, patient_id)
-    (added,) = photos.add_photos(clinic.clinician, visit_id, [upload(1)])
-    assert added.photo is not None
+    patient_id, photo = a_baseline_photo(clinic)
     elsewhere = Registration(matrix=None, inliers=3, reference_coverage=0.1, reason="no match")
     monkeypatch.setattr(photos, "measure", engine_flagging("dimmer", "underexposed"))
     monkeypatch.setattr(photos, "locate_on_baseline", lambda *_a, **_k: (elsewhere, None))
 
-    changed = photos.reanalyse_photo(clinic.clinician, added.photo.id)
+    changed = photos.reanalyse_photo(clinic.clinician, photo.id)
 
     assert changed.verdict_change == "now flagged: underexposed, different_spot"
     photo = photo_now(clinic, patient_id)
@@ -408,10 +410,7 @@ def test_a_reanalysis_that_cannot_read_the_baseline_stores_nothing(
 def test_an_overlay_removed_by_a_concurrent_deletion_before_the_commit_is_put_back(
     clinic: ClinicStaff, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    patient_id = register(clinic)
-    _, visit_id = course_with_baseline(clinic, patient_id)
-    (added,) = photos.add_photos(clinic.clinician, visit_id, [upload(1)])
-    assert added.photo is not None
+    _patient_id, photo = a_baseline_photo(clinic)
     monkeypatch.setattr(photos, "measure", engine_flagging("newer"))
     store = default_store()
     audit = photos.record_audit
@@ -428,7 +427,7 @@ def test_an_overlay_removed_by_a_concurrent_deletion_before_the_commit_is_put_ba
         audit(session, actor, action, entity, entity_id, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(photos, "record_audit", deleting_the_new_overlay)
-    record = photos.reanalyse_photo(clinic.clinician, added.photo.id).measurement
+    record = photos.reanalyse_photo(clinic.clinician, photo.id).measurement
 
     assert record.overlay_sha256 is not None
     assert store.exists(record.overlay_sha256, OVERLAY_EXTENSION)
