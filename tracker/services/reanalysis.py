@@ -3,10 +3,11 @@
 A photo is *stale* when its latest measurement, the one progress and the exports show, is
 not of :data:`tracker.analysis.ALGORITHM_VERSION`. Each photo goes through
 :func:`tracker.services.photos.reanalyse_photo` (access check, ArUco marker looked for
-again, registration to its site's baseline, audit entry) in a transaction of its own, so
-an interrupted run loses nothing already saved and a second run carries on where it
-stopped. The photos of baseline visits are re-measured first, so that the later photos
-are registered to baselines that are already up to date.
+again, registration to its site's baseline, quality verdict of the new measurement, audit
+entries) in a transaction of its own, so an interrupted run loses nothing already saved
+and a second run carries on where it stopped. The photos of baseline visits are
+re-measured first, so that the later photos are registered to baselines that are already
+up to date.
 """
 
 from __future__ import annotations
