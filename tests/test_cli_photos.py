@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -27,6 +28,7 @@ from tests.conftest import (
 )
 from tracker.analysis import ALGORITHM_VERSION, analyze_image
 from tracker.cli import main
+from tracker.measurement import Measurement, Quality, QualityIssue
 from tracker.phantoms import TrichoscopyConditions, make_trichoscopy_scene, render_trichoscopy
 from tracker.photostore import default_store
 from tracker.services import exports, patients, photos, progress, reanalysis, visits
@@ -248,6 +250,47 @@ def test_an_interrupted_run_keeps_what_it_saved_and_the_next_run_does_the_rest(
         f"{ALGORITHM_VERSION}, left alone"
     )
     assert [len(p.measurements) for p in stored_photos(clinic, patient_id)] == [2, 2, 2]
+
+
+def test_the_summary_lists_the_photos_whose_quality_verdict_changed(
+    clinic: ClinicStaff,
+    records: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    patient_id = photographed_by_an_older_engine(clinic, seed=5)
+    before = stored_photos(clinic, patient_id)
+    assert all(photo.usable for photo in before)
+
+    store = default_store()
+    follow_up = before[2]
+    too_dark = np.asarray(Image.open(io.BytesIO(store.read(follow_up.sha256, "png"))))
+
+    def stricter_engine(rgb: np.ndarray, upload: PhotoUpload, threshold: float) -> Measurement:
+        # The upgrade judges the follow-up too dark; the baseline photos still pass.
+        measured = replace(dark_pixel_measure(rgb, upload, threshold), algorithm_version="new")
+        if not np.array_equal(rgb, too_dark):
+            return measured
+        issue = QualityIssue("underexposed", "The photo is too dark.", 0.1)
+        return replace(measured, quality=Quality((issue,)))
+
+    monkeypatch.setattr(photos, "measure", stricter_engine)
+    monkeypatch.setattr(photos, "locate_on_baseline", same_spot_stand_in)
+    monkeypatch.setattr(reanalysis, "ALGORITHM_VERSION", "new")
+
+    status, output = run(capsys, "photos", "reanalyse", "--db", records, "--workers", "1")
+
+    assert status == 0, output
+    assert output.splitlines()[2:] == [
+        "  quality verdict changed for 1, to review:",
+        f"    photo {follow_up.id} now flagged: underexposed",
+    ]
+    assert [photo.usable for photo in stored_photos(clinic, patient_id)] == [True, True, False]
+    assert [(e.entity, e.entity_id, e.detail) for e in reanalysis_events()][-1] == (
+        "photo",
+        follow_up.id,
+        "now flagged: underexposed after re-analysis with new",
+    )
 
 
 def test_only_a_clinics_admins_reanalyse_its_photos(clinic: ClinicStaff) -> None:

@@ -22,8 +22,11 @@ from tracker.imaging.quality import (
 )
 from tracker.imaging.resample import shrink_to_long_side
 from tracker.phantoms import (
+    GlobalConditions,
     TrichoscopyConditions,
+    make_global_scene,
     make_trichoscopy_scene,
+    render_global,
     render_trichoscopy,
 )
 
@@ -454,3 +457,33 @@ def test_real_photos_with_labels_or_in_a_round_field_pass(stem: str) -> None:
     rgb = np.asarray(Image.open(path).convert("RGB"))
     assert _codes(rgb, px_per_mm=380.0) == []
     assert _codes(_round_field(rgb, diameter=1.0), px_per_mm=380.0) == []
+
+
+def _dense_black_hair(skin_tone: int, *, stops_under: float = 0.0) -> np.ndarray:
+    """A global photo of a head with about 80 % black hair, properly lit or ``stops_under``
+    stops darker (linear light)."""
+    scene = make_global_scene(
+        seed=7, coverage_target=80.0, skin_tone=skin_tone, hair_colour="black", pattern="diffuse"
+    )
+    conditions = GlobalConditions(
+        light_gradient=0.2, vignetting=0.2, exposure=2.0**-stops_under, noise=1.5, jpeg_quality=90
+    )
+    rgb, _truth = render_global(scene, conditions=conditions)
+    return rgb
+
+
+@pytest.mark.parametrize("skin_tone", [1, 2, 3, 4])
+def test_dense_black_hair_in_a_properly_lit_global_photo_is_not_underexposed(skin_tone: int):
+    rgb = _dense_black_hair(skin_tone)
+    # Most of the frame is black hair: the median alone called this too dark.
+    assert measure_quality(rgb, view="global").median_luminance < 35
+    assert _codes(rgb, view="global", px_per_mm=None) == []
+
+
+@pytest.mark.parametrize("skin_tone", [1, 2, 3, 4])
+@pytest.mark.parametrize("stops_under", [2.0, 3.0])
+def test_the_same_global_photo_stops_under_is_underexposed(skin_tone: int, stops_under: float):
+    rgb = _dense_black_hair(skin_tone, stops_under=stops_under)
+    (issue,) = assess_quality(rgb, view="global").issues
+    assert issue.code == "underexposed"
+    assert "add light" in issue.message.lower() and "dermatoscope" not in issue.message

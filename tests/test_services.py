@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
@@ -10,7 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+import models
 from db import read_session
 from models import (
     AuditAction,
@@ -31,8 +34,9 @@ from tests.conftest import (
     dark_pixel_measure,
     scalp_png,
 )
-from tracker.measurement import Measurement
-from tracker.photostore import default_store
+from tracker.measurement import Measurement, Quality, QualityIssue
+from tracker.photostore import OVERLAY_EXTENSION, default_store
+from tracker.registration import Registration
 from tracker.services import clinics, integrity, patients, photos, progress, users, visits
 from tracker.services.auth import authenticate
 from tracker.services.errors import (
@@ -44,6 +48,7 @@ from tracker.services.errors import (
 from tracker.services.records import (
     CourseInput,
     PatientInput,
+    PhotoRecord,
     PhotoUpload,
     SideEffectEntry,
     VisitInput,
@@ -226,13 +231,13 @@ def test_reanalysis_with_a_new_version_adds_a_row_and_keeps_the_old(
     photo = photos.add_photos(clinic.clinician, visit_id, [upload(1)])[0].photo
     assert photo is not None
     first = photo.measurements[0]
-    assert photos.reanalyse_photo(clinic.clinician, photo.id).id == first.id
+    assert photos.reanalyse_photo(clinic.clinician, photo.id).measurement.id == first.id
 
     def newer_engine(rgb: np.ndarray, upload: PhotoUpload, threshold: float) -> Measurement:
         return replace(dark_pixel_measure(rgb, upload, threshold), algorithm_version="newer")
 
     monkeypatch.setattr(photos, "measure", newer_engine)
-    newer = photos.reanalyse_photo(clinic.clinician, photo.id)
+    newer = photos.reanalyse_photo(clinic.clinician, photo.id).measurement
     assert newer.id != first.id
     assert newer.algorithm_version == "newer"
     # The stored file decodes to the pixels measured on upload, so the figures agree.
@@ -240,6 +245,192 @@ def test_reanalysis_with_a_new_version_adds_a_row_and_keeps_the_old(
     record = patients.patient_file(clinic.clinician, patient_id)
     history = record.courses[0].visits[0].photos[0].measurements
     assert [m.algorithm_version for m in history] == [QUICK_ALGORITHM_VERSION, "newer"]
+
+
+def a_baseline_photo(staff: ClinicStaff, **changes: object) -> tuple[int, PhotoRecord]:
+    """A new patient's baseline photo, measured by the stand-in engine: the patient's id
+    and the photo."""
+    patient_id = register(staff)
+    _, visit_id = course_with_baseline(staff, patient_id)
+    (added,) = photos.add_photos(staff.clinician, visit_id, [upload(1, **changes)])
+    assert added.photo is not None
+    return patient_id, added.photo
+
+
+def engine_flagging(version: str, *codes: str) -> Callable[..., Measurement]:
+    """A stand-in for an engine upgrade (version ``version``) whose quality gate raises
+    ``codes`` on every photo, whatever the upload's verdict was."""
+
+    def measure(rgb: np.ndarray, upload: PhotoUpload, threshold: float) -> Measurement:
+        issues = tuple(QualityIssue(code, f"{code} by {version}", 1.0) for code in codes)
+        measured = dark_pixel_measure(rgb, upload, threshold)
+        return replace(measured, algorithm_version=version, quality=Quality(issues))
+
+    return measure
+
+
+def photo_now(staff: ClinicStaff, patient_id: int) -> PhotoRecord:
+    (course,) = patients.patient_file(staff.clinician, patient_id).courses
+    return course.visits[0].photos[0]
+
+
+def photo_changes(photo_id: int) -> list[str | None]:
+    with read_session() as session:
+        return list(
+            session.scalars(
+                select(AuditEvent.detail)
+                .where(AuditEvent.action == AuditAction.CHANGE)
+                .where(AuditEvent.entity == "photo", AuditEvent.entity_id == photo_id)
+                .order_by(AuditEvent.id)
+            )
+        )
+
+
+@pytest.mark.usefixtures("quick_measure")
+def test_reanalysis_gives_the_photo_its_new_measurements_quality_verdict(
+    clinic: ClinicStaff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patient_id, photo = a_baseline_photo(clinic)
+    assert photo.usable
+
+    monkeypatch.setattr(photos, "measure", engine_flagging("dimmer", "underexposed"))
+    flagged = photos.reanalyse_photo(clinic.clinician, photo.id)
+
+    assert flagged.verdict_change == "now flagged: underexposed"
+    photo = photo_now(clinic, patient_id)
+    assert [issue.code for issue in photo.quality_issues] == ["underexposed"]
+    assert not photo.quality_ok and not photo.usable
+    # Counting stops with the verdict: the site has no baseline photo any more.
+    assert progress.get_patient_progress(clinic.clinician, patient_id).sites == ()
+    # The same engine again changes nothing.
+    assert photos.reanalyse_photo(clinic.clinician, photo.id).verdict_change is None
+
+    monkeypatch.setattr(photos, "measure", engine_flagging("fixed"))
+    assert photos.reanalyse_photo(clinic.clinician, photo.id).verdict_change == "now passes"
+
+    photo = photo_now(clinic, patient_id)
+    assert photo.quality_ok and photo.usable and photo.quality_issues == ()
+    assert [m.algorithm_version for m in photo.measurements] == [
+        QUICK_ALGORITHM_VERSION,
+        "dimmer",
+        "fixed",
+    ]
+    assert photo_changes(photo.id) == [
+        "now flagged: underexposed after re-analysis with dimmer",
+        "now passes after re-analysis with fixed",
+    ]
+
+
+@pytest.mark.usefixtures("quick_measure")
+def test_an_acceptance_covers_the_issues_accepted_and_is_withdrawn_for_new_ones(
+    clinic: ClinicStaff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dark = io.BytesIO()
+    Image.fromarray(np.full((640, 640, 3), 20, dtype=np.uint8)).save(dark, format="PNG")
+    patient_id, flagged = a_baseline_photo(clinic, data=dark.getvalue())
+    photo_id = photos.accept_photo(clinic.clinician, flagged.id).id
+
+    # Re-measured, still underexposed: what the clinician accepted, so it still counts.
+    monkeypatch.setattr(photos, "measure", engine_flagging("same flags", "underexposed"))
+    assert photos.reanalyse_photo(clinic.clinician, photo_id).verdict_change is None
+    photo = photo_now(clinic, patient_id)
+    assert photo.accepted_despite_flags and photo.usable
+
+    # A flag nobody has looked at: back to review.
+    monkeypatch.setattr(photos, "measure", engine_flagging("stricter", "underexposed", "blurry"))
+    again = photos.reanalyse_photo(clinic.clinician, photo_id)
+
+    assert again.verdict_change == (
+        "now flagged: underexposed, blurry (was: underexposed), acceptance withdrawn"
+    )
+    photo = photo_now(clinic, patient_id)
+    assert not photo.accepted_despite_flags and not photo.usable
+    with read_session() as session:
+        assert session.get(models.Photo, photo_id).accepted_by_id is None  # type: ignore[union-attr]
+    assert photo_changes(photo_id) == [
+        "accepted despite quality flags: underexposed",
+        f"{again.verdict_change} after re-analysis with stricter",
+    ]
+    # Accepted again, then fewer flags: still covered.
+    photos.accept_photo(clinic.clinician, photo_id)
+    monkeypatch.setattr(photos, "measure", engine_flagging("milder", "blurry"))
+    milder = photos.reanalyse_photo(clinic.clinician, photo_id)
+    assert milder.verdict_change == "now flagged: blurry (was: underexposed, blurry)"
+    assert photo_now(clinic, patient_id).usable
+
+
+@pytest.mark.usefixtures("quick_measure")
+def test_reanalysis_keeps_the_different_spot_issue_beside_the_engines(
+    clinic: ClinicStaff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patient_id, photo = a_baseline_photo(clinic)
+    elsewhere = Registration(matrix=None, inliers=3, reference_coverage=0.1, reason="no match")
+    monkeypatch.setattr(photos, "measure", engine_flagging("dimmer", "underexposed"))
+    monkeypatch.setattr(photos, "locate_on_baseline", lambda *_a, **_k: (elsewhere, None))
+
+    changed = photos.reanalyse_photo(clinic.clinician, photo.id)
+
+    assert changed.verdict_change == "now flagged: underexposed, different_spot"
+    photo = photo_now(clinic, patient_id)
+    assert photo.different_spot and not photo.usable
+    assert [issue.code for issue in photo.quality_issues] == ["underexposed", "different_spot"]
+
+
+@pytest.mark.usefixtures("quick_measure")
+def test_a_reanalysis_that_cannot_read_the_baseline_stores_nothing(
+    clinic: ClinicStaff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patient_id = register(clinic)
+    course_id, baseline_visit = course_with_baseline(clinic, patient_id)
+    follow_up = visits.record_visit(clinic.clinician, course_id, VisitInput(1, date(2026, 1, 12)))
+    (baseline,) = photos.add_photos(clinic.clinician, baseline_visit, [upload(1)])
+    (later,) = photos.add_photos(clinic.clinician, follow_up.id, [upload(2)])
+    assert baseline.photo is not None and later.photo is not None
+    store = default_store()
+    assert store.delete(baseline.photo.sha256, baseline.photo.extension)
+    files = set(store.files())
+
+    def newer_engine(rgb: np.ndarray, upload: PhotoUpload, threshold: float) -> Measurement:
+        measured = engine_flagging("newer")(rgb, upload, threshold)
+        # An overlay of its own, not the file the upload's measurement stored.
+        return replace(measured, overlay_rgb=255 - measured.overlay_rgb)
+
+    monkeypatch.setattr(photos, "measure", newer_engine)
+
+    with pytest.raises(FileNotFoundError):
+        photos.reanalyse_photo(clinic.clinician, later.photo.id)
+
+    # No measurement, and no overlay file without a row.
+    assert set(store.files()) == files
+    (course,) = patients.patient_file(clinic.clinician, patient_id).courses
+    assert len(course.visits[1].photos[0].measurements) == 1
+
+
+@pytest.mark.usefixtures("quick_measure")
+def test_an_overlay_removed_by_a_concurrent_deletion_before_the_commit_is_put_back(
+    clinic: ClinicStaff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _patient_id, photo = a_baseline_photo(clinic)
+    monkeypatch.setattr(photos, "measure", engine_flagging("newer"))
+    store = default_store()
+    audit = photos.record_audit
+
+    def deleting_the_new_overlay(
+        session: Session, actor: object, action: object, entity: str, entity_id: int, **kw: object
+    ) -> None:
+        # Inside the transaction that adds the row: another patient's deletion, which found
+        # that overlay unreferenced, removes its file now.
+        if entity == "measurement":
+            row = session.get(models.Measurement, entity_id)
+            assert row is not None and row.overlay_sha256 is not None
+            assert store.delete(row.overlay_sha256, OVERLAY_EXTENSION)
+        audit(session, actor, action, entity, entity_id, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(photos, "record_audit", deleting_the_new_overlay)
+    record = photos.reanalyse_photo(clinic.clinician, photo.id).measurement
+
+    assert record.overlay_sha256 is not None
+    assert store.exists(record.overlay_sha256, OVERLAY_EXTENSION)
 
 
 def test_the_operator_names_a_clinic_unless_the_server_holds_only_one(

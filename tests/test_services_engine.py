@@ -64,7 +64,8 @@ def test_add_photo_stores_the_engines_figures(clinic: ClinicStaff) -> None:
     assert 0.5 * truth.hair_count <= measurement.figures["hair_count"] <= 1.5 * truth.hair_count
     assert result.photo.quality_ok == expected.quality.ok
     # Re-analysis by the same engine version finds the stored result and adds nothing.
-    assert photos.reanalyse_photo(clinic.clinician, result.photo.id).id == measurement.id
+    again = photos.reanalyse_photo(clinic.clinician, result.photo.id)
+    assert again.measurement.id == measurement.id and again.verdict_change is None
 
 
 def _png(rgb: np.ndarray) -> bytes:
@@ -171,7 +172,9 @@ def test_reanalysis_looks_for_the_aruco_marker_again(clinic: ClinicStaff) -> Non
     assert first is not None and first.px_per_mm_source == "aruco"
 
     # A new threshold makes a new measurement, measured afresh.
-    again = photos.reanalyse_photo(clinic.clinician, added.photo.id, vellus_threshold_um=35.0)
+    again = photos.reanalyse_photo(
+        clinic.clinician, added.photo.id, vellus_threshold_um=35.0
+    ).measurement
 
     assert again.id != first.id
     assert again.px_per_mm_source == "aruco"
@@ -201,7 +204,7 @@ def test_a_photo_added_before_its_baseline_is_registered_on_reanalysis(
     (baseline,) = photos.add_photos(clinic.clinician, baseline_visit, [upload()])
     assert baseline.photo is not None
 
-    again = photos.reanalyse_photo(clinic.clinician, early.photo.id)
+    again = photos.reanalyse_photo(clinic.clinician, early.photo.id).measurement
 
     # The same engine version: the measurement is kept, its region figures filled in.
     assert again.id == early.photo.latest_measurement.id

@@ -38,7 +38,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Re-measure every stored photo whose latest measurement is of another engine "
             "version, and register it again to its site's baseline; earlier measurements "
-            "are kept. Each photo is saved on its own: an interrupted run can be run again."
+            "are kept. A photo's quality verdict follows its new measurement, and the photos "
+            "whose verdict changed are listed for review. Each photo is saved on its own: an "
+            "interrupted run can be run again."
         ),
     )
     add_database_option(reanalyse)
@@ -108,3 +110,8 @@ def _print_summary(
         for outcome in done:
             if outcome.status == "failed":
                 print(f"  photo {outcome.photo_id} failed: {outcome.detail}")
+        changed = [outcome for outcome in done if outcome.verdict_change is not None]
+        if changed:
+            print(f"  quality verdict changed for {len(changed)}, to review:")
+        for outcome in changed:
+            print(f"    photo {outcome.photo_id} {outcome.verdict_change}")

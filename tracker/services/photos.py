@@ -239,16 +239,32 @@ def accept_photo(actor: Actor, photo_id: int) -> PhotoRecord:
         return photo_record(photo)
 
 
+@dataclass(frozen=True)
+class Reanalysed:
+    """What re-analysing a photo did: the measurement it now uses, and how the photo's
+    quality verdict changed (None: it did not), e.g. ``"now flagged: underexposed"``."""
+
+    measurement: MeasurementRecord
+    verdict_change: str | None
+
+
 def reanalyse_photo(
     actor: Actor, photo_id: int, *, vellus_threshold_um: float = DEFAULT_VELLUS_THRESHOLD_UM
-) -> MeasurementRecord:
+) -> Reanalysed:
     """Measure a stored photo again with the current engine; earlier results are kept.
 
     The ArUco marker given at upload is looked for again (the stored pixel size is the
     fallback), and a trichoscopy photo is registered again to its site's current baseline
     photo. When this algorithm version already measured the photo with this threshold,
-    that measurement is returned with its region figures brought up to date, and no
+    that measurement is used with its region figures brought up to date, and no
     measurement is added.
+
+    The photo's quality verdict, which decides whether it counts, follows that
+    measurement: its issues are the measurement's plus a ``different_spot`` issue when
+    registration finds another spot. A clinician's acceptance of a flagged photo covers the
+    issues the photo had when it was last judged: it stands while the new issues are among
+    those, and is withdrawn (the photo goes back to review) when re-analysis raises an
+    issue nobody has looked at. A changed verdict is audited as a change of the photo.
     """
     require_staff(actor, doing="re-analyse photos")
     with reading_session() as session:
@@ -269,11 +285,14 @@ def reanalyse_photo(
     store = default_store()
     rgb = _decode(store.read(sha256, extension))
     measurement = measure(rgb, upload, vellus_threshold_um)
-    overlay = store.put(_overlay_png(measurement.overlay_rgb), OVERLAY_EXTENSION)
     located = None
     if baseline is not None:
         baseline_rgb = None if baseline[0] == photo_id else _decode(store.read(*baseline[1:]))
         located = locate_on_baseline(rgb, measurement, baseline_rgb=baseline_rgb)
+    # Stored once nothing but the short transaction can fail, so that a failed re-analysis
+    # leaves no overlay behind without a row.
+    overlay_png = _overlay_png(measurement.overlay_rgb)
+    overlay = store.put(overlay_png, OVERLAY_EXTENSION)
     with writing_session() as session:
         photo = photo_for(session, actor, photo_id, doing="re-analyse a photo of")
         row = next(
@@ -289,9 +308,13 @@ def reanalyse_photo(
         if row is None:
             row = _measurement_row(measurement, vellus_threshold_um, overlay.sha256)
             photo.measurements.append(row)
+        before = _Verdict.of(photo)
+        _judge_again(photo, row)
         if located is not None and baseline is not None:
             _store_location(photo, row, located, registered_to_id=baseline[0])
+        verdict_change = _accept_again(photo, before)
         session.flush()
+        patient_id = photo.visit.course.patient_id
         if added:
             record_audit(
                 session,
@@ -299,20 +322,70 @@ def reanalyse_photo(
                 AuditAction.CREATE,
                 "measurement",
                 row.id,
-                patient_id=photo.visit.course.patient_id,
+                patient_id=patient_id,
                 detail=f"re-analysis with {measurement.algorithm_version}",
             )
-        elif located is not None and baseline is not None:
+        changes = []
+        if not added and located is not None and baseline is not None:
+            changes.append(f"registered again to baseline photo {baseline[0]}")
+        if verdict_change is not None:
+            changes.append(f"{verdict_change} after re-analysis with {row.algorithm_version}")
+        if changes:
             record_audit(
                 session,
                 actor,
                 AuditAction.CHANGE,
                 "photo",
                 photo.id,
-                patient_id=photo.visit.course.patient_id,
-                detail=f"registered again to baseline photo {baseline[0]}",
+                patient_id=patient_id,
+                detail="; ".join(changes),
             )
-        return measurement_record(row)
+        result = Reanalysed(measurement_record(row), verdict_change)
+    # A concurrent deletion of another patient whose photo had the same overlay may have
+    # removed the file between our write and our commit; the row now refers to it.
+    store.put(overlay_png, OVERLAY_EXTENSION)
+    return result
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """A photo's quality verdict: its issue codes, and whether a clinician accepted them."""
+
+    codes: tuple[str, ...]
+    accepted: bool
+
+    @classmethod
+    def of(cls, photo: models.Photo) -> _Verdict:
+        return cls(
+            tuple(issue["code"] for issue in photo.quality_issues), photo.accepted_despite_flags
+        )
+
+
+def _judge_again(photo: models.Photo, row: models.Measurement) -> None:
+    """The photo's issues: the measurement's, and the different-spot issue registration
+    set (replaced when the photo is registered again)."""
+    spot = [issue for issue in photo.quality_issues if issue["code"] == DIFFERENT_SPOT]
+    photo.quality_issues = [*row.quality_issues, *spot]
+    photo.quality_ok = not photo.quality_issues
+
+
+def _accept_again(photo: models.Photo, before: _Verdict) -> str | None:
+    """Withdraw an acceptance that does not cover the photo's new issues; how the verdict
+    changed (None: the same issues, the same acceptance)."""
+    after = _Verdict.of(photo)
+    # Registration, not the clinician, decides about a different spot (accept_photo refuses it).
+    withdrawn = before.accepted and any(
+        code not in before.codes and code != DIFFERENT_SPOT for code in after.codes
+    )
+    if withdrawn:
+        photo.accepted_despite_flags = False
+        photo.accepted_by_id = None
+    if set(after.codes) == set(before.codes):
+        return None
+    change = "now passes" if not after.codes else "now flagged: " + ", ".join(after.codes)
+    if before.codes and after.codes:
+        change += f" (was: {', '.join(before.codes)})"
+    return change + (", acceptance withdrawn" if withdrawn else "")
 
 
 def photo_file(actor: Actor, photo_id: int) -> tuple[bytes, str]:

@@ -3,10 +3,11 @@
 A photo is *stale* when its latest measurement, the one progress and the exports show, is
 not of :data:`tracker.analysis.ALGORITHM_VERSION`. Each photo goes through
 :func:`tracker.services.photos.reanalyse_photo` (access check, ArUco marker looked for
-again, registration to its site's baseline, audit entry) in a transaction of its own, so
-an interrupted run loses nothing already saved and a second run carries on where it
-stopped. The photos of baseline visits are re-measured first, so that the later photos
-are registered to baselines that are already up to date.
+again, registration to its site's baseline, quality verdict of the new measurement, audit
+entries) in a transaction of its own, so an interrupted run loses nothing already saved
+and a second run carries on where it stopped. The photos of baseline visits are
+re-measured first, so that the later photos are registered to baselines that are already
+up to date.
 """
 
 from __future__ import annotations
@@ -57,11 +58,13 @@ class ReanalysisPlan:
 @dataclass(frozen=True)
 class ReanalysisOutcome:
     """What re-measuring one photo did; ``detail`` is the version change or the reason it
-    failed."""
+    failed, ``verdict_change`` how its quality verdict changed (None: it did not), for an
+    administrator to review."""
 
     photo_id: int
     status: Status
     detail: str
+    verdict_change: str | None = None
 
 
 def plan_reanalysis(actor: Actor, *, every_photo: bool = False) -> ReanalysisPlan:
@@ -136,7 +139,7 @@ def reanalyse_photos(
 def reanalyse_stored_photo(actor: Actor, photo: StoredPhoto) -> ReanalysisOutcome:
     """Re-measure one photo of a plan (what each worker process runs)."""
     try:
-        record = photos.reanalyse_photo(
+        done = photos.reanalyse_photo(
             actor, photo.photo_id, vellus_threshold_um=photo.vellus_threshold_um
         )
     except OSError as error:
@@ -145,10 +148,14 @@ def reanalyse_stored_photo(actor: Actor, photo: StoredPhoto) -> ReanalysisOutcom
         )
     except (ServiceError, ValueError) as error:
         return ReanalysisOutcome(photo.photo_id, "failed", str(error))
+    version = done.measurement.algorithm_version
     if photo.current:
         return ReanalysisOutcome(
-            photo.photo_id, "unchanged", f"already measured by {record.algorithm_version}"
+            photo.photo_id, "unchanged", f"already measured by {version}", done.verdict_change
         )
     return ReanalysisOutcome(
-        photo.photo_id, "re-measured", f"{photo.version or 'none'} -> {record.algorithm_version}"
+        photo.photo_id,
+        "re-measured",
+        f"{photo.version or 'none'} -> {version}",
+        done.verdict_change,
     )
