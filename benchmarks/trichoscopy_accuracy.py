@@ -7,6 +7,7 @@ light, white balance, blur and pose; and the time to measure a 12-megapixel phot
 
     python benchmarks/trichoscopy_accuracy.py            # 200 images
     python benchmarks/trichoscopy_accuracy.py --quick    # 40 images, fewer re-shots
+    python benchmarks/trichoscopy_accuracy.py --quick --start 40   # images 40-79 instead
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ from tracker.phantoms import (
 )
 
 
-def accuracy(count: int) -> None:
+def accuracy(count: int, *, start: int = 0) -> None:
     rows = []
     by_colour: dict[str, list[float]] = defaultdict(list)
-    for case in trichoscopy_benchmark_set(count=count):
+    for case in trichoscopy_benchmark_set(count=start + count)[start:]:
         rgb, truth = case.render()
         figures = measure_trichoscopy(rgb, px_per_mm=case.px_per_mm).figures
         rows.append(
@@ -57,7 +58,7 @@ def accuracy(count: int) -> None:
     count_error = (found_count - true_count) / true_count
     width_error = np.abs(table[:, 3] - table[:, 2]) / table[:, 2]
     unit_error = (table[:, 7] - table[:, 6]) / table[:, 6]
-    print(f"phantom set: {len(table)} images")
+    print(f"phantom set: {len(table)} images from {start}")
     print(f"  hair count MAPE            {100 * np.mean(np.abs(count_error)):6.2f} %  (target ≤ 5)")
     print(f"  hair count bias            {100 * np.mean(count_error):+6.2f} %  (target ±2)")
     print(f"  hair count median |error|  {100 * np.median(np.abs(count_error)):6.2f} %")
@@ -134,9 +135,12 @@ def speed() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="40 images and 4 re-shot scenes")
+    parser.add_argument(
+        "--start", type=int, default=0, help="first image of the set (a check on other images)"
+    )
     args = parser.parse_args()
     cv2.setNumThreads(1)
-    accuracy(40 if args.quick else 200)
+    accuracy(40 if args.quick else 200, start=args.start)
     repeatability(4 if args.quick else 12, 5)
     speed()
 

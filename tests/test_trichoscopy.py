@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -344,3 +345,37 @@ def test_short_wide_pieces_where_shafts_overlap_add_one_hair():
     short_px = MIN_MERGED_LENGTH_MM * case.px_per_mm
     assert all(h.shafts == 1 for h in result.hairs if h.length_px < short_px)
     assert abs(result.figures["hair_count"] - truth.hair_count) <= 0.25 * truth.hair_count
+
+
+def test_pale_thin_vellus_shafts_are_found_by_the_thin_shaft_pass():
+    # Twelve blond vellus shafts 16 µm wide (60 % opaque) among twelve blond terminal ones:
+    # the terminal shafts set the first pass's thresholds, under which the vellus shafts
+    # fall (it found 7 of them and 20 hairs); the thin-shaft ridge pass finds the rest.
+    rng = np.random.default_rng(3)
+    blond = (0.72, 0.58, 0.36)
+    hairs = []
+    for index, (i, j) in enumerate(itertools.product(range(4), range(3))):
+        x_mm, y_mm = 1.6 + 1.9 * i, 1.7 + 2.0 * j
+        vellus = replace(
+            shaft(
+                x_mm, y_mm, float(rng.uniform(0, 180)), unit=2 * index, width_um=16.0, length_mm=0.5
+            ),
+            rgb=blond,
+            opacity=0.6,
+        )
+        terminal = replace(
+            shaft(
+                x_mm + 0.9,
+                y_mm + 0.9,
+                float(rng.uniform(0, 180)),
+                unit=2 * index + 1,
+                length_mm=0.8,
+            ),
+            rgb=blond,
+        )
+        hairs += [vellus, terminal]  # fmt: skip
+    conditions = TrichoscopyConditions(blur_sigma_px=0.5, noise_sigma=0.005, jpeg_quality=92)
+    result, truth, _ = measure(scene_of(*hairs), conditions)
+    assert truth.hair_count == 24 and truth.vellus_count == 12
+    assert result.figures["vellus_count"] >= 10
+    assert abs(result.figures["hair_count"] - truth.hair_count) <= 2
