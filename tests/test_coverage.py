@@ -263,14 +263,23 @@ def test_blond_on_type_one_skin_keeps_its_coverage_when_re_shot():
         assert measure_coverage(rgb).coverage_pct == pytest.approx(truth.coverage_pct, abs=2.5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit: dense grey hair on type VI skin is named the wrong way round "
-    "(about 21 % measured for 79 %): the scalp shows only through narrow gaps and, in log "
-    "light, noise on the dark skin looks as rough as the strands",
-)
+def test_grey_on_type_six_skin_is_named_hair_at_every_re_shoot():
+    # Light, white balance and blur change between visits; the noise of the dark skin
+    # must not win the naming at any of them (a swap reads about 28 % for 72 %).
+    scene = make_global_scene(
+        seed=6, coverage_target=72.0, skin_tone=6, hair_colour="grey", strand_width=STRAND_WIDTH
+    )
+    baseline = random_global_conditions(np.random.default_rng(6), shine=False)
+    for visit in range(6):
+        conditions = baseline if visit == 0 else next_visit_conditions(baseline, seed=visit)
+        rgb, truth = render_global(scene, size_px=SIZE_PX, conditions=conditions)
+        assert measure_coverage(rgb).coverage_pct == pytest.approx(truth.coverage_pct, abs=5.0)
+
+
 @pytest.mark.parametrize(("seed", "shine"), [(3, ()), (4, ()), (4, ((0.4, 0.5, 0.06, 0.3),))])
 def test_dense_grey_hair_on_type_six_skin_is_named_hair(seed, shine):
+    # The scalp shows only through narrow gaps, and in log light the noise on dark skin
+    # is as rough as the strands pixel to pixel: only the strand-to-strand shade tells.
     scene = _scene(6, "grey", 78.0, seed=seed, pattern="diffuse")
     conditions = replace(CLINIC_LIGHT, noise=3.0, shine=shine)
     rgb, truth = render_global(scene, size_px=SIZE_PX, conditions=conditions)

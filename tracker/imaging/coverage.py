@@ -15,9 +15,10 @@ colour.
 The first split lies halfway across the sharpest steps between neighbouring pixels (strand
 edges are sharp; light and shine change smoothly). The light is a tilted plane with a
 radial fall-off, fitted robustly, times a gentle local correction. Which class is the hair
-comes from texture: hair is strands, each its own shade, so inside the hair the brightness
-varies from pixel to pixel where bare scalp is smooth; where a class has hardly any
-inside (sparse thin strands), the hair is the class made of long thin pieces.
+comes from texture: hair is strands, each its own shade, so across the hair the brightness
+varies from strand to strand where bare scalp is smooth (sensor noise, white from pixel
+to pixel, is averaged away first); where a class has hardly any inside (sparse thin
+strands), the hair is the class made of long thin pieces.
 
 The model works on a copy at a fixed working scale (``MODEL_LONG_SIDE_PX`` on the long
 side, area-averaged in linear light; colours and light on every other pixel of it), so its
@@ -61,6 +62,10 @@ _SHARP_STEP_QUANTILE = 0.98
 # this share of the region).
 _MIN_INSIDE_PX = 200
 _MIN_INSIDE_SHARE = 0.002
+# Texture compares each class's own mean over these two Gaussian sigmas (working pixels):
+# about a strand's width, and wider than strands (fitted on the seed-1–3 phantom sets).
+_TEXTURE_FINE_PX = 1.5
+_TEXTURE_BROAD_PX = 6.0
 # A fit whose smaller class holds less than this share of the region is kept only when no
 # start gives another.
 _MIN_CLASS_SHARE = 0.05
@@ -448,16 +453,28 @@ def _refine(
     return model, share
 
 
-def _texture(log_luma: np.ndarray, mask: np.ndarray) -> tuple[float, int]:
-    """Mean 3×3 standard deviation of ``log_luma`` (h, w) inside ``mask`` (h, w) bool,
-    away from its edges (where the other class would add its contrast), and the number
-    of pixels it is taken over."""
-    inside = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    if not inside.any():
+def _texture(image: np.ndarray, mask: np.ndarray) -> tuple[float, int]:
+    """Mean strand-scale shade variation of ``image`` (h, w) float32 inside ``mask`` (h, w)
+    bool, away from its edges (where the other class would add its contrast), and the
+    number of pixels it is taken over.
+
+    Each inside pixel is the mask's own mean over ``_TEXTURE_FINE_PX`` (which averages
+    sensor noise, white from pixel to pixel, away but keeps a strand's shade, a few pixels
+    wide) compared with the mask's own mean over ``_TEXTURE_BROAD_PX`` (wider than strands,
+    narrower than light and shine change). Noise on dark skin, strong in log light, so
+    counts for little, and scalp that shows only through narrow gaps is still judged.
+    """
+    inside = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8))
+    count = int(np.count_nonzero(inside))
+    if count == 0:
         return 0.0, 0
-    mean = cv2.blur(log_luma, (3, 3))
-    spread = np.sqrt(np.maximum(cv2.blur(log_luma * log_luma, (3, 3)) - mean * mean, 0.0))
-    return float(spread[inside].mean()), int(inside.sum())
+    weight = inside.astype(np.float32)
+    means = [
+        cv2.GaussianBlur(image * weight, (0, 0), sigma)
+        / np.maximum(cv2.GaussianBlur(weight, (0, 0), sigma), 1e-6)
+        for sigma in (_TEXTURE_FINE_PX, _TEXTURE_BROAD_PX)
+    ]
+    return float(np.abs(means[0] - means[1])[inside > 0].mean()), count
 
 
 def _thin_and_long(mask: np.ndarray) -> float:
@@ -490,31 +507,30 @@ _LINE_KERNELS = _line_kernels(15)
 _DISC_KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
 
 
-def _hair_likeness(linear: np.ndarray, region: np.ndarray, hair: np.ndarray) -> tuple[float, float]:
+def _hair_likeness(linear: np.ndarray, region: np.ndarray, hair: np.ndarray) -> float:
     """How well the ``hair`` (h, w) bool pixels of ``region`` in ``linear`` (h, w, 3) look
-    like hair and the rest like scalp: (texture, shape), larger is more hair-like; texture
-    is NaN when either class has hardly any inside.
+    like hair and the rest like scalp: positive when they do, negative when the other
+    class looks more like hair.
 
-    Hair is strands, each its own shade, so inside the hair the brightness varies from
-    pixel to pixel where bare scalp is smooth. Texture is the log ratio of the two insides'
-    texture, judged both in log light, where a strand's shade is a fixed step whatever its
-    brightness, and in encoded 8-bit levels, where sensor noise is about even (log light
-    inflates it on dark skin). Shape is how much more of the hair than of the scalp is
-    long thin pieces, for sparse strands with hardly any inside.
+    Hair is strands, each its own shade, so across the hair the brightness varies from
+    strand to strand where bare scalp is smooth. Texture is the log ratio of the two
+    insides' texture, judged both in log light, where a strand's shade is a fixed step
+    whatever its brightness, and in encoded 8-bit levels, where sensor noise is about even.
+    Where either class has hardly any inside (sparse thin strands), it is how much more of
+    the hair than of the scalp is long thin pieces instead.
     """
     luma = linear @ _REC709_LUMA
     scalp = region & ~hair
     hair = region & hair
-    shape = _thin_and_long(hair) - _thin_and_long(scalp)
     enough = max(_MIN_INSIDE_PX, _MIN_INSIDE_SHARE * int(region.sum()))
     texture = 0.0
-    for image in (np.log(luma + 1e-3), 255.0 * _linear_to_srgb(luma)):
+    for image in (np.log(luma + 1e-3), 255.0 * _linear_to_srgb(luma).astype(np.float32)):
         hair_texture, hair_count = _texture(image, hair)
         scalp_texture, scalp_count = _texture(image, scalp)
         if min(hair_count, scalp_count) < enough or min(hair_texture, scalp_texture) <= 0:
-            return float("nan"), shape
+            return _thin_and_long(hair) - _thin_and_long(scalp)
         texture += float(np.log(hair_texture / scalp_texture))
-    return texture, shape
+    return texture
 
 
 def fit_hair_scalp_model(linear: np.ndarray, region: np.ndarray) -> HairScalpModel:
@@ -552,33 +568,22 @@ def fit_hair_scalp_model(linear: np.ndarray, region: np.ndarray) -> HairScalpMod
     # highlight (or a patch of odd light) rather than the hair, however clearly.
     splits = [fit for fit in fits if is_split(fit[1])] or fits
     model = min(splits, key=lambda fit: ambiguity(fit[1]))[0]
-    # Either class may be the hair: each naming gets its shine-aware weights, and the one
-    # under which the hair looks most like hair (and the scalp like scalp) wins.
+    # Either class may be the hair: the one that looks most like hair (and leaves the other
+    # looking like scalp) is named so. Both namings are judged on the fitted split itself,
+    # the same pixels; the shine-aware weights each naming would get move its edges, and a
+    # few dim hair pixels counted as scalp can make the scalp look the rougher.
     light = _upsample(model.illumination, region.shape)
+    if _hair_likeness(linear, region, model.share(linear, light) >= 0.5) < 0:
+        model = HairScalpModel(
+            hair_linear=model.scalp_linear,
+            scalp_linear=model.hair_linear,
+            weights=-model.weights,
+            illumination=model.illumination,
+        )
     pixels = linear[region]
-    share = model.share(pixels, light[region])
     normalised = pixels / light[region][:, None]
-    namings = []
-    for hair_first in (True, False):
-        named = (
-            model
-            if hair_first
-            else HairScalpModel(
-                hair_linear=model.scalp_linear,
-                scalp_linear=model.hair_linear,
-                weights=-model.weights,
-                illumination=model.illumination,
-            )
-        )
-        named = replace(
-            named, weights=_shine_aware(named, normalised, share if hair_first else 1.0 - share)
-        )
-        hair = named.share(linear, light) >= 0.5
-        namings.append((named, *_hair_likeness(linear, region, hair)))
-    (first, first_texture, first_shape), (second, second_texture, second_shape) = namings
-    if np.isnan(first_texture) or np.isnan(second_texture):
-        return first if first_shape >= second_shape else second
-    return first if first_texture >= second_texture else second
+    share = model.share(pixels, light[region])
+    return replace(model, weights=_shine_aware(model, normalised, share))
 
 
 def measure_coverage(
