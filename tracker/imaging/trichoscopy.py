@@ -75,6 +75,11 @@ BLUE_WEIGHT = 1.5
 MAX_BEND_DEG = 30.0
 MIN_SHAFT_WIDTH_PX = 0.3
 MIN_SHAFT_SNR = 4.0
+# A trace at least as wide as a typical terminal shaft but fainter than this share of the
+# photo's median trace runs over skin (the skeleton bridging the gap where two shafts
+# meet): its integral over such a low peak read it as 15 touching shafts on a re-shot
+# phantom (90 hairs for 72). Thin traces may be that faint (pale vellus under blur).
+MIN_SHAFT_PEAK_SHARE = 0.05
 JUNCTION_RADIUS_MM = 0.06
 BRIDGE_MAX_MM = 0.25
 # A trace this many times the typical terminal width is that many touching shafts (rounded).
@@ -289,10 +294,15 @@ def measure_trichoscopy(
     groups = _join_crossings(_trace_segments(view.mask, px_per_mm=work_px_per_mm))
     groups = [g for g in groups if _path_length(g) >= MIN_HAIR_LENGTH_MM * work_px_per_mm]
     widths_px, peaks = _profile_widths_px(view.contrast, groups, px_per_mm=work_px_per_mm)
-    # A trace with no shaft across it (a bubble rim fragment), or one no darker than the
-    # noise along most of its length (a chain of noise on dark skin), is no hair.
+    # A trace with no shaft across it (a bubble rim fragment), one no darker than the
+    # noise along most of its length (a chain of noise on dark skin), or one as wide as a
+    # shaft but far paler than the photo's shafts (skin between two shafts), is no hair.
+    faint = MIN_SHAFT_PEAK_SHARE * float(np.median(peaks)) if peaks else 0.0
+    wide = TYPICAL_WIDTH_MM * work_px_per_mm
     shaft_like = [
-        width >= MIN_SHAFT_WIDTH_PX and peak >= MIN_SHAFT_SNR * view.pixel_noise
+        width >= MIN_SHAFT_WIDTH_PX
+        and peak >= MIN_SHAFT_SNR * view.pixel_noise
+        and (peak >= faint or width < wide)
         for width, peak in zip(widths_px, peaks, strict=True)
     ]
     groups = [g for g, keep in zip(groups, shaft_like, strict=True) if keep]
