@@ -269,8 +269,8 @@ def print_noise(patients: list[PatientPhotos]) -> None:
             spec = MEASURES[measure].for_series(registered=registered)
             in_use = f"{100 * spec.photo_cv:.1f} / {100 * spec.visit_cv:.1f}"
             print(
-                f"{label:<40} {100 * within:>12.1f} {100 * between_visit_cv(values):>23.1f} "
-                f"{100 * visit_component_cv(values, within_cv=within):>16.1f} {in_use:>25}"
+                f"{label:<40} {100 * within:>12.2f} {100 * between_visit_cv(values):>23.2f} "
+                f"{100 * visit_component_cv(values, within_cv=within):>16.2f} {in_use:>25}"
             )
 
 
