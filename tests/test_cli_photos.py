@@ -113,6 +113,23 @@ def reanalysis_events() -> list[AuditEvent]:
         )
 
 
+def upgrade_judging_too_dark(monkeypatch: pytest.MonkeyPatch, too_dark: PhotoRecord) -> None:
+    """Stand in for an engine upgrade (version "new") that judges one stored photo too dark
+    and passes every other."""
+    pixels = np.asarray(Image.open(io.BytesIO(default_store().read(too_dark.sha256, "png"))))
+
+    def stricter_engine(rgb: np.ndarray, upload: PhotoUpload, threshold: float) -> Measurement:
+        measured = replace(dark_pixel_measure(rgb, upload, threshold), algorithm_version="new")
+        if not np.array_equal(rgb, pixels):
+            return measured
+        issue = QualityIssue("underexposed", "The photo is too dark.", 0.1)
+        return replace(measured, quality=Quality((issue,)))
+
+    monkeypatch.setattr(photos, "measure", stricter_engine)
+    monkeypatch.setattr(photos, "locate_on_baseline", same_spot_stand_in)
+    monkeypatch.setattr(reanalysis, "ALGORITHM_VERSION", "new")
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     status = main(list(argv))
     return status, capsys.readouterr().out
@@ -126,10 +143,11 @@ def test_reanalyse_remeasures_an_older_engines_photos_once(
     assert {photo.latest_measurement.algorithm_version for photo in before} == {
         QUICK_ALGORITHM_VERSION
     }
-    # The baseline visit's photos first, then the follow-up registered to them.
+    # The baseline visit's photos first, replicate by replicate, then the follow-up.
     plan = reanalysis.plan_reanalysis(clinic.operator)
     assert [[photo.photo_id for photo in wave] for wave in plan.waves] == [
-        [before[0].id, before[1].id],
+        [before[0].id],
+        [before[1].id],
         [before[2].id],
     ]
 
@@ -262,21 +280,9 @@ def test_the_summary_lists_the_photos_whose_quality_verdict_changed(
     before = stored_photos(clinic, patient_id)
     assert all(photo.usable for photo in before)
 
-    store = default_store()
     follow_up = before[2]
-    too_dark = np.asarray(Image.open(io.BytesIO(store.read(follow_up.sha256, "png"))))
-
-    def stricter_engine(rgb: np.ndarray, upload: PhotoUpload, threshold: float) -> Measurement:
-        # The upgrade judges the follow-up too dark; the baseline photos still pass.
-        measured = replace(dark_pixel_measure(rgb, upload, threshold), algorithm_version="new")
-        if not np.array_equal(rgb, too_dark):
-            return measured
-        issue = QualityIssue("underexposed", "The photo is too dark.", 0.1)
-        return replace(measured, quality=Quality((issue,)))
-
-    monkeypatch.setattr(photos, "measure", stricter_engine)
-    monkeypatch.setattr(photos, "locate_on_baseline", same_spot_stand_in)
-    monkeypatch.setattr(reanalysis, "ALGORITHM_VERSION", "new")
+    # The upgrade judges the follow-up too dark; the baseline photos still pass.
+    upgrade_judging_too_dark(monkeypatch, follow_up)
 
     status, output = run(capsys, "photos", "reanalyse", "--db", records, "--workers", "1")
 
@@ -291,6 +297,33 @@ def test_the_summary_lists_the_photos_whose_quality_verdict_changed(
         follow_up.id,
         "now flagged: underexposed after re-analysis with new",
     )
+
+
+def test_when_the_baseline_photo_is_flagged_on_re_analysis_its_replicate_takes_its_place(
+    clinic: ClinicStaff,
+    records: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    patient_id = photographed_by_an_older_engine(clinic, seed=7)
+    first, second, follow_up = stored_photos(clinic, patient_id)
+    assert [photo.registered_to_id for photo in (first, second, follow_up)] == [first.id] * 3
+    upgrade_judging_too_dark(monkeypatch, first)
+    # Replicate by replicate: the first photo is judged before its replicate is registered.
+    plan = reanalysis.plan_reanalysis(clinic.admin)
+    assert [[photo.photo_id for photo in wave] for wave in plan.waves] == [
+        [first.id],
+        [second.id],
+        [follow_up.id],
+    ]
+
+    status, output = run(capsys, "photos", "reanalyse", "--db", records, "--workers", "1")
+
+    assert status == 0, output
+    after = stored_photos(clinic, patient_id)
+    assert [photo.usable for photo in after] == [False, True, True]
+    # Every photo of the site, the flagged one too, is registered to the new baseline.
+    assert [photo.registered_to_id for photo in after] == [second.id] * 3
 
 
 def test_only_a_clinics_admins_reanalyse_its_photos(clinic: ClinicStaff) -> None:

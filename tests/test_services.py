@@ -363,17 +363,41 @@ def test_an_acceptance_covers_the_issues_accepted_and_is_withdrawn_for_new_ones(
 def test_reanalysis_keeps_the_different_spot_issue_beside_the_engines(
     clinic: ClinicStaff, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    patient_id, photo = a_baseline_photo(clinic)
+    patient_id = register(clinic)
+    course_id, baseline_visit = course_with_baseline(clinic, patient_id)
+    follow_up = visits.record_visit(clinic.clinician, course_id, VisitInput(1, date(2026, 1, 12)))
+    photos.add_photos(clinic.clinician, baseline_visit, [upload(1)])
+    (later,) = photos.add_photos(clinic.clinician, follow_up.id, [upload(2)])
+    assert later.photo is not None
     elsewhere = Registration(matrix=None, inliers=3, reference_coverage=0.1, reason="no match")
     monkeypatch.setattr(photos, "measure", engine_flagging("dimmer", "underexposed"))
     monkeypatch.setattr(photos, "locate_on_baseline", lambda *_a, **_k: (elsewhere, None))
 
-    changed = photos.reanalyse_photo(clinic.clinician, photo.id)
+    changed = photos.reanalyse_photo(clinic.clinician, later.photo.id)
 
     assert changed.verdict_change == "now flagged: underexposed, different_spot"
-    photo = photo_now(clinic, patient_id)
+    (course,) = patients.patient_file(clinic.clinician, patient_id).courses
+    photo = course.visits[1].photos[0]
     assert photo.different_spot and not photo.usable
     assert [issue.code for issue in photo.quality_issues] == ["underexposed", "different_spot"]
+
+
+@pytest.mark.usefixtures("quick_measure")
+def test_a_sole_baseline_photo_flagged_on_re_analysis_is_no_baseline_to_itself(
+    clinic: ClinicStaff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patient_id, photo = a_baseline_photo(clinic)
+
+    def locate(*_args: object, **_kwargs: object) -> object:
+        raise AssertionError("a photo that no longer counts is registered to no baseline")
+
+    monkeypatch.setattr(photos, "measure", engine_flagging("dimmer", "underexposed"))
+    monkeypatch.setattr(photos, "locate_on_baseline", locate)
+
+    changed = photos.reanalyse_photo(clinic.clinician, photo.id)
+
+    assert changed.verdict_change == "now flagged: underexposed"
+    assert not photo_now(clinic, patient_id).usable
 
 
 @pytest.mark.usefixtures("quick_measure")

@@ -11,13 +11,13 @@ uses. A photo of a different spot gets a quality issue and never counts towards 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 from PIL import Image
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 import models
@@ -193,9 +193,16 @@ def _set_region_figures(row: models.Measurement, region: RegionFigures | None) -
         setattr(row, f"region_{name}", None if region is None else _plain(region[name]))
 
 
-def _baseline_photo(session: Session, course_id: int, site: str) -> tuple[int, str, str] | None:
+def _baseline_photo(
+    session: Session, course_id: int, site: str, *, judged_again: tuple[int, bool] | None = None
+) -> tuple[int, str, str] | None:
     """The site's baseline photo (id, sha256, extension): the first photo of the baseline
-    visit at ``site`` that passed the quality gate or was accepted."""
+    visit at ``site`` that passed the quality gate or was accepted. ``judged_again`` (photo
+    id, whether it counts) stands for that photo's stored verdict: a re-analysis picks the
+    baseline by the verdict the photo is about to get."""
+    counts = or_(models.Photo.quality_ok, models.Photo.accepted_despite_flags)
+    if judged_again is not None:
+        counts = case((models.Photo.id == judged_again[0], judged_again[1]), else_=counts)
     row = session.execute(
         select(models.Photo.id, models.Photo.sha256, models.Photo.extension)
         .join(Visit, Visit.id == models.Photo.visit_id)
@@ -204,7 +211,7 @@ def _baseline_photo(session: Session, course_id: int, site: str) -> tuple[int, s
             Visit.session_number == 0,
             models.Photo.view == PhotoView.TRICHOSCOPY,
             models.Photo.site == site,
-            or_(models.Photo.quality_ok, models.Photo.accepted_despite_flags),
+            counts,
         )
         .order_by(models.Photo.replicate_index)
         .limit(1)
@@ -265,6 +272,12 @@ def reanalyse_photo(
     issues the photo had when it was last judged: it stands while the new issues are among
     those, and is withdrawn (the photo goes back to review) when re-analysis raises an
     issue nobody has looked at. A changed verdict is audited as a change of the photo.
+
+    The site's baseline is chosen by that new verdict: a baseline-visit photo that now
+    counts ahead of the current baseline becomes the baseline (registered to itself), and
+    one that no longer counts gives way to the next. Re-analysing a site's baseline-visit
+    photos one after another, in replicate order, thus leaves them all registered to the
+    baseline their new verdicts give (:func:`tracker.services.reanalysis.plan_reanalysis`).
     """
     require_staff(actor, doing="re-analyse photos")
     with reading_session() as session:
@@ -277,14 +290,19 @@ def reanalyse_photo(
             aruco_mm=photo.aruco_mm,
         )
         sha256, extension = photo.sha256, photo.extension
-        baseline = (
-            _baseline_photo(session, photo.visit.course_id, photo.site)
-            if photo.view is PhotoView.TRICHOSCOPY
-            else None
-        )
+        judged_before = _Verdict.of(photo)
+        course_id = photo.visit.course_id
     store = default_store()
     rgb = _decode(store.read(sha256, extension))
     measurement = measure(rgb, upload, vellus_threshold_um)
+    baseline = None
+    if upload.view is PhotoView.TRICHOSCOPY:
+        new_codes = [issue.code for issue in measurement.quality.issues]
+        counts_now = not new_codes or judged_before.covers(new_codes)
+        with reading_session() as session:
+            baseline = _baseline_photo(
+                session, course_id, upload.site, judged_again=(photo_id, counts_now)
+            )
     located = None
     if baseline is not None:
         baseline_rgb = None if baseline[0] == photo_id else _decode(store.read(*baseline[1:]))
@@ -360,6 +378,12 @@ class _Verdict:
             tuple(issue["code"] for issue in photo.quality_issues), photo.accepted_despite_flags
         )
 
+    def covers(self, codes: Iterable[str]) -> bool:
+        """Whether this verdict's acceptance still holds for a photo with ``codes``: it was
+        accepted, and each code is among those accepted. Registration, not the clinician,
+        decides about a different spot (accept_photo refuses it)."""
+        return self.accepted and all(code in self.codes or code == DIFFERENT_SPOT for code in codes)
+
 
 def _judge_again(photo: models.Photo, row: models.Measurement) -> None:
     """The photo's issues: the measurement's, and the different-spot issue registration
@@ -373,10 +397,7 @@ def _accept_again(photo: models.Photo, before: _Verdict) -> str | None:
     """Withdraw an acceptance that does not cover the photo's new issues; how the verdict
     changed (None: the same issues, the same acceptance)."""
     after = _Verdict.of(photo)
-    # Registration, not the clinician, decides about a different spot (accept_photo refuses it).
-    withdrawn = before.accepted and any(
-        code not in before.codes and code != DIFFERENT_SPOT for code in after.codes
-    )
+    withdrawn = before.accepted and not before.covers(after.codes)
     if withdrawn:
         photo.accepted_despite_flags = False
         photo.accepted_by_id = None

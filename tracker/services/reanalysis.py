@@ -6,7 +6,8 @@ not of :data:`tracker.analysis.ALGORITHM_VERSION`. Each photo goes through
 again, registration to its site's baseline, quality verdict of the new measurement, audit
 entries) in a transaction of its own, so an interrupted run loses nothing already saved
 and a second run carries on where it stopped. The photos of baseline visits are
-re-measured first, so that the later photos are registered to baselines that are already
+re-measured first, replicate by replicate (a photo's new verdict may make another the
+site's baseline), so that the later photos are registered to baselines that are already
 up to date.
 """
 
@@ -43,10 +44,13 @@ class StoredPhoto:
 
 @dataclass(frozen=True)
 class ReanalysisPlan:
-    """A clinic's photos to re-measure: the baseline visits' photos, then the later ones,
-    each in course, session, view, site and replicate order."""
+    """A clinic's photos to re-measure, in waves each started once the one before is done:
+    the baseline visits' photos of replicate 0, of replicate 1, ..., then the later visits'
+    photos, each wave in course, session, view, site and replicate order. A site's baseline
+    photos are thus judged one after another, so each is registered to the baseline that
+    the verdicts of those before it give."""
 
-    waves: tuple[tuple[StoredPhoto, ...], tuple[StoredPhoto, ...]]
+    waves: tuple[tuple[StoredPhoto, ...], ...]
     # Photos left alone because their latest measurement is of the current engine.
     up_to_date: int
 
@@ -75,6 +79,7 @@ def plan_reanalysis(actor: Actor, *, every_photo: bool = False) -> ReanalysisPla
             select(
                 Photo.id,
                 Visit.session_number,
+                Photo.replicate_index,
                 Measurement.algorithm_version,
                 Measurement.vellus_threshold_um,
             )
@@ -92,24 +97,28 @@ def plan_reanalysis(actor: Actor, *, every_photo: bool = False) -> ReanalysisPla
                 Measurement.id,
             )
         ).all()
-    latest: dict[int, tuple[int, str | None, float | None]] = {}
+    latest: dict[int, tuple[int, int, str | None, float | None]] = {}
     measured_now: set[tuple[int, float]] = set()
-    for photo_id, session_number, version, threshold in rows:
+    for photo_id, session_number, replicate, version, threshold in rows:
         # Oldest measurement first: the last row of a photo is its latest measurement.
-        latest[photo_id] = (session_number, version, threshold)
+        latest[photo_id] = (session_number, replicate, version, threshold)
         if version == ALGORITHM_VERSION:
             measured_now.add((photo_id, threshold))
-    baseline_visits: list[StoredPhoto] = []
+    baseline_visits: dict[int, list[StoredPhoto]] = {}
     later_visits: list[StoredPhoto] = []
-    for photo_id, (session_number, version, threshold) in latest.items():
+    for photo_id, (session_number, replicate, version, threshold) in latest.items():
         if version == ALGORITHM_VERSION and not every_photo:
             continue
         threshold = photos.DEFAULT_VELLUS_THRESHOLD_UM if threshold is None else threshold
         stored = StoredPhoto(photo_id, version, threshold, (photo_id, threshold) in measured_now)
-        (baseline_visits if session_number == 0 else later_visits).append(stored)
+        if session_number == 0:
+            baseline_visits.setdefault(replicate, []).append(stored)
+        else:
+            later_visits.append(stored)
+    waves = [tuple(baseline_visits[replicate]) for replicate in sorted(baseline_visits)]
     return ReanalysisPlan(
-        waves=(tuple(baseline_visits), tuple(later_visits)),
-        up_to_date=len(latest) - len(baseline_visits) - len(later_visits),
+        waves=(*waves, tuple(later_visits)),
+        up_to_date=len(latest) - sum(len(wave) for wave in waves) - len(later_visits),
     )
 
 
