@@ -487,3 +487,24 @@ def test_the_same_global_photo_stops_under_is_underexposed(skin_tone: int, stops
     (issue,) = assess_quality(rgb, view="global").issues
     assert issue.code == "underexposed"
     assert "add light" in issue.message.lower() and "dermatoscope" not in issue.message
+
+
+def _before_black_cloth(rgb: np.ndarray) -> np.ndarray:
+    """``rgb`` with a black cloth (level about 8) on both sides, a fifth of the frame."""
+    cloth = np.random.default_rng(0).normal(8.0, 2.0, rgb.shape).clip(0, 255).astype(np.uint8)
+    side = rgb.shape[1] // 10
+    framed = rgb.copy()
+    framed[:, :side], framed[:, -side:] = cloth[:, :side], cloth[:, -side:]
+    return framed
+
+
+@pytest.mark.parametrize("skin_tone", [1, 2, 4])
+def test_a_black_backdrop_beside_a_properly_lit_head_is_not_underexposure(skin_tone: int):
+    scene = make_global_scene(
+        seed=3, coverage_target=40.0, skin_tone=skin_tone, hair_colour="grey", pattern="frontal"
+    )
+    rgb, _truth = render_global(scene, conditions=GlobalConditions(noise=1.5, jpeg_quality=90))
+    # The hair's level used to be read off the cloth, and the photo called too dark.
+    assert _codes(_before_black_cloth(rgb), view="global", px_per_mm=None) == []
+    too_dark = _before_black_cloth(_dense_black_hair(skin_tone, stops_under=2.0))
+    assert _codes(too_dark, view="global", px_per_mm=None) == ["underexposed"]
