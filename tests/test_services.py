@@ -257,6 +257,18 @@ def a_baseline_photo(staff: ClinicStaff, **changes: object) -> tuple[int, PhotoR
     return patient_id, added.photo
 
 
+def a_baseline_and_a_follow_up_photo(staff: ClinicStaff) -> tuple[int, PhotoRecord, PhotoRecord]:
+    """A new patient's baseline photo and a follow-up photo registered to it, both measured
+    by the stand-in engine: the patient's id and the two photos."""
+    patient_id = register(staff)
+    course_id, baseline_visit = course_with_baseline(staff, patient_id)
+    follow_up = visits.record_visit(staff.clinician, course_id, VisitInput(1, date(2026, 1, 12)))
+    (baseline,) = photos.add_photos(staff.clinician, baseline_visit, [upload(1)])
+    (later,) = photos.add_photos(staff.clinician, follow_up.id, [upload(2)])
+    assert baseline.photo is not None and later.photo is not None
+    return patient_id, baseline.photo, later.photo
+
+
 def engine_flagging(version: str, *codes: str) -> Callable[..., Measurement]:
     """A stand-in for an engine upgrade (version ``version``) whose quality gate raises
     ``codes`` on every photo, whatever the upload's verdict was."""
@@ -363,17 +375,12 @@ def test_an_acceptance_covers_the_issues_accepted_and_is_withdrawn_for_new_ones(
 def test_reanalysis_keeps_the_different_spot_issue_beside_the_engines(
     clinic: ClinicStaff, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    patient_id = register(clinic)
-    course_id, baseline_visit = course_with_baseline(clinic, patient_id)
-    follow_up = visits.record_visit(clinic.clinician, course_id, VisitInput(1, date(2026, 1, 12)))
-    photos.add_photos(clinic.clinician, baseline_visit, [upload(1)])
-    (later,) = photos.add_photos(clinic.clinician, follow_up.id, [upload(2)])
-    assert later.photo is not None
+    patient_id, _baseline, later = a_baseline_and_a_follow_up_photo(clinic)
     elsewhere = Registration(matrix=None, inliers=3, reference_coverage=0.1, reason="no match")
     monkeypatch.setattr(photos, "measure", engine_flagging("dimmer", "underexposed"))
     monkeypatch.setattr(photos, "locate_on_baseline", lambda *_a, **_k: (elsewhere, None))
 
-    changed = photos.reanalyse_photo(clinic.clinician, later.photo.id)
+    changed = photos.reanalyse_photo(clinic.clinician, later.id)
 
     assert changed.verdict_change == "now flagged: underexposed, different_spot"
     (course,) = patients.patient_file(clinic.clinician, patient_id).courses
@@ -404,14 +411,9 @@ def test_a_sole_baseline_photo_flagged_on_re_analysis_is_no_baseline_to_itself(
 def test_a_reanalysis_that_cannot_read_the_baseline_stores_nothing(
     clinic: ClinicStaff, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    patient_id = register(clinic)
-    course_id, baseline_visit = course_with_baseline(clinic, patient_id)
-    follow_up = visits.record_visit(clinic.clinician, course_id, VisitInput(1, date(2026, 1, 12)))
-    (baseline,) = photos.add_photos(clinic.clinician, baseline_visit, [upload(1)])
-    (later,) = photos.add_photos(clinic.clinician, follow_up.id, [upload(2)])
-    assert baseline.photo is not None and later.photo is not None
+    patient_id, baseline, later = a_baseline_and_a_follow_up_photo(clinic)
     store = default_store()
-    assert store.delete(baseline.photo.sha256, baseline.photo.extension)
+    assert store.delete(baseline.sha256, baseline.extension)
     files = set(store.files())
 
     def newer_engine(rgb: np.ndarray, upload: PhotoUpload, threshold: float) -> Measurement:
@@ -422,7 +424,7 @@ def test_a_reanalysis_that_cannot_read_the_baseline_stores_nothing(
     monkeypatch.setattr(photos, "measure", newer_engine)
 
     with pytest.raises(FileNotFoundError):
-        photos.reanalyse_photo(clinic.clinician, later.photo.id)
+        photos.reanalyse_photo(clinic.clinician, later.id)
 
     # No measurement, and no overlay file without a row.
     assert set(store.files()) == files
