@@ -48,7 +48,7 @@ shaved scalps the trace runs on into the shaft's shadow under the skin.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 import cv2
 import numpy as np
@@ -293,7 +293,8 @@ def measure_trichoscopy(
     work_px_per_mm = view.px_per_mm
     groups = _join_crossings(_trace_segments(view.mask, px_per_mm=work_px_per_mm))
     groups = [g for g in groups if _path_length(g) >= MIN_HAIR_LENGTH_MM * work_px_per_mm]
-    widths_px, peaks = _profile_widths_px(view.contrast, groups, px_per_mm=work_px_per_mm)
+    profiles = _hair_profiles(view.contrast, groups, px_per_mm=work_px_per_mm)
+    widths_px, peaks = _profile_widths_px(profiles)
     # A trace with no shaft across it (a bubble rim fragment), one no darker than the
     # noise along most of its length (a chain of noise on dark skin), or one as wide as a
     # shaft but far paler than the photo's shafts (skin between two shafts), is no hair.
@@ -308,7 +309,9 @@ def measure_trichoscopy(
     groups = [g for g, keep in zip(groups, shaft_like, strict=True) if keep]
     widths_px = [w for w, keep in zip(widths_px, shaft_like, strict=True) if keep]
     shafts = _side_by_side_shafts(widths_px)
-    thin_groups, thin_widths_px = _thin_shafts(view, groups, widths_px)
+    thin_groups, thin_widths_px = _thin_shafts(
+        view, groups, widths_px, profiles=profiles.of(np.flatnonzero(shaft_like))
+    )
     groups += thin_groups
     widths_px += thin_widths_px
     shafts += [1] * len(thin_groups)
@@ -358,15 +361,19 @@ def measure_trichoscopy(
 
 
 def _thin_shafts(
-    view: _WorkingView, groups: list[list[_Segment]], widths_px: list[float]
+    view: _WorkingView,
+    groups: list[list[_Segment]],
+    widths_px: list[float],
+    *,
+    profiles: _HairProfiles,
 ) -> tuple[list[list[_Segment]], list[float]]:
     """Traces and widths (working px) of thin shafts away from the hairs in ``groups``.
 
     At the working scale a vellus shaft is one or two pixels wide and pale; the lenient
     first-pass mask loses it under its thresholds or in pieces too short to keep. A small
     Hessian scale matches such a line and integrates along it, so it stands out of the
-    pixel noise where the thresholded contrast does not. ``groups`` (with ``widths_px``)
-    are the first pass's hairs: what lies on them is theirs.
+    pixel noise where the thresholded contrast does not. ``groups`` (with ``widths_px``
+    and their ``profiles``) are the first pass's hairs: what lies on them is theirs.
     """
     px_per_mm = view.px_per_mm
     claimed = np.zeros(view.mask.shape, np.uint8)
@@ -408,7 +415,8 @@ def _thin_shafts(
     if not thin:
         return [], []
     # Measured with the first pass's hairs, which set the photo's blur and shaft contrast.
-    all_widths, peaks = _profile_widths_px(view.contrast, groups + thin, px_per_mm=px_per_mm)
+    thin_profiles = _hair_profiles(view.contrast, thin, px_per_mm=px_per_mm)
+    all_widths, peaks = _profile_widths_px(profiles.and_then(thin_profiles))
     kept = [
         (group, width)
         for group, width, peak in zip(
@@ -838,19 +846,34 @@ def _farthest_ends(group: list[_Segment]) -> tuple[np.ndarray, np.ndarray]:
     return best
 
 
-def _profile_widths_px(
-    contrast: np.ndarray, groups: list[list[_Segment]], *, px_per_mm: float
-) -> tuple[list[float], list[float]]:
-    """Shaft width (working px) and median peak contrast of each hair, from profiles
-    across its segments.
+@dataclass(frozen=True)
+class _HairProfiles:
+    """Per hair, medians along it of its contrast profiles across the shaft: the ratio of
+    integral to peak (working px), the second moment (px²), the integral and the peak.
+    Each is (N,) float for N hairs; a hair without profiles has zeros."""
 
-    A blurred shaft's profile is a box of its width convolved with the photo's blur. The
-    ratio of the profile's integral to its peak depends only on width and blur, whatever
-    the shaft's colour; the blur comes from the profiles' second moments (one value for the
-    photo), and each width from inverting that ratio. Shafts narrower than about three
-    blur σ are measured as integral / contrast of the photo's resolved shafts (paler thin
-    hairs then read a little thinner). Medians along the hair resist crossings and noise.
-    """
+    ratio: np.ndarray
+    moment: np.ndarray
+    integral: np.ndarray
+    peak: np.ndarray
+
+    def of(self, hairs: np.ndarray) -> _HairProfiles:
+        """The profiles of the hairs at indices ``hairs``, in that order."""
+        return _HairProfiles(*(values[hairs] for values in astuple(self)))
+
+    def and_then(self, other: _HairProfiles) -> _HairProfiles:
+        """These hairs' profiles followed by ``other``'s."""
+        return _HairProfiles(
+            *(np.concatenate(pair) for pair in zip(astuple(self), astuple(other), strict=True))
+        )
+
+
+def _hair_profiles(
+    contrast: np.ndarray, groups: list[list[_Segment]], *, px_per_mm: float
+) -> _HairProfiles:
+    """The :class:`_HairProfiles` of the hairs in ``groups``, sampled across their segments
+    on ``contrast`` (H, W) float32. Medians along a hair resist crossings and noise; each
+    hair's figures are its own, so hairs sampled apart can be joined."""
     reach = int(np.ceil(0.6 * MAX_HAIR_WIDTH_MM * px_per_mm)) + 3
     offsets = np.arange(-reach, reach + 1, dtype=float)
     clearance = 0.6 * MAX_HAIR_WIDTH_MM * px_per_mm
@@ -869,7 +892,8 @@ def _profile_widths_px(
             normals.append(np.repeat([[-direction[1], direction[0]]], len(steps), axis=0))
             owners.append(np.full(len(steps), owner))
     if not centres:
-        return [0.0] * len(groups), [0.0] * len(groups)
+        zeros = np.zeros(len(groups))
+        return _HairProfiles(zeros, zeros, zeros, zeros)
     centre = np.concatenate(centres)
     normal = np.concatenate(normals)
     owner_of = np.concatenate(owners)
@@ -892,21 +916,37 @@ def _profile_widths_px(
     def per_hair(values: np.ndarray) -> np.ndarray:
         return _grouped_median(values, owner_of, groups=len(groups))
 
-    ratio = per_hair(integral / peak)
-    blur_px = _blur_sigma_px(ratio, per_hair(moment))
-    widths = _width_from_ratio(ratio, blur_px)
+    return _HairProfiles(
+        per_hair(integral / peak), per_hair(moment), per_hair(integral), per_hair(peak)
+    )
+
+
+def _profile_widths_px(profiles: _HairProfiles) -> tuple[list[float], list[float]]:
+    """Shaft width (working px) and median peak contrast of each hair of ``profiles``.
+
+    A blurred shaft's profile is a box of its width convolved with the photo's blur. The
+    ratio of the profile's integral to its peak depends only on width and blur, whatever
+    the shaft's colour; the blur comes from the profiles' second moments (one value for the
+    photo, over these hairs), and each width from inverting that ratio. Shafts narrower
+    than about three blur σ are measured as integral / contrast of the photo's resolved
+    shafts (paler thin hairs then read a little thinner).
+    """
+    if profiles.ratio.size == 0:
+        return [], []
+    blur_px = _blur_sigma_px(profiles.ratio, profiles.moment)
+    widths = _width_from_ratio(profiles.ratio, blur_px)
     # Below about three blur σ the ratio hardly changes with width; there the shaft's
     # integral over the contrast of the photo's resolved shafts is the better estimate.
     resolved = widths >= 3 * blur_px
     if resolved.any():
-        shaft_level = float(np.median(per_hair(peak)[resolved]))
-        thin = per_hair(integral) / max(shaft_level, 1e-6)
+        shaft_level = float(np.median(profiles.peak[resolved]))
+        thin = profiles.integral / max(shaft_level, 1e-6)
         # A blur σ read a little small (the cut profiles' second moments) passes thin
         # shafts off as resolved, at about the blur's width: a hair is thin when either
         # estimate says so.
         resolved &= thin >= 3 * blur_px
         widths[~resolved] = np.minimum(thin[~resolved], 3 * blur_px)
-    return list(widths), list(per_hair(peak))
+    return list(widths), list(profiles.peak)
 
 
 def _grouped_median(values: np.ndarray, owner_of: np.ndarray, *, groups: int) -> np.ndarray:
