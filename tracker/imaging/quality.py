@@ -117,11 +117,12 @@ class QualityMetrics:
 
     ``sharpness``: ratio of the finest detail band to a coarser one (unitless, ≈0.3 sharp,
     under 0.2 blurred); ``median_luminance``: 0–255, of the lit field (the round field of a
-    dermatoscope without its black surround, else the whole frame); ``bright_luminance``
-    and ``dark_luminance``: 0–255, medians of the brighter and the darker part of the lit
-    field split by Otsu's threshold (on a global photo the scalp and the hair), black
-    regions wider than ``BACKDROP_MIN_WIDTH_PX`` left out;
-    ``crushed_share``:
+    dermatoscope without its black surround, else the whole frame); ``scalp_luminance``:
+    0–255, what exposure is judged on, the median of a close-up and, of a global photo, the
+    median of the brighter part of the lit field split by Otsu's threshold;
+    ``hair_luminance``: 0–255, the median of the darker part of a global photo (None for a
+    close-up); black regions wider than ``BACKDROP_MIN_WIDTH_PX`` are left out of both
+    parts; ``crushed_share``:
     share of the lit field at black (at most ``DARK_LEVEL``); ``noise_level``: standard
     deviation of the luminance noise in the lit field, in grey levels (0–255);
     ``clipped_share``: share of burnt-out pixels; ``glare_spots``: number of specular
@@ -138,8 +139,8 @@ class QualityMetrics:
 
     sharpness: float
     median_luminance: float
-    bright_luminance: float
-    dark_luminance: float
+    scalp_luminance: float
+    hair_luminance: float | None
     crushed_share: float
     noise_level: float
     clipped_share: float
@@ -179,15 +180,18 @@ def measure_quality(
     chroma = np.hypot(a_star, b_star)
     field = lit_field(luminance)
     field_luminance = luminance[field]
-    beside_backdrop = field & ~_backdrop(luminance)
-    dark_luminance, bright_luminance = _class_luminances(
-        luminance[beside_backdrop] if beside_backdrop.any() else field_luminance
-    )
+    median_luminance = float(np.median(field_luminance))
+    scalp_luminance, hair_luminance = median_luminance, None
+    if view == "global":
+        beside_backdrop = field & ~_backdrop(luminance)
+        hair_luminance, scalp_luminance = _class_luminances(
+            luminance[beside_backdrop] if beside_backdrop.any() else field_luminance
+        )
     return QualityMetrics(
         sharpness=_sharpness(sharpness_gray.astype(np.float32)),
-        median_luminance=float(np.median(field_luminance)),
-        bright_luminance=bright_luminance,
-        dark_luminance=dark_luminance,
+        median_luminance=median_luminance,
+        scalp_luminance=scalp_luminance,
+        hair_luminance=hair_luminance,
         crushed_share=float(np.mean(field_luminance <= DARK_LEVEL)),
         noise_level=_noise_level(luminance, field & lit),
         clipped_share=float(np.mean(luminance >= CLIPPED_LEVEL)),
@@ -222,7 +226,7 @@ def quality_issues(metrics: QualityMetrics, *, view: View) -> list[QualityIssue]
         if close_up
         else "add light or move nearer the lamp"
     )
-    scalp = _scalp_luminance(metrics, view=view)
+    scalp = metrics.scalp_luminance
     signal_to_noise = scalp / max(metrics.noise_level, 0.1)
     if scalp < MIN_SCALP_LUMINANCE:
         issues.append(
@@ -236,12 +240,12 @@ def quality_issues(metrics: QualityMetrics, *, view: View) -> list[QualityIssue]
                 round(signal_to_noise, 1),
             )
         )
-    elif not close_up and metrics.dark_luminance < MIN_HAIR_LUMINANCE:
+    elif metrics.hair_luminance is not None and metrics.hair_luminance < MIN_HAIR_LUMINANCE:
         issues.append(
             QualityIssue(
                 "underexposed",
                 f"The photo is too dark: its hair is lost in black. {advice.capitalize()}.",
-                round(metrics.dark_luminance, 1),
+                round(metrics.hair_luminance, 1),
             )
         )
     if metrics.clipped_share > MAX_CLIPPED_SHARE:
@@ -318,11 +322,6 @@ def _not_scalp_issue(metrics: QualityMetrics) -> QualityIssue | None:
             round(metrics.green_share, 3),
         )
     return None
-
-
-def _scalp_luminance(metrics: QualityMetrics, *, view: View) -> float:
-    """The luminance (0–255) exposure is judged on: the scalp's."""
-    return metrics.median_luminance if view == "trichoscopy" else metrics.bright_luminance
 
 
 def _backdrop(luminance: np.ndarray) -> np.ndarray:
