@@ -117,6 +117,35 @@ def test_crossing_hairs_are_two_hairs():
     assert all(h.length_px > 100 for h in result.hairs)  # each traced through the crossing
 
 
+@pytest.mark.parametrize("angle_deg", [30, 40])
+@pytest.mark.parametrize("offset_mm", [0.0, 0.3, 0.6])
+def test_hairs_crossing_at_a_shallow_angle_are_two_hairs(angle_deg, offset_mm):
+    # At a shallow crossing the skeleton thins the overlap to a piece between two
+    # junctions and breaks the shafts short of them: the pieces were counted apart (3-4).
+    rise_mm = 0.6 * np.tan(np.radians(angle_deg))
+    scene = scene_of(
+        shaft(2.0, 4.0, 0, unit=0, length_mm=2.0),
+        shaft(2.6 + offset_mm, 4.0 - rise_mm, angle_deg, unit=1, length_mm=1.5),
+    )
+    result, truth, _ = measure(scene)
+    assert truth.hair_count == 2
+    assert result.figures["hair_count"] == 2
+
+
+@pytest.mark.parametrize("angle_deg", [0, 30, 75])
+def test_a_hair_ending_where_the_next_starts_is_not_joined_to_it(angle_deg):
+    # Collinear pieces join across a gap only where the gap is shaft, not skin.
+    direction = np.array([np.cos(np.radians(angle_deg)), np.sin(np.radians(angle_deg))])
+    first, second = np.array([3.0, 3.5]), np.array([3.0, 3.5]) + 1.08 * direction
+    scene = scene_of(
+        shaft(*first, angle_deg, unit=0, length_mm=1.0),
+        shaft(*second, angle_deg, unit=1, length_mm=1.0),
+    )
+    result, truth, _ = measure(scene)
+    assert truth.hair_count == 2
+    assert result.figures["hair_count"] == 2
+
+
 def test_hairs_sharing_an_opening_are_split():
     scene = scene_of(
         shaft(3.0, 4.0, -20, unit=0), shaft(3.0, 4.0, 0, unit=0), shaft(3.0, 4.0, 20, unit=0),
