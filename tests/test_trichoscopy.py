@@ -5,11 +5,14 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 
+import cv2
 import numpy as np
 import pytest
 
 from tracker.imaging.trichoscopy import (
     MIN_MERGED_LENGTH_MM,
+    _hair_profiles,
+    _Segment,
     caption_free_rows,
     draw_trichoscopy_overlay,
     measure_trichoscopy,
@@ -406,6 +409,22 @@ def test_vellus_shafts_narrower_than_the_blur_are_measured_as_vellus(blur_sigma_
     assert result.figures["vellus_count"] == 12
     terminal = [h.width_um for h in result.hairs if not h.vellus]
     assert np.median(terminal) == pytest.approx(60.0, rel=0.07)
+
+
+def test_a_hair_traced_through_a_junction_is_as_wide_as_its_thinnest_piece():
+    # A vellus arm (1.5 px) joined at a junction to the stem it shares with a terminal
+    # shaft (6 px, longer): the pooled profiles read the stem's width.
+    contrast = np.zeros((100, 120), np.float32)
+    contrast[47:53, 10:60] = 0.8
+    contrast[49, 60:100] = 0.6
+    contrast[50, 60:100] = 0.3
+    contrast = cv2.GaussianBlur(contrast, (0, 0), 0.8)
+    stem = _Segment(np.array([10.0, 49.5]), np.array([60.0, 49.5]), -1, 1)
+    arm = _Segment(np.array([60.0, 49.5]), np.array([100.0, 49.5]), 1, -1)
+    joined = _hair_profiles(contrast, [[stem, arm]], px_per_mm=80.0)
+    alone = _hair_profiles(contrast, [[arm], [stem]], px_per_mm=80.0)
+    assert joined.ratio[0] == pytest.approx(alone.ratio[0])
+    assert joined.ratio[0] < 0.6 * alone.ratio[1]
 
 
 def test_a_faint_trace_through_the_skin_between_shafts_is_no_hair():

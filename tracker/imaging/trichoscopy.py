@@ -101,6 +101,7 @@ MIN_MERGED_LENGTH_MM = 0.2
 # (``benchmarks/trichoscopy_accuracy.py --quick``, before the top-hat clipping: mean
 # width error 13.1 % at 0.1, 9.9 % at 0.2, 7.6 % at 0.3).
 PROFILE_CUTOFF = 0.3
+MIN_PIECE_SAMPLES = 8
 # A blurred shaft's cut profile has ratio² / second moment between 8.4 (a line thinner
 # than the blur) and 12 (a sharp wide shaft); under this the profile is no shaft's (the
 # smallest 0.1-0.5 % of the phantom hairs' traces, 3-4 % of the traces on no hair).
@@ -883,7 +884,8 @@ def _hair_profiles(
     reach = int(np.ceil(0.6 * MAX_HAIR_WIDTH_MM * px_per_mm)) + 3
     offsets = np.arange(-reach, reach + 1, dtype=float)
     clearance = 0.6 * MAX_HAIR_WIDTH_MM * px_per_mm
-    centres, normals, owners = [], [], []
+    centres, normals, owners, pieces = [], [], [], []
+    piece_owner = []
     for owner, group in enumerate(groups):
         for segment in group:
             if segment.length < 1:
@@ -897,6 +899,8 @@ def _hair_profiles(
             centres.append(segment.start + steps[:, None] * direction)
             normals.append(np.repeat([[-direction[1], direction[0]]], len(steps), axis=0))
             owners.append(np.full(len(steps), owner))
+            pieces.append(np.full(len(steps), len(piece_owner)))
+            piece_owner.append(owner)
     if not centres:
         zeros = np.zeros(len(groups))
         return _HairProfiles(zeros, zeros, zeros, zeros)
@@ -919,12 +923,23 @@ def _hair_profiles(
     integral = weights.sum(axis=1)
     moment = (weights * offsets**2).sum(axis=1) / np.maximum(integral, 1e-6)
 
-    def per_hair(values: np.ndarray) -> np.ndarray:
-        return _grouped_median(values, owner_of, groups=len(groups))
-
-    return _HairProfiles(
-        per_hair(integral / peak), per_hair(moment), per_hair(integral), per_hair(peak)
-    )
+    figures = (integral / peak, moment, integral, peak)
+    hairs = np.stack([_grouped_median(v, owner_of, groups=len(groups)) for v in figures])
+    # A hair traced through a junction may have taken in the stretch where two shafts of a
+    # unit overlap (a vellus shaft's arm joined to the stem it shares with a terminal one):
+    # its thinnest straight piece with enough samples reads its own shaft.
+    piece_of = np.concatenate(pieces)
+    owner_of_piece = np.asarray(piece_owner)
+    samples = np.bincount(piece_of, minlength=owner_of_piece.size)
+    by_piece = np.stack([_grouped_median(v, piece_of, groups=owner_of_piece.size) for v in figures])
+    usable = np.flatnonzero(samples >= MIN_PIECE_SAMPLES)
+    order = usable[np.lexsort((by_piece[0, usable], owner_of_piece[usable]))]
+    owners_in_order = owner_of_piece[order]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = owners_in_order[1:] != owners_in_order[:-1]
+    thinnest = order[first]
+    hairs[:, owner_of_piece[thinnest]] = by_piece[:, thinnest]
+    return _HairProfiles(*hairs)
 
 
 def _profile_widths_px(profiles: _HairProfiles) -> tuple[list[float], list[float]]:
