@@ -12,6 +12,7 @@ import pytest
 from tracker.imaging.trichoscopy import (
     MIN_MERGED_LENGTH_MM,
     _hair_profiles,
+    _join_crossings,
     _Segment,
     caption_free_rows,
     draw_trichoscopy_overlay,
@@ -483,3 +484,21 @@ def test_a_faint_trace_through_the_skin_between_shafts_is_no_hair():
     result, truth, _ = measure(scene, conditions)
     assert max(h.shafts for h in result.hairs if h.counted) <= 4
     assert result.figures["hair_count"] == pytest.approx(truth.hair_count, rel=0.08)
+
+
+@pytest.mark.parametrize("bend_deg", [10, 20])
+def test_pieces_bending_at_a_junction_of_three_ends_are_two_hairs(bend_deg):
+    # A hair ending on another's shaft where a third starts: the two long pieces meet
+    # within MAX_BEND_DEG but are not one straight shaft. A short piece's direction is set
+    # by a few skeleton pixels and it still continues the long one.
+    centre = np.array([100.0, 100.0])
+
+    def arm(angle_deg, length):
+        direction = np.array([np.cos(np.radians(angle_deg)), np.sin(np.radians(angle_deg))])
+        return _Segment(centre + length * direction, centre, -1, 1)
+
+    crossing = [arm(0, 80), arm(180, 80)]
+    bent = _join_crossings([*crossing, arm(90, 80), arm(270 + bend_deg, 80)], tolerance_px=2.4)
+    assert sorted(len(group) for group in bent) == [1, 1, 2]
+    short = _join_crossings([*crossing, arm(90, 80), arm(270 + bend_deg, 3)], tolerance_px=2.4)
+    assert sorted(len(group) for group in short) == [2, 2]
