@@ -854,8 +854,9 @@ def _join_crossings(
             index = parent[index]
         return index
 
-    ends_at: dict[int, list[tuple[int, np.ndarray]]] = {}
-    loose: list[tuple[int, np.ndarray, np.ndarray]] = []  # (segment, end, outward direction)
+    # Each end as (segment, outward direction, point): at a junction, or left loose.
+    ends_at: dict[int, list[tuple[int, np.ndarray, np.ndarray]]] = {}
+    loose: list[tuple[int, np.ndarray, np.ndarray]] = []
     for index, segment in enumerate(segments):
         if segment.length == 0:
             continue
@@ -867,7 +868,7 @@ def _join_crossings(
             if node > 0:
                 ends_at.setdefault(node, []).append((index, outward, point))
             else:
-                loose.append((index, point, outward))
+                loose.append((index, outward, point))
     cos_limit = np.cos(np.radians(MAX_BEND_DEG))
     for ends in ends_at.values():
         candidates = sorted(
@@ -889,16 +890,12 @@ def _join_crossings(
                 continue
             used.update((i, j))
             parent[find(ends[i][0])] = find(ends[j][0])
-        loose.extend(
-            (index, point, outward)
-            for k, (index, outward, point) in enumerate(ends)
-            if k not in used
-        )
+        loose.extend(end for k, end in enumerate(ends) if k not in used)
     if max_gap_px > 0 and len(loose) > 1:
-        points = np.array([point for _, point, _ in loose])
+        points = np.array([point for _, _, point in loose])
         gaps = []
         for i, j in cKDTree(points).query_pairs(max_gap_px):
-            (a, point_a, out_a), (b, point_b, out_b) = loose[i], loose[j]
+            (a, out_a, point_a), (b, out_b, point_b) = loose[i], loose[j]
             if a == b or -float(out_a @ out_b) < cos_limit:
                 continue
             # The longer piece's line is the hair's: a short piece's own direction is
@@ -915,12 +912,12 @@ def _join_crossings(
                 and (mask is None or _runs_inside(mask, point_a, point_b))
             ):
                 gaps.append((offset, i, j))
-        used = set()
+        joined: set[int] = set()
         for _, i, j in sorted(gaps):
             a, b = loose[i][0], loose[j][0]
-            if i in used or j in used or find(a) == find(b):
+            if i in joined or j in joined or find(a) == find(b):
                 continue
-            used.update((i, j))
+            joined.update((i, j))
             parent[find(a)] = find(b)
     groups: dict[int, list[_Segment]] = {}
     for index, segment in enumerate(segments):
