@@ -981,7 +981,7 @@ def _hair_profiles(
     reach = int(np.ceil(0.6 * MAX_HAIR_WIDTH_MM * px_per_mm)) + 3
     offsets = np.arange(-reach, reach + 1, dtype=float)
     clearance = 0.6 * MAX_HAIR_WIDTH_MM * px_per_mm
-    centres, normals, owners, pieces = [], [], [], []
+    centres, normals, pieces = [], [], []
     piece_owner = []
     for owner, group in enumerate(groups):
         for segment in group:
@@ -995,7 +995,6 @@ def _hair_profiles(
                 steps = np.array([segment.length / 2])
             centres.append(segment.start + steps[:, None] * direction)
             normals.append(np.repeat([[-direction[1], direction[0]]], len(steps), axis=0))
-            owners.append(np.full(len(steps), owner))
             pieces.append(np.full(len(steps), len(piece_owner)))
             piece_owner.append(owner)
     if not centres:
@@ -1003,7 +1002,6 @@ def _hair_profiles(
         return _HairProfiles(zeros, zeros, zeros, zeros)
     centre = np.concatenate(centres)
     normal = np.concatenate(normals)
-    owner_of = np.concatenate(owners)
     xs = centre[:, 0, None] + normal[:, 0, None] * offsets
     ys = centre[:, 1, None] + normal[:, 1, None] * offsets
     profiles = ndimage.map_coordinates(contrast, (ys, xs), order=1, mode="nearest")
@@ -1021,10 +1019,10 @@ def _hair_profiles(
     moment = (weights * offsets**2).sum(axis=1) / np.maximum(integral, 1e-6)
 
     figures = (integral / peak, moment, integral, peak)
-    hairs = np.stack([_grouped_median(v, owner_of, groups=len(groups)) for v in figures])
     # A hair traced through a junction may have taken in the stretch where two shafts of a
     # unit overlap (a vellus shaft's arm joined to the stem it shares with a terminal one):
-    # its thinnest straight piece with enough samples reads its own shaft.
+    # its thinnest straight piece with enough samples reads its own shaft. A hair with no
+    # such piece takes the medians of all its samples.
     piece_of = np.concatenate(pieces)
     owner_of_piece = np.asarray(piece_owner)
     samples = np.bincount(piece_of, minlength=owner_of_piece.size)
@@ -1035,7 +1033,13 @@ def _hair_profiles(
     first = np.ones(order.size, dtype=bool)
     first[1:] = owners_in_order[1:] != owners_in_order[:-1]
     thinnest = order[first]
-    hairs[:, owner_of_piece[thinnest]] = by_piece[:, thinnest]
+    by_thinnest = owner_of_piece[thinnest]
+    owner_of = owner_of_piece[piece_of]
+    pooled = ~np.isin(owner_of, by_thinnest)
+    hairs = np.stack(
+        [_grouped_median(v[pooled], owner_of[pooled], groups=len(groups)) for v in figures]
+    )
+    hairs[:, by_thinnest] = by_piece[:, thinnest]
     return _HairProfiles(*hairs)
 
 
