@@ -265,7 +265,9 @@ def test_blond_on_type_one_skin_keeps_its_coverage_when_re_shot():
 
 def test_grey_on_type_six_skin_is_named_hair_at_every_re_shoot():
     # Light, white balance and blur change between visits; the noise of the dark skin
-    # must not win the naming at any of them (a swap reads about 28 % for 72 %).
+    # must not win the naming at any of them (a swap reads about 28 % for 72 %), and with
+    # no shine on the photo the light edges of the strands must not pass for shine (taken
+    # as shine they made the weights read 4–5 points low).
     scene = make_global_scene(
         seed=6, coverage_target=72.0, skin_tone=6, hair_colour="grey", strand_width=STRAND_WIDTH
     )
@@ -273,7 +275,7 @@ def test_grey_on_type_six_skin_is_named_hair_at_every_re_shoot():
     for visit in range(6):
         conditions = baseline if visit == 0 else next_visit_conditions(baseline, seed=visit)
         rgb, truth = render_global(scene, size_px=SIZE_PX, conditions=conditions)
-        assert measure_coverage(rgb).coverage_pct == pytest.approx(truth.coverage_pct, abs=5.0)
+        assert measure_coverage(rgb).coverage_pct == pytest.approx(truth.coverage_pct, abs=2.5)
 
 
 @pytest.mark.parametrize(("seed", "shine"), [(3, ()), (4, ()), (4, ((0.4, 0.5, 0.06, 0.3),))])

@@ -366,7 +366,10 @@ def _shine_aware(model: HairScalpModel, normalised: np.ndarray, share: np.ndarra
     normalised, share = normalised[sample], share[sample]
     hair = share >= 0.5
     pure_hair, pure_scalp = _pure_pixels(hair, share)
-    excess = (normalised[~hair] - model.scalp_linear) @ _NEUTRAL
+    # Edge mixes of the lighter hair lie above the scalp colour too: the excess is what
+    # is left once each pixel's own mix of hair is taken out.
+    mix = np.clip(share[~hair], 0.0, None)[:, None] * (model.hair_linear - model.scalp_linear)
+    excess = (normalised[~hair] - model.scalp_linear - mix) @ _NEUTRAL
     shine_sd = float(np.quantile(np.maximum(excess, 0.0), _SHINE_QUANTILE))
     return _discriminant(
         normalised[pure_hair],
