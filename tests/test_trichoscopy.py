@@ -8,12 +8,14 @@ from dataclasses import replace
 import cv2
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from tracker.imaging.trichoscopy import (
     MIN_MERGED_LENGTH_MM,
     _hair_profiles,
     _join_crossings,
     _Segment,
+    _small_holes,
     caption_free_rows,
     draw_trichoscopy_overlay,
     measure_trichoscopy,
@@ -502,3 +504,18 @@ def test_pieces_bending_at_a_junction_of_three_ends_are_two_hairs(bend_deg):
     assert sorted(len(group) for group in bent) == [1, 1, 2]
     short = _join_crossings([*crossing, arm(90, 80), arm(270 + bend_deg, 3)], tolerance_px=2.4)
     assert sorted(len(group) for group in short) == [2, 2]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_small_holes_are_the_enclosed_background_under_the_area(seed):
+    # Reference: SciPy's hole filling (background not 4-connected to the frame's edge),
+    # each hole sized by its own 4-connected label.
+    # Blobs of smoothed noise: holes of 1 to over 1000 px, and background reaching the edge.
+    field = ndimage.gaussian_filter(np.random.default_rng(seed).random((120, 160)), 2.0)
+    mask = field > np.quantile(field, 0.45)
+    holes = ndimage.binary_fill_holes(mask) & ~mask
+    labels, _ = ndimage.label(holes)
+    sizes = np.bincount(labels.ravel())
+    for max_area_px in (2, 30, 200, 10_000):
+        expected = ((sizes < max_area_px) & (np.arange(sizes.size) > 0))[labels]
+        np.testing.assert_array_equal(_small_holes(mask, max_area_px=max_area_px), expected)

@@ -215,7 +215,7 @@ class _Segment:
     start_node: int  # -1 when the end is free
     end_node: int
 
-    @property
+    @functools.cached_property
     def length(self) -> float:
         return float(np.hypot(*(self.end - self.start)))
 
@@ -682,12 +682,24 @@ def _segment_shafts(
         mask.astype(np.uint8), cv2.MORPH_OPEN, _disc(2 * MAX_HAIR_WIDTH_MM * px_per_mm)
     )
     mask &= cv2.dilate(thick, _disc(3)) == 0
-    holes = ndimage.binary_fill_holes(mask) & ~mask
-    hole_labels, _ = ndimage.label(holes)
-    hole_sizes = np.bincount(hole_labels.ravel())
-    small_holes = (hole_sizes < (0.05 * px_per_mm) ** 2) & (np.arange(hole_sizes.size) > 0)
-    mask |= small_holes[hole_labels]
+    mask |= _small_holes(mask, max_area_px=(0.05 * px_per_mm) ** 2)
     return mask & ~_valleys(contrast, px_per_mm=px_per_mm)
+
+
+def _small_holes(mask: np.ndarray, *, max_area_px: float) -> np.ndarray:
+    """(H, W) bool: the holes of ``mask`` (H, W) bool, stretches of background that do
+    not reach the frame's edge through 4-connected pixels, of under ``max_area_px``."""
+    height, width = mask.shape
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        (~mask).astype(np.uint8), connectivity=4
+    )
+    left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    right = left + stats[:, cv2.CC_STAT_WIDTH]
+    bottom = top + stats[:, cv2.CC_STAT_HEIGHT]
+    enclosed = (left > 0) & (top > 0) & (right < width) & (bottom < height)
+    # Label 0 is the mask itself.
+    small = enclosed & (stats[:, cv2.CC_STAT_AREA] < max_area_px) & (np.arange(count) > 0)
+    return small[labels]
 
 
 def _valleys(contrast: np.ndarray, *, px_per_mm: float) -> np.ndarray:
@@ -718,8 +730,8 @@ def _hessian_eigenvalues(image: np.ndarray, *, sigma_px: float) -> tuple[np.ndar
 def _trace_segments(mask: np.ndarray, *, px_per_mm: float) -> list[_Segment]:
     """Straight pieces of the mask's skeleton with the junction each end touches."""
     skeleton = skeletonize(mask)
-    neighbours = ndimage.convolve(
-        skeleton.astype(np.uint8), np.ones((3, 3), np.uint8), mode="constant"
+    neighbours = cv2.filter2D(
+        skeleton.astype(np.uint8), -1, np.ones((3, 3), np.float32), borderType=cv2.BORDER_CONSTANT
     )
     junction = skeleton & (neighbours >= 4)
     # Junction pixels close together are one junction (a crossing of wide shafts thins to
