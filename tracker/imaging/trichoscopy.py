@@ -1174,14 +1174,13 @@ def _midpoint_inside(
 ) -> list[bool]:
     """The midpoint rule: whole hairs count; a hair cut by the border of the analysed
     area counts when its visible part is at least half as long as a typical whole hair."""
+    if not ends:
+        return []
     distance = _distance_to_excluded(analysed)
-
-    def cut(point: np.ndarray) -> bool:
-        x = int(np.clip(round(point[0]), 0, distance.shape[1] - 1))
-        y = int(np.clip(round(point[1]), 0, distance.shape[0] - 1))
-        return bool(distance[y, x] <= 3.0)
-
-    is_cut = [cut(a) or cut(b) for a, b in ends]
+    points = np.round(np.array(ends, dtype=float))  # (hairs, 2 ends, x and y)
+    xs = np.clip(points[..., 0], 0, distance.shape[1] - 1).astype(int)
+    ys = np.clip(points[..., 1], 0, distance.shape[0] - 1).astype(int)
+    is_cut = (distance[ys, xs] <= 3.0).any(axis=1).tolist()
     whole = [length for length, c in zip(lengths, is_cut, strict=True) if not c]
     half_typical = 0.5 * float(np.median(whole)) if whole else 0.0
     return [not c or length >= half_typical for length, c in zip(lengths, is_cut, strict=True)]
