@@ -26,10 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tracker.imaging.coverage import MODEL_LONG_SIDE_PX, measure_coverage
 from tracker.phantoms import (
-    GLOBAL_BENCHMARK_HEADS,
     global_benchmark_set,
+    global_reshoot_set,
     make_global_scene,
-    next_visit_conditions,
     random_global_conditions,
     render_global,
 )
@@ -79,26 +78,14 @@ def repeatability(*, heads: int, visits: int, seed: int) -> None:
         f"\n## Re-shoot: {heads} heads × {visits} visits (changed light, white balance, blur, pose)"
     )
     measured_sds, truth_sds = [], []
-    for index in range(heads):
-        rng = np.random.default_rng([seed, index, 23])
-        skin_tone, hair_colour = GLOBAL_BENCHMARK_HEADS[index % len(GLOBAL_BENCHMARK_HEADS)]
-        scene = make_global_scene(
-            seed=int(rng.integers(2**31)),
-            coverage_target=float(rng.uniform(20.0, 80.0)),
-            skin_tone=skin_tone,
-            hair_colour=hair_colour,
-        )
-        baseline = random_global_conditions(rng, shine=index % 2 == 0)
-        measured, truth = [], []
-        for visit in range(visits):
-            conditions = baseline if visit == 0 else next_visit_conditions(baseline, seed=visit)
-            rgb, frame_truth = render_global(scene, conditions=conditions)
-            measured.append(measure_coverage(rgb).coverage_pct)
-            truth.append(frame_truth.coverage_pct)
+    for visits_of_head in global_reshoot_set(seed=seed, count=heads, visits=visits):
+        measured = [measure_coverage(case.rgb).coverage_pct for case in visits_of_head]
+        truth = [case.truth.coverage_pct for case in visits_of_head]
+        scene = visits_of_head[0].scene
         measured_sds.append(statistics.stdev(measured))
         truth_sds.append(statistics.stdev(truth))
         print(
-            f"  skin {skin_tone} {hair_colour:5s} truth {np.mean(truth):5.1f} %  "
+            f"  skin {scene.skin_tone} {scene.hair_colour:5s} truth {np.mean(truth):5.1f} %  "
             f"SD measured {measured_sds[-1]:5.2f} pp  SD of truth (pose) {truth_sds[-1]:5.2f} pp"
         )
     pooled = float(np.sqrt(np.mean(np.square(measured_sds))))

@@ -11,6 +11,7 @@ from tracker.phantoms import (
     GlobalConditions,
     GlobalScene,
     global_benchmark_set,
+    global_reshoot_set,
     make_global_scene,
     next_visit_conditions,
     random_global_conditions,
@@ -148,3 +149,17 @@ def test_benchmark_set_spans_skin_tones_and_hair_and_is_seeded():
         np.testing.assert_array_equal(a.rgb, b.rgb)
         assert a.truth.coverage_pct == b.truth.coverage_pct
     assert first[0].conditions.shine and not first[1].conditions.shine
+
+
+def test_reshoot_set_shoots_each_head_again_under_changed_conditions():
+    heads = ((5, "black"), (2, "blond"))
+    first = list(global_reshoot_set(seed=3, count=3, visits=3, heads=heads, size_px=(120, 160)))
+    again = list(global_reshoot_set(seed=3, count=3, visits=3, heads=heads, size_px=(120, 160)))
+    assert [len(visits) for visits in first] == [3, 3, 3]
+    assert [(v[0].scene.skin_tone, v[0].scene.hair_colour) for v in first] == [*heads, heads[0]]
+    for visits, repeated in zip(first, again, strict=True):
+        assert len({id(case.scene) for case in visits}) == 1
+        assert len({case.conditions for case in visits}) == 3
+        for case, same in zip(visits, repeated, strict=True):
+            np.testing.assert_array_equal(case.rgb, same.rgb)
+    assert first[0][0].conditions.shine and not first[1][0].conditions.shine

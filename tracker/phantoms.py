@@ -7,7 +7,7 @@ with its truth, so accuracy and repeatability are measured, not assumed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -1161,6 +1161,31 @@ class GlobalCase:
     conditions: GlobalConditions
 
 
+def random_global_case(
+    rng: np.random.Generator,
+    *,
+    name: str,
+    skin_tone: int,
+    hair_colour: str,
+    pattern: str,
+    coverage_target: float,
+    shine: bool,
+    size_px: tuple[int, int] = (480, 640),
+) -> GlobalCase:
+    """One global photo of a new scene drawn from ``rng``, under random conditions
+    (with scalp shine if ``shine``); ``coverage_target`` in %, ``size_px`` (h, w)."""
+    scene = make_global_scene(
+        seed=int(rng.integers(2**31)),
+        coverage_target=coverage_target,
+        skin_tone=skin_tone,
+        hair_colour=hair_colour,
+        pattern=pattern,
+    )
+    conditions = random_global_conditions(rng, shine=shine)
+    rgb, truth = render_global(scene, size_px=size_px, conditions=conditions)
+    return GlobalCase(name=name, rgb=rgb, truth=truth, scene=scene, conditions=conditions)
+
+
 def global_benchmark_set(
     *, seed: int = 0, count: int = 100, size_px: tuple[int, int] = (480, 640)
 ) -> Iterator[GlobalCase]:
@@ -1169,18 +1194,49 @@ def global_benchmark_set(
     every thinning pattern, and scalp shine on every other photo. Yields the cases one at a
     time."""
     for i in range(count):
-        rng = np.random.default_rng([seed, i, 19])
         skin_tone, hair_colour = GLOBAL_BENCHMARK_HEADS[i % len(GLOBAL_BENCHMARK_HEADS)]
         pattern = THINNING_PATTERNS[i % len(THINNING_PATTERNS)]
         coverage_target = 10.0 + 80.0 * ((i * 0.6180339887 + seed * 0.1) % 1.0)
-        scene = make_global_scene(
-            seed=int(rng.integers(2**31)),
-            coverage_target=coverage_target,
+        yield random_global_case(
+            np.random.default_rng([seed, i, 19]),
+            name=f"global-{i:03d}-skin{skin_tone}-{hair_colour}-{pattern}-{coverage_target:.0f}",
             skin_tone=skin_tone,
             hair_colour=hair_colour,
             pattern=pattern,
+            coverage_target=coverage_target,
+            shine=i % 2 == 0,
+            size_px=size_px,
         )
-        conditions = random_global_conditions(rng, shine=i % 2 == 0)
-        rgb, truth = render_global(scene, size_px=size_px, conditions=conditions)
-        name = f"global-{i:03d}-skin{skin_tone}-{hair_colour}-{pattern}-{coverage_target:.0f}"
-        yield GlobalCase(name=name, rgb=rgb, truth=truth, scene=scene, conditions=conditions)
+
+
+def global_reshoot_set(
+    *,
+    seed: int = 0,
+    count: int = 12,
+    visits: int = 6,
+    heads: Sequence[tuple[int, str]] = GLOBAL_BENCHMARK_HEADS,
+    size_px: tuple[int, int] = (480, 640),
+) -> Iterator[list[GlobalCase]]:
+    """``count`` seeded heads (skin tone and hair colour taken in turn from ``heads``,
+    coverage 20–80 %, shine on every other head), each photographed at ``visits`` visits
+    under the changes of light, white balance, blur and pose of :func:`next_visit_conditions`.
+    Yields each head's visits as a list."""
+    for index in range(count):
+        rng = np.random.default_rng([seed, index, 23])
+        skin_tone, hair_colour = heads[index % len(heads)]
+        scene = make_global_scene(
+            seed=int(rng.integers(2**31)),
+            coverage_target=float(rng.uniform(20.0, 80.0)),
+            skin_tone=skin_tone,
+            hair_colour=hair_colour,
+        )
+        baseline = random_global_conditions(rng, shine=index % 2 == 0)
+        cases = []
+        for visit in range(visits):
+            conditions = baseline if visit == 0 else next_visit_conditions(baseline, seed=visit)
+            rgb, truth = render_global(scene, size_px=size_px, conditions=conditions)
+            name = f"head-{index:02d}-skin{skin_tone}-{hair_colour}-visit{visit}"
+            cases.append(
+                GlobalCase(name=name, rgb=rgb, truth=truth, scene=scene, conditions=conditions)
+            )
+        yield cases
