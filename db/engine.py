@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +39,8 @@ def _sqlite_engine(url: str, *, foreign_keys: bool) -> Engine:
         # each transaction starts.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        _use_write_ahead_log(cursor)
         cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -54,3 +56,22 @@ def _sqlite_engine(url: str, *, foreign_keys: bool) -> Engine:
             connection.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def _use_write_ahead_log(cursor: sqlite3.Cursor) -> None:
+    """Put the database in WAL mode (it stays so, in the file) unless it is already.
+
+    Switching needs the database to itself, and SQLite reports another connection's lock
+    at once instead of waiting on the busy timeout: the app and the CLI starting together
+    on a new file would fail. The switch is retried until the timeout instead.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
