@@ -54,6 +54,11 @@ _REC601_LUMA = np.array([0.299, 0.587, 0.114])
 # Share of the colour part of the hair–scalp difference that JPEG's half-resolution
 # colour can miss at a strand edge (fitted on the seed-1 phantom set, not the reported one).
 _CHROMA_BLUR = 0.1
+# Dark hair (one class under this share of the other's brightness) gets final weights that
+# allow for JPEG's chroma sharing at each class's own colour, counted this many times over
+# (fitted on the fitting sets, not the reported one).
+_DARK_CLASS_RATIO = 0.3
+_CHROMA_SHARING_SCALE = 2.0
 # The scalp's shine is judged by this quantile of how far its pixels lie above its colour.
 _SHINE_QUANTILE = 0.99
 # The first split lies halfway across the sharp steps between neighbours. Each step is
@@ -341,32 +346,53 @@ def _robust_spread(pixels: np.ndarray) -> np.ndarray:
     return np.cov(pixels[distance <= np.quantile(distance, 0.9)].T)
 
 
+def _chroma_sharing_error(own: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """(3,) linear-light change of a pixel of colour ``own`` (3,) whose JPEG chroma is half
+    that of a neighbour of colour ``other`` (3,): JPEG keeps luma per pixel but chroma per
+    2×2 block, in encoded levels."""
+    own_encoded = _linear_to_srgb(own)
+    step = _linear_to_srgb(other) - own_encoded
+    chroma_step = 0.5 * (step - float(step @ _REC601_LUMA))
+    shared = np.clip(own_encoded + chroma_step, 0.0, 1.0)
+    return np.where(shared <= 0.04045, shared / 12.92, ((shared + 0.055) / 1.055) ** 2.4) - own
+
+
 def _discriminant(
     first_pixels: np.ndarray,
     second_pixels: np.ndarray,
     first_colour: np.ndarray,
     second_colour: np.ndarray,
-    nuisance: np.ndarray | None = None,
+    nuisances: tuple[np.ndarray, ...] = (),
+    *,
+    chroma_sharing: bool = False,
 ) -> np.ndarray:
     """(3,) Fisher's discriminant of two classes of pixels (M, 3) and (N, 3) with colours
     ``first_colour`` and ``second_colour`` (3,), scaled so that ``weights · (first −
-    second) = 1``; a ``nuisance`` (3,) vector adds spread along itself (its length is its
+    second) = 1``; each of ``nuisances`` (3,) adds spread along itself (its length is its
     SD).
 
     JPEG keeps colour at half the resolution of brightness, so at a strand edge the colour
     part of the difference (what the brightness JPEG stores does not carry) is off by up
-    to about half itself: that much spread is added along it.
+    to about half itself: spread is added along it. With ``chroma_sharing`` the spread is
+    instead each class's own colour change when half its chroma is the other's.
     """
     difference = first_colour - second_colour
-    middle = np.clip((first_colour + second_colour) / 2, 1e-4, 1.0)
-    # Direction of JPEG's luma in linear light at the half-and-half mix.
-    luma = _REC601_LUMA * np.where(middle <= 0.0031308, 12.92, 0.4396 * middle ** (-1 / 2.4 * 1.4))
-    luma /= np.linalg.norm(luma)
-    colour_part = difference - (difference @ luma) * luma
     spread = _robust_spread(first_pixels) + _robust_spread(second_pixels)
     spread += (_SPREAD_FLOOR * float(np.linalg.norm(difference))) ** 2 * np.eye(3)
-    spread += np.outer(_CHROMA_BLUR * colour_part, _CHROMA_BLUR * colour_part)
-    if nuisance is not None:
+    if chroma_sharing:
+        for own, other in ((first_colour, second_colour), (second_colour, first_colour)):
+            error = _CHROMA_SHARING_SCALE * _chroma_sharing_error(own, other)
+            spread += np.outer(error, error)
+    else:
+        middle = np.clip((first_colour + second_colour) / 2, 1e-4, 1.0)
+        # Direction of JPEG's luma in linear light at the half-and-half mix.
+        luma = _REC601_LUMA * np.where(
+            middle <= 0.0031308, 12.92, 0.4396 * middle ** (-1 / 2.4 * 1.4)
+        )
+        luma /= np.linalg.norm(luma)
+        colour_part = difference - (difference @ luma) * luma
+        spread += np.outer(_CHROMA_BLUR * colour_part, _CHROMA_BLUR * colour_part)
+    for nuisance in nuisances:
         spread += np.outer(nuisance, nuisance)
     weights = np.linalg.solve(spread, difference)
     return weights / (weights @ difference)
@@ -402,17 +428,37 @@ def _two_class_model(
     return first_colour, second_colour, weights
 
 
-def _shine_aware(model: HairScalpModel, normalised: np.ndarray, share: np.ndarray) -> np.ndarray:
-    """The model's weights once the hair is known. Shine only ever adds (neutral) light to
-    the scalp: where that raises the hair share, the shine seen on this photo's scalp
-    counts as scalp spread, so colour rather than brightness tells the classes apart as
-    far as it can; elsewhere shine only pushes the scalp further from the hair."""
-    if model.weights @ _NEUTRAL <= 0:
+def _final_weights(model: HairScalpModel, normalised: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """The model's weights once the hair is known, from pixels ``normalised`` (M, 3)
+    under unit light and their hair ``share`` (M,).
+
+    Dark hair: the scalp's shine spreads it in brightness, so the weights lean on colour,
+    and JPEG's chroma sharing then makes scalp beside a strand look like hair (3–4 points
+    of coverage on shiny heads). The weights allow for that sharing at each class's own
+    colour. (In the fit itself this model misled the choice between starts, and on light
+    hair, where colour is the main cue, it cost too much of it.)
+
+    Lighter hair: shine only ever adds (neutral) light to the scalp; where that raises
+    the hair share, the shine seen on this photo's scalp counts as scalp spread, so colour
+    rather than brightness tells the classes apart as far as it can; elsewhere shine only
+    pushes the scalp further from the hair.
+    """
+    hair_level, scalp_level = model.hair_linear @ _NEUTRAL, model.scalp_linear @ _NEUTRAL
+    dark_hair = hair_level < _DARK_CLASS_RATIO * scalp_level
+    if not dark_hair and model.weights @ _NEUTRAL <= 0:
         return model.weights
     sample = slice(None, None, max(1, len(normalised) // _STATISTICS_SAMPLE))
     normalised, share = normalised[sample], share[sample]
     hair = share >= 0.5
     pure_hair, pure_scalp = _pure_pixels(hair, share)
+    if dark_hair:
+        return _discriminant(
+            normalised[pure_hair],
+            normalised[pure_scalp],
+            model.hair_linear,
+            model.scalp_linear,
+            chroma_sharing=True,
+        )
     # Edge mixes of the lighter hair lie above the scalp colour too: the excess is what
     # is left once each pixel's own mix of hair is taken out.
     mix = np.clip(share[~hair], 0.0, None)[:, None] * (model.hair_linear - model.scalp_linear)
@@ -423,7 +469,7 @@ def _shine_aware(model: HairScalpModel, normalised: np.ndarray, share: np.ndarra
         normalised[pure_scalp],
         model.hair_linear,
         model.scalp_linear,
-        nuisance=shine_sd * _NEUTRAL,
+        (shine_sd * _NEUTRAL,),
     )
 
 
@@ -620,7 +666,7 @@ def fit_hair_scalp_model(linear: np.ndarray, region: np.ndarray) -> HairScalpMod
     model = min(splits, key=lambda fit: ambiguity(fit[1]))[0]
     # Either class may be the hair: the one that looks most like hair (and leaves the other
     # looking like scalp) is named so. Both namings are judged on the fitted split itself,
-    # the same pixels; the shine-aware weights each naming would get move its edges, and a
+    # the same pixels; the final weights each naming would get move its edges, and a
     # few dim hair pixels counted as scalp can make the scalp look the rougher.
     light = _upsample(model.illumination, region.shape)
     if _hair_likeness(linear, region, model.share(linear, light) >= 0.5) < 0:
@@ -633,7 +679,7 @@ def fit_hair_scalp_model(linear: np.ndarray, region: np.ndarray) -> HairScalpMod
     pixels = linear[region]
     normalised = pixels / light[region][:, None]
     share = model.share(pixels, light[region])
-    return replace(model, weights=_shine_aware(model, normalised, share))
+    return replace(model, weights=_final_weights(model, normalised, share))
 
 
 def measure_coverage(
