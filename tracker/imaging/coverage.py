@@ -7,7 +7,9 @@ camera's white balance. The engine fits a two-class model to each photo (the two
 under unit light, how much each class spreads around its colour, and the light) and calls
 a pixel hair where its projection on Fisher's discriminant passes the half-and-half mix.
 The spread holds each strand's own shade, noise, the colour JPEG blurs at strand edges
-and, where it would look like lighter hair, scalp shine; so the projection leans on
+(for dark hair, the colour each class takes on from the other where JPEG shares chroma
+across a strand's edge) and, where it would look like lighter hair, scalp shine; so the
+projection leans on
 whatever tells this head's hair from its scalp: brightness for dark hair, colour for grey
 hair on tanned skin, both for blond on fair skin. Nothing in it is a typical hair or skin
 colour.
@@ -54,9 +56,9 @@ _REC601_LUMA = np.array([0.299, 0.587, 0.114])
 # Share of the colour part of the hair–scalp difference that JPEG's half-resolution
 # colour can miss at a strand edge (fitted on the seed-1 phantom set, not the reported one).
 _CHROMA_BLUR = 0.1
-# Dark hair (one class under this share of the other's brightness) gets final weights that
-# allow for JPEG's chroma sharing at each class's own colour, counted this many times over
-# (fitted on the fitting sets, not the reported one).
+# Dark hair (under this share of the scalp's brightness) gets final weights that allow for
+# JPEG's chroma sharing at each class's own colour, counted this many times over (fitted
+# on the fitting sets, not the reported one).
 _DARK_CLASS_RATIO = 0.3
 _CHROMA_SHARING_SCALE = 2.0
 # The scalp's shine is judged by this quantile of how far its pixels lie above its colour.
@@ -89,14 +91,12 @@ _FIT_LONG_SIDE_PX = 320
 _STATISTICS_SAMPLE = 40_000
 
 
-def _srgb_to_linear_table() -> np.ndarray:
-    srgb = np.arange(256) / 255.0
-    return np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4).astype(
-        np.float32
-    )
+def _srgb_to_linear(srgb: np.ndarray) -> np.ndarray:
+    """Linear light of sRGB values ``srgb`` (0–1, any shape)."""
+    return np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
 
 
-_SRGB_TO_LINEAR = _srgb_to_linear_table()
+_SRGB_TO_LINEAR = _srgb_to_linear(np.arange(256) / 255.0).astype(np.float32)
 
 
 def _linear_to_srgb(linear: np.ndarray) -> np.ndarray:
@@ -353,8 +353,7 @@ def _chroma_sharing_error(own: np.ndarray, other: np.ndarray) -> np.ndarray:
     own_encoded = _linear_to_srgb(own)
     step = _linear_to_srgb(other) - own_encoded
     chroma_step = 0.5 * (step - float(step @ _REC601_LUMA))
-    shared = np.clip(own_encoded + chroma_step, 0.0, 1.0)
-    return np.where(shared <= 0.04045, shared / 12.92, ((shared + 0.055) / 1.055) ** 2.4) - own
+    return _srgb_to_linear(np.clip(own_encoded + chroma_step, 0.0, 1.0)) - own
 
 
 def _discriminant(
