@@ -14,13 +14,14 @@ whatever tells this head's hair from its scalp: brightness for dark hair, colour
 hair on tanned skin, both for blond on fair skin. Nothing in it is a typical hair or skin
 colour.
 
-The first split lies halfway across the sharpest steps between neighbouring pixels (strand
-edges are sharp; light and shine change smoothly). The light is a tilted plane with a
-radial fall-off, fitted robustly, times a gentle local correction. Which class is the hair
-comes from texture: hair is strands, each its own shade, so across the hair the brightness
-varies from strand to strand where bare scalp is smooth (sensor noise, white from pixel
-to pixel, is averaged away first); where a class has hardly any inside (sparse thin
-strands), the hair is the class made of long thin pieces.
+The first split lies halfway across the sharp steps between neighbouring pixels, judged
+against the steps around them (strand edges are sharp; light and shine change smoothly).
+The light is a tilted plane with a radial fall-off, fitted robustly, times a gentle local
+correction. Which class is the hair comes from texture: hair is strands, each its own
+shade, so across the hair the brightness varies from strand to strand where bare scalp is
+smooth (sensor noise, white from pixel to pixel, is averaged away first); where a class
+has hardly any inside (sparse thin strands), the hair is the class made of long thin
+pieces.
 
 The model works on a copy at a fixed working scale (``MODEL_LONG_SIDE_PX`` on the long
 side, area-averaged in linear light; colours and light on every other pixel of it), so its
@@ -59,7 +60,7 @@ _CHROMA_BLUR = 0.1
 # Dark hair (under this share of the scalp's brightness) gets final weights that allow for
 # JPEG's chroma sharing at each class's own colour, counted this many times over (fitted
 # on the fitting sets, not the reported one).
-_DARK_CLASS_RATIO = 0.3
+_DARK_HAIR_RATIO = 0.3
 _CHROMA_SHARING_SCALE = 2.0
 # The scalp's shine is judged by this quantile of how far its pixels lie above its colour.
 _SHINE_QUANTILE = 0.99
@@ -273,7 +274,9 @@ def _upsample(grid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return cv2.resize(grid, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
-def _initial_split(normalised: np.ndarray, region: np.ndarray) -> np.ndarray:
+def _initial_split(
+    normalised: np.ndarray, region: np.ndarray, grid_shape: tuple[int, int]
+) -> np.ndarray:
     """(M,) bool first split of the ``region`` (h, w) pixels of ``normalised`` (h, w, 3)
     into two classes (which one is the hair is decided later).
 
@@ -315,8 +318,6 @@ def _initial_split(normalised: np.ndarray, region: np.ndarray) -> np.ndarray:
         float(np.quantile(steps, _SHARP_STEP_QUANTILE)),
     )
     sharp = (step >= _SHARP_STEP_SHARE * around) & (step >= floor)
-    cells = _ILLUMINATION_GRID / max(height, width)
-    grid_shape = (max(2, round(height * cells)), max(2, round(width * cells)))
     split = _local_mean_on_grid(
         middle, sharp.astype(np.float32), grid_shape, prior=float(np.median(middle[sharp]))
     )
@@ -356,41 +357,33 @@ def _chroma_sharing_error(own: np.ndarray, other: np.ndarray) -> np.ndarray:
     return _srgb_to_linear(np.clip(own_encoded + chroma_step, 0.0, 1.0)) - own
 
 
+def _edge_colour_blur(first_colour: np.ndarray, second_colour: np.ndarray) -> np.ndarray:
+    """(3,) how far JPEG can move a strand edge's colour between classes of colours
+    ``first_colour`` and ``second_colour`` (3,): JPEG keeps colour at half the resolution
+    of brightness, so the colour part of the difference (what the brightness JPEG stores
+    does not carry) is off by up to about half itself; ``_CHROMA_BLUR`` of it counts."""
+    difference = first_colour - second_colour
+    middle = np.clip((first_colour + second_colour) / 2, 1e-4, 1.0)
+    # Direction of JPEG's luma in linear light at the half-and-half mix.
+    luma = _REC601_LUMA * np.where(middle <= 0.0031308, 12.92, 0.4396 * middle ** (-1 / 2.4 * 1.4))
+    luma /= np.linalg.norm(luma)
+    return _CHROMA_BLUR * (difference - (difference @ luma) * luma)
+
+
 def _discriminant(
     first_pixels: np.ndarray,
     second_pixels: np.ndarray,
     first_colour: np.ndarray,
     second_colour: np.ndarray,
-    nuisances: tuple[np.ndarray, ...] = (),
-    *,
-    chroma_sharing: bool = False,
+    nuisances: tuple[np.ndarray, ...],
 ) -> np.ndarray:
     """(3,) Fisher's discriminant of two classes of pixels (M, 3) and (N, 3) with colours
     ``first_colour`` and ``second_colour`` (3,), scaled so that ``weights · (first −
     second) = 1``; each of ``nuisances`` (3,) adds spread along itself (its length is its
-    SD).
-
-    JPEG keeps colour at half the resolution of brightness, so at a strand edge the colour
-    part of the difference (what the brightness JPEG stores does not carry) is off by up
-    to about half itself: spread is added along it. With ``chroma_sharing`` the spread is
-    instead each class's own colour change when half its chroma is the other's.
-    """
+    SD): what JPEG does to colour, shine."""
     difference = first_colour - second_colour
     spread = _robust_spread(first_pixels) + _robust_spread(second_pixels)
     spread += (_SPREAD_FLOOR * float(np.linalg.norm(difference))) ** 2 * np.eye(3)
-    if chroma_sharing:
-        for own, other in ((first_colour, second_colour), (second_colour, first_colour)):
-            error = _CHROMA_SHARING_SCALE * _chroma_sharing_error(own, other)
-            spread += np.outer(error, error)
-    else:
-        middle = np.clip((first_colour + second_colour) / 2, 1e-4, 1.0)
-        # Direction of JPEG's luma in linear light at the half-and-half mix.
-        luma = _REC601_LUMA * np.where(
-            middle <= 0.0031308, 12.92, 0.4396 * middle ** (-1 / 2.4 * 1.4)
-        )
-        luma /= np.linalg.norm(luma)
-        colour_part = difference - (difference @ luma) * luma
-        spread += np.outer(_CHROMA_BLUR * colour_part, _CHROMA_BLUR * colour_part)
     for nuisance in nuisances:
         spread += np.outer(nuisance, nuisance)
     weights = np.linalg.solve(spread, difference)
@@ -422,7 +415,11 @@ def _two_class_model(
     first_colour = np.median(normalised[pure_first], axis=0)
     second_colour = np.median(normalised[pure_second], axis=0)
     weights = _discriminant(
-        normalised[pure_first], normalised[pure_second], first_colour, second_colour
+        normalised[pure_first],
+        normalised[pure_second],
+        first_colour,
+        second_colour,
+        (_edge_colour_blur(first_colour, second_colour),),
     )
     return first_colour, second_colour, weights
 
@@ -443,7 +440,7 @@ def _final_weights(model: HairScalpModel, normalised: np.ndarray, share: np.ndar
     pushes the scalp further from the hair.
     """
     hair_level, scalp_level = model.hair_linear @ _NEUTRAL, model.scalp_linear @ _NEUTRAL
-    dark_hair = hair_level < _DARK_CLASS_RATIO * scalp_level
+    dark_hair = hair_level < _DARK_HAIR_RATIO * scalp_level
     if not dark_hair and model.weights @ _NEUTRAL <= 0:
         return model.weights
     sample = slice(None, None, max(1, len(normalised) // _STATISTICS_SAMPLE))
@@ -451,12 +448,19 @@ def _final_weights(model: HairScalpModel, normalised: np.ndarray, share: np.ndar
     hair = share >= 0.5
     pure_hair, pure_scalp = _pure_pixels(hair, share)
     if dark_hair:
+        sharing = [
+            _CHROMA_SHARING_SCALE * _chroma_sharing_error(own, other)
+            for own, other in (
+                (model.hair_linear, model.scalp_linear),
+                (model.scalp_linear, model.hair_linear),
+            )
+        ]
         return _discriminant(
             normalised[pure_hair],
             normalised[pure_scalp],
             model.hair_linear,
             model.scalp_linear,
-            chroma_sharing=True,
+            tuple(sharing),
         )
     # Edge mixes of the lighter hair lie above the scalp colour too: the excess is what
     # is left once each pixel's own mix of hair is taken out.
@@ -468,7 +472,7 @@ def _final_weights(model: HairScalpModel, normalised: np.ndarray, share: np.ndar
         normalised[pure_scalp],
         model.hair_linear,
         model.scalp_linear,
-        (shine_sd * _NEUTRAL,),
+        (_edge_colour_blur(model.hair_linear, model.scalp_linear), shine_sd * _NEUTRAL),
     )
 
 
@@ -528,7 +532,7 @@ def _refine(
     runs out of pixels."""
     pixels = linear[region]
     light_image = _upsample(illumination, region.shape)
-    first = _initial_split(linear / light_image[..., None], region)
+    first = _initial_split(linear / light_image[..., None], region, illumination.shape)
     light = light_image[region][:, None]
     share = None
     model = None
