@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from tracker.imaging import coverage
 from tracker.imaging.coverage import (
     CircleRoi,
     RectRoi,
@@ -134,6 +135,13 @@ def test_blur_is_read_from_the_strand_edges(blur_px):
 def test_a_photo_without_strand_edges_reads_no_blur():
     flat = np.full(SIZE_PX, 0.3, np.float32)
     assert estimate_blur_px(flat, np.ones(SIZE_PX, bool)) == 0.0
+
+
+def test_the_blur_is_taken_back_alike_in_row_chunks(monkeypatch):
+    rgb, _ = render_global(_scene(3, "black", 45.0), size_px=SIZE_PX, conditions=CLINIC_LIGHT)
+    whole_frame = measure_coverage(rgb).hair_mask
+    monkeypatch.setattr(coverage, "_ROWS_PER_CHUNK", 7)
+    np.testing.assert_array_equal(measure_coverage(rgb).hair_mask, whole_frame)
 
 
 @pytest.mark.parametrize(

@@ -811,7 +811,15 @@ def measure_coverage(
         chunk = slice(start, start + _ROWS_PER_CHUNK)
         share[chunk] = model.full_resolution_share(crop[chunk], illumination[chunk])
     blur_px = estimate_blur_px(share, crop_region)
-    hair = (deblur_share(share, blur_px=blur_px) >= 0.5) & crop_region
+    hair = np.empty(crop_region.shape, bool)
+    # In chunks too, each with the two rows either side that its two Laplacians reach, so
+    # a 12-MP photo never holds more than one full-size float image.
+    for start in range(0, crop_region.shape[0], _ROWS_PER_CHUNK):
+        chunk = slice(start, start + _ROWS_PER_CHUNK)
+        halo = slice(max(start - 2, 0), start + _ROWS_PER_CHUNK + 2)
+        sharpened = deblur_share(share[halo], blur_px=blur_px)
+        hair[chunk] = sharpened[start - halo.start :][: hair[chunk].shape[0]] >= 0.5
+    hair &= crop_region
     hair_mask = np.zeros(shape, bool)
     hair_mask[box] = hair
     coverage_pct = 100.0 * np.count_nonzero(hair) / np.count_nonzero(crop_region)
