@@ -27,7 +27,8 @@ Blur spreads each strand into the scalp beside it, and a blurred photo threshold
 half-and-half mix fills the narrow gaps between strands (σ = 1 px read about 2 points
 high). The share is linear in the light, so the photo's blur is the share map's: it is read
 off the edges where bare scalp meets full hair (the re-blur ratio of each edge's steepest
-step) and taken back, to second order, before the threshold.
+step) and taken back, to second order, before the threshold; no further than keeps the
+bare scalp's pixel noise, which the inverse amplifies, well short of the half mix.
 
 The model works on a copy at a fixed working scale (``MODEL_LONG_SIDE_PX`` on the long
 side, area-averaged in linear light; colours and light on every other pixel of it), so its
@@ -119,9 +120,16 @@ _MIN_BLUR_EDGES = 50
 # fitting sets' re-shot heads (seeds 1-3), not the reported one.
 _SHARP_EDGE_PX = 0.62
 _EDGE_BLUR_GAIN = 0.75
-# Blur is taken back up to this sigma (px): beyond it the inverse amplifies noise more than
-# it restores gaps between strands.
+# Blur is taken back up to this sigma (px), and no further than keeps the scalp's pixel
+# noise, amplified by the inverse, under _MAX_SHARPENED_NOISE (share units): amplified
+# noise lifts bare scalp over the half mix, and a noisy photo read more hair the more it
+# was sharpened.
 _MAX_DEBLUR_PX = 1.5
+_MAX_SHARPENED_NOISE = 0.1
+# Pixels whose share, smoothed over this sigma (px), is under this level, away from any
+# strand, are bare scalp for the noise.
+_SCALP_NOISE_SMOOTHING_PX = 1.0
+_SCALP_NOISE_SHARE = 0.25
 
 
 def _srgb_to_linear(srgb: np.ndarray) -> np.ndarray:
@@ -723,6 +731,16 @@ def _central_gradient(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return dx, dy, cv2.magnitude(dx, dy)
 
 
+def _middle(image: np.ndarray) -> np.ndarray:
+    """The middle of ``image``, at most ``_BLUR_WINDOW_PX`` on a side."""
+    return image[
+        tuple(
+            slice(max(0, (size - _BLUR_WINDOW_PX) // 2), (size + _BLUR_WINDOW_PX) // 2)
+            for size in image.shape[:2]
+        )
+    ]
+
+
 def estimate_blur_px(share: np.ndarray, region: np.ndarray) -> float:
     """Gaussian sigma (px) of the optical blur of a photo, from its hair share map.
 
@@ -730,11 +748,7 @@ def estimate_blur_px(share: np.ndarray, region: np.ndarray) -> float:
     (H, W) bool the analysed pixels. Returns 0.0 where too few strand edges run from bare
     scalp to full hair to tell.
     """
-    middle = tuple(
-        slice(max(0, (size - _BLUR_WINDOW_PX) // 2), (size + _BLUR_WINDOW_PX) // 2)
-        for size in share.shape
-    )
-    share, region = share[middle], region[middle]
+    share, region = _middle(share), _middle(region)
     dx, dy, step = _central_gradient(share)
     reblurred_step = _central_gradient(cv2.GaussianBlur(share, (0, 0), _REBLUR_PX))[2]
     reach = int(np.ceil(_EDGE_REACH_PX)) + 1
@@ -760,6 +774,24 @@ def estimate_blur_px(share: np.ndarray, region: np.ndarray) -> float:
     return float(min(np.sqrt(excess), _MAX_DEBLUR_PX))
 
 
+def noise_limited_blur_px(share: np.ndarray, region: np.ndarray) -> float:
+    """The largest blur sigma (px) that :func:`deblur_share` may take back from ``share``
+    (H, W) float32 within ``region`` (H, W) bool before it amplifies the pixel noise of the
+    bare scalp beyond ``_MAX_SHARPENED_NOISE``."""
+    share, region = _middle(share), _middle(region)
+    smooth = cv2.GaussianBlur(share, (0, 0), _SCALP_NOISE_SMOOTHING_PX)
+    scalp = cv2.erode(
+        (region & (smooth < _SCALP_NOISE_SHARE)).astype(np.uint8), np.ones((5, 5), np.uint8)
+    )
+    laplacian = cv2.Laplacian(share, cv2.CV_32F, ksize=1)[scalp > 0]
+    if laplacian.size == 0:
+        return 0.0
+    # A 4-neighbour Laplacian of white noise has sqrt(20) times its deviation.
+    noise = 1.4826 * float(np.median(np.abs(laplacian))) / np.sqrt(20.0)
+    allowed = _DEBLUR_SIGMAS_PX[_DEBLUR_NOISE_GAINS * noise <= _MAX_SHARPENED_NOISE]
+    return float(allowed.max()) if allowed.size else 0.0
+
+
 def deblur_share(share: np.ndarray, *, blur_px: float) -> np.ndarray:
     """``share`` (H, W) float32 with a Gaussian blur of sigma ``blur_px`` taken back.
 
@@ -773,6 +805,17 @@ def deblur_share(share: np.ndarray, *, blur_px: float) -> np.ndarray:
     laplacian = cv2.Laplacian(share, cv2.CV_32F, ksize=1, borderType=cv2.BORDER_REFLECT)
     second = cv2.Laplacian(laplacian, cv2.CV_32F, ksize=1, borderType=cv2.BORDER_REFLECT)
     return share - np.float32(k) * laplacian + np.float32(k**2 / 2) * second
+
+
+def _deblur_noise_gain(blur_px: float) -> float:
+    """How many times :func:`deblur_share` amplifies white noise at ``blur_px``."""
+    impulse = np.zeros((9, 9), np.float32)
+    impulse[4, 4] = 1.0
+    return float(np.linalg.norm(deblur_share(impulse, blur_px=blur_px)))
+
+
+_DEBLUR_SIGMAS_PX = np.linspace(0.0, _MAX_DEBLUR_PX, 31)
+_DEBLUR_NOISE_GAINS = np.array([_deblur_noise_gain(sigma) for sigma in _DEBLUR_SIGMAS_PX])
 
 
 def measure_coverage(
@@ -810,7 +853,7 @@ def measure_coverage(
     for start in range(0, crop_region.shape[0], _ROWS_PER_CHUNK):
         chunk = slice(start, start + _ROWS_PER_CHUNK)
         share[chunk] = model.full_resolution_share(crop[chunk], illumination[chunk])
-    blur_px = estimate_blur_px(share, crop_region)
+    blur_px = min(estimate_blur_px(share, crop_region), noise_limited_blur_px(share, crop_region))
     hair = np.empty(crop_region.shape, bool)
     # In chunks too, each with the two rows either side that its two Laplacians reach, so
     # a 12-MP photo never holds more than one full-size float image.
