@@ -33,7 +33,7 @@ bare scalp's pixel noise, which the inverse amplifies, well short of the half mi
 The model works on a copy at a fixed working scale (``MODEL_LONG_SIDE_PX`` on the long
 side, area-averaged in linear light; colours and light on every other pixel of it), so its
 cost does not grow with megapixels; only the per-pixel share (a table look-up and a
-weighted sum), taking the blur back (two Laplacians) and the comparison run at full size.
+weighted sum), taking the blur back (one 5 × 5 filter) and the comparison run at full size.
 """
 
 from __future__ import annotations
@@ -792,30 +792,36 @@ def noise_limited_blur_px(share: np.ndarray, region: np.ndarray) -> float:
     return float(allowed.max()) if allowed.size else 0.0
 
 
+_LAPLACIAN_KERNEL = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], np.float32)
+
+
+def _deblur_kernel(blur_px: float) -> np.ndarray:
+    """(5, 5) float32 kernel of ``1 − kΔ + (kΔ)²/2``, ``k = σ²/2``, for sigma ``blur_px``."""
+    k = blur_px**2 / 2
+    laplacian = np.pad(_LAPLACIAN_KERNEL, 1)
+    laplacian_squared = cv2.filter2D(
+        laplacian, -1, _LAPLACIAN_KERNEL, borderType=cv2.BORDER_CONSTANT
+    )
+    identity = np.zeros((5, 5), np.float32)
+    identity[2, 2] = 1.0
+    return identity - np.float32(k) * laplacian + np.float32(k**2 / 2) * laplacian_squared
+
+
 def deblur_share(share: np.ndarray, *, blur_px: float) -> np.ndarray:
     """``share`` (H, W) float32 with a Gaussian blur of sigma ``blur_px`` taken back.
 
-    The inverse of the blur to second order, ``1 − kΔ + (kΔ)²/2`` with ``k = σ²/2``:
-    the share is linear in the light, so blurring the photo blurred the share map, and
-    thresholding a blurred map fills the narrow gaps between strands.
+    The inverse of the blur to second order, ``1 − kΔ + (kΔ)²/2`` with ``k = σ²/2``, as
+    one 5 × 5 filter: the share is linear in the light, so blurring the photo blurred the
+    share map, and thresholding a blurred map fills the narrow gaps between strands.
     """
     if blur_px <= 0:
         return share
-    k = blur_px**2 / 2
-    laplacian = cv2.Laplacian(share, cv2.CV_32F, ksize=1, borderType=cv2.BORDER_REFLECT)
-    second = cv2.Laplacian(laplacian, cv2.CV_32F, ksize=1, borderType=cv2.BORDER_REFLECT)
-    return share - np.float32(k) * laplacian + np.float32(k**2 / 2) * second
+    return cv2.filter2D(share, -1, _deblur_kernel(blur_px), borderType=cv2.BORDER_REFLECT)
 
 
-def _deblur_noise_gain(blur_px: float) -> float:
-    """How many times :func:`deblur_share` amplifies white noise at ``blur_px``."""
-    impulse = np.zeros((9, 9), np.float32)
-    impulse[4, 4] = 1.0
-    return float(np.linalg.norm(deblur_share(impulse, blur_px=blur_px)))
-
-
+# How many times the inverse amplifies white noise, on a grid of sigmas.
 _DEBLUR_SIGMAS_PX = np.linspace(0.0, _MAX_DEBLUR_PX, 31)
-_DEBLUR_NOISE_GAINS = np.array([_deblur_noise_gain(sigma) for sigma in _DEBLUR_SIGMAS_PX])
+_DEBLUR_NOISE_GAINS = np.array([np.linalg.norm(_deblur_kernel(s)) for s in _DEBLUR_SIGMAS_PX])
 
 
 def measure_coverage(
@@ -855,7 +861,7 @@ def measure_coverage(
         share[chunk] = model.full_resolution_share(crop[chunk], illumination[chunk])
     blur_px = min(estimate_blur_px(share, crop_region), noise_limited_blur_px(share, crop_region))
     hair = np.empty(crop_region.shape, bool)
-    # In chunks too, each with the two rows either side that its two Laplacians reach, so
+    # In chunks too, each with the two rows either side that the 5 × 5 inverse reaches, so
     # a 12-MP photo never holds more than one full-size float image.
     for start in range(0, crop_region.shape[0], _ROWS_PER_CHUNK):
         chunk = slice(start, start + _ROWS_PER_CHUNK)
