@@ -745,8 +745,8 @@ def estimate_blur_px(share: np.ndarray, region: np.ndarray) -> float:
     """Gaussian sigma (px) of the optical blur of a photo, from its hair share map.
 
     ``share`` (H, W) float32 is the per-pixel hair share (0 scalp, 1 hair), ``region``
-    (H, W) bool the analysed pixels. Returns 0.0 where too few strand edges run from bare
-    scalp to full hair to tell.
+    (H, W) bool the analysed pixels. At most ``_MAX_DEBLUR_PX``; 0.0 where too few strand
+    edges run from bare scalp to full hair to tell.
     """
     share, region = _middle(share), _middle(region)
     dx, dy, step = _central_gradient(share)
