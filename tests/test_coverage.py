@@ -387,6 +387,20 @@ def test_strong_shine_on_dark_skin_does_not_set_the_split(skin_tone, coverage):
     assert measure_coverage(rgb).coverage_pct == pytest.approx(truth.coverage_pct, abs=6.0)
 
 
+@pytest.mark.parametrize(("seed", "coverage"), [(1, 55.0), (1, 70.0), (2, 55.0), (2, 70.0)])
+def test_a_large_shine_spot_does_not_light_the_scalp_around_it(seed, coverage):
+    # Shine adds white to the scalp. Read along the scalp's whole colour it passed for light
+    # up to 1.75 times the real one around the spot, and the scalp between strands there,
+    # divided by that light, read as black hair: 5.6-21.6 points too much.
+    spots = ((0.5, 0.55, 0.07, 0.32), (0.53, 0.56, 0.10, 0.15), (0.53, 0.3, 0.05, 0.23))
+    rgb, truth = render_global(
+        _scene(5, "black", coverage, seed=seed),
+        size_px=SIZE_PX,
+        conditions=replace(CLINIC_LIGHT, shine=spots),
+    )
+    assert measure_coverage(rgb).coverage_pct == pytest.approx(truth.coverage_pct, abs=5.0)
+
+
 def test_jpeg_colour_sharing_beside_strands_under_shine_is_not_hair():
     # Shine spreads the scalp in brightness, so the weights lean on colour; JPEG stores
     # colour per 2×2 pixels, and scalp beside a black strand then took on enough of its

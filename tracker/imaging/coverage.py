@@ -70,6 +70,13 @@ _CHROMA_BLUR = 0.1
 # on the fitting sets, not the reported one).
 _DARK_HAIR_RATIO = 0.3
 _CHROMA_SHARING_SCALE = 2.0
+# Where one class is that dark against the other, the brighter one (the scalp, which shine
+# lands on) implies the light from its colour's part across white, when that part is at
+# least this share of its colour: shine adds white, so it leaves that part alone, where
+# along the whole colour it read as light up to 1.75 times the real one around a large
+# spot. Set, not fitted (a grey scalp has no such part to read); checked on the fitting
+# sets.
+_SHINE_FREE_MIN_CHROMA = 0.15
 # The scalp's shine is judged by this quantile of how far its pixels lie above its colour.
 _SHINE_QUANTILE = 0.99
 # The first split lies halfway across the sharp steps between neighbours. Each step is
@@ -529,13 +536,25 @@ def _fit_illumination(
 
     Each pixel takes the class whose colour implies a light nearer the ``previous`` (gh, gw)
     estimate: where the light was misjudged, shares are misjudged with it, and a scalp
-    pixel read as hair would imply a light many times too bright and keep it so.
+    pixel read as hair would imply a light many times too bright and keep it so. Beside
+    dark hair the scalp's light is read across white, which shine does not reach.
     """
     reference = np.log(_upsample(previous, region.shape)[region])
+    levels = (first_colour @ _NEUTRAL, second_colour @ _NEUTRAL)
+    shine_free = min(levels) < _DARK_HAIR_RATIO * max(levels)
     implied, distance, norms = [], [], []
-    for colour in (first_colour, second_colour):
+    for colour, level in zip((first_colour, second_colour), levels, strict=True):
         norm = float(colour @ colour)
-        light = np.maximum(pixels @ (colour / norm).astype(np.float32), 1e-6)
+        across_white = colour - level * _NEUTRAL
+        if (
+            shine_free
+            and level == max(levels)
+            and np.linalg.norm(across_white) >= _SHINE_FREE_MIN_CHROMA * np.sqrt(norm)
+        ):
+            reading = across_white / (colour @ across_white)
+        else:
+            reading = colour / norm
+        light = np.maximum(pixels @ reading.astype(np.float32), 1e-6)
         implied.append(light)
         distance.append(np.abs(np.log(light) - reference))
         norms.append(norm)
