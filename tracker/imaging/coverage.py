@@ -17,11 +17,12 @@ colour.
 The first split lies halfway across the sharp steps between neighbouring pixels, judged
 against the steps around them (strand edges are sharp; light and shine change smoothly).
 The light is a tilted plane with a radial fall-off, fitted robustly, times a gentle local
-correction. Which class is the hair comes from texture: hair is strands, each its own
-shade, so across the hair the brightness varies from strand to strand where bare scalp is
-smooth (sensor noise, white from pixel to pixel, is averaged away first); where a class
-has hardly any inside (sparse thin strands), the hair is the class made of long thin
-pieces.
+correction; beside dark hair the scalp's light is read from its colour's part across white,
+which shine (added white) leaves alone. Which class is the hair comes from texture: hair is
+strands, each its own shade, so across the hair the brightness varies from strand to
+strand where bare scalp is smooth (sensor noise, white from pixel to pixel, is averaged
+away first); where a class has hardly any inside (sparse thin strands), the hair is the
+class made of long thin pieces.
 
 Blur spreads each strand into the scalp beside it, and a blurred photo thresholded at the
 half-and-half mix fills the narrow gaps between strands (σ = 1 px read about 2 points
