@@ -7,10 +7,11 @@ import cv2
 import numpy as np
 import pytest
 
-from tracker.imaging import coverage
+from tracker.imaging import coverage as engine
 from tracker.imaging.coverage import (
     CircleRoi,
     RectRoi,
+    deblur_share,
     draw_coverage_overlay,
     estimate_blur_px,
     measure_coverage,
@@ -142,11 +143,11 @@ def test_a_photo_without_strand_edges_reads_no_blur():
 def test_the_inverse_keeps_the_scalp_noise_it_amplifies_small(noise):
     scalp = np.random.default_rng(1).normal(0.0, noise, SIZE_PX).astype(np.float32)
     blur_px = noise_limited_blur_px(scalp, np.ones(SIZE_PX, bool))
-    assert 0.0 <= blur_px <= coverage._MAX_DEBLUR_PX
-    sharpened = coverage.deblur_share(scalp, blur_px=blur_px)
-    assert sharpened.std() <= 1.1 * coverage._MAX_SHARPENED_NOISE
+    assert 0.0 <= blur_px <= engine._MAX_DEBLUR_PX
+    sharpened = deblur_share(scalp, blur_px=blur_px)
+    assert sharpened.std() <= 1.1 * engine._MAX_SHARPENED_NOISE
     if noise == 0.002:
-        assert blur_px == coverage._MAX_DEBLUR_PX
+        assert blur_px == engine._MAX_DEBLUR_PX
 
 
 @pytest.mark.parametrize(
@@ -166,7 +167,7 @@ def test_a_noisy_blurred_photo_is_not_sharpened_into_hair(skin_tone, hair_colour
 def test_the_blur_is_taken_back_alike_in_row_chunks(monkeypatch):
     rgb, _ = render_global(_scene(3, "black", 45.0), size_px=SIZE_PX, conditions=CLINIC_LIGHT)
     whole_frame = measure_coverage(rgb).hair_mask
-    monkeypatch.setattr(coverage, "_ROWS_PER_CHUNK", 7)
+    monkeypatch.setattr(engine, "_ROWS_PER_CHUNK", 7)
     np.testing.assert_array_equal(measure_coverage(rgb).hair_mask, whole_frame)
 
 
