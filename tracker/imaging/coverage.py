@@ -879,7 +879,9 @@ def measure_coverage(
     for start in range(0, crop_region.shape[0], _ROWS_PER_CHUNK):
         chunk = slice(start, start + _ROWS_PER_CHUNK)
         share[chunk] = model.full_resolution_share(crop[chunk], illumination[chunk])
-    blur_px = min(estimate_blur_px(share, crop_region), noise_limited_blur_px(share, crop_region))
+    blur_px = estimate_blur_px(share, crop_region)
+    if blur_px > 0:
+        blur_px = min(blur_px, noise_limited_blur_px(share, crop_region))
     hair = np.empty(crop_region.shape, bool)
     # In chunks too, each with the two rows either side that the 5 × 5 inverse reaches, so
     # a 12-MP photo never holds more than one full-size float image.
