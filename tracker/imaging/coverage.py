@@ -253,10 +253,16 @@ class HairScalpModel:
         """(...) float32 hair share of the pixels of ``rgb`` (..., 3) uint8 sRGB, lit by
         ``illumination`` (...). A table look-up and a weighted sum per pixel, so that it can
         run at full resolution."""
-        table = (_SRGB_TO_LINEAR[:, None] * self.weights[None, :]).astype(np.float32)
-        projection = cv2.LUT(np.ascontiguousarray(rgb), table[None])
-        projection = cv2.transform(projection, np.ones((1, 3), np.float32))
-        return projection / illumination - np.float32(self.weights @ self.scalp_linear)
+        tables = (_SRGB_TO_LINEAR[None, :] * self.weights[:, None]).astype(np.float32)
+        # One channel at a time into a single sum: a third of the memory traffic of a
+        # three-channel float image.
+        channels = cv2.split(np.ascontiguousarray(rgb))
+        projection = cv2.LUT(channels[0], tables[0])
+        for channel, table in zip(channels[1:], tables[1:], strict=True):
+            projection += cv2.LUT(channel, table)
+        projection /= illumination
+        projection -= np.float32(self.weights @ self.scalp_linear)
+        return projection
 
 
 def _local_mean_on_grid(
@@ -899,8 +905,10 @@ def measure_coverage(
     blur_px = estimate_blur_px(share, crop_region)
     if blur_px > 0:
         blur_px = min(blur_px, noise_limited_blur_px(share, crop_region))
-    hair = share >= 0.5
-    if blur_px > 0:
+    if blur_px == 0:
+        hair = share >= 0.5
+    else:
+        hair = np.empty(crop_region.shape, bool)
         # A lens blurs in linear light, JPEG and the camera in the encoded values, and a
         # photo does not tell which softened its edges: the blur is taken back in each and
         # the two shares are averaged. On the fitting sets' heads blurred by 1 px, taken
