@@ -804,10 +804,11 @@ def estimate_blur_px(share: np.ndarray, region: np.ndarray) -> float:
 
 
 def noise_limited_blur_px(share: np.ndarray, region: np.ndarray) -> float:
-    """The largest blur sigma (px) that :func:`deblur_photo` may take back from the photo
-    whose hair share is ``share`` (H, W) float32, within ``region`` (H, W) bool, before it
-    amplifies the pixel noise of the bare scalp beyond ``_MAX_SHARPENED_NOISE`` (share
-    units; over a pixel's noise the share is linear in the encoded values)."""
+    """The largest blur sigma (px) that :func:`deblur_share` and :func:`deblur_photo` may
+    take back from the photo whose hair share is ``share`` (H, W) float32, within
+    ``region`` (H, W) bool, before they amplify the pixel noise of the bare scalp beyond
+    ``_MAX_SHARPENED_NOISE`` (share units; over a pixel's noise the share is linear in the
+    encoded values too)."""
     share, region = _middle(share), _middle(region)
     smooth = cv2.GaussianBlur(share, (0, 0), _SCALP_NOISE_SMOOTHING_PX)
     scalp = cv2.erode(
