@@ -11,7 +11,7 @@ from tracker.imaging import coverage as engine
 from tracker.imaging.coverage import (
     CircleRoi,
     RectRoi,
-    deblur_photo,
+    deblur,
     draw_coverage_overlay,
     estimate_blur_px,
     measure_coverage,
@@ -148,7 +148,7 @@ def test_the_inverse_keeps_the_scalp_noise_it_amplifies_small(noise_levels):
     photo = np.repeat(levels.astype(np.uint8)[..., None], 3, axis=2)
     blur_px = noise_limited_blur_px(levels.astype(np.float32) / 255, np.ones(SIZE_PX, bool))
     assert 0.0 <= blur_px <= engine._MAX_DEBLUR_PX
-    sharpened = deblur_photo(photo, blur_px=blur_px)[..., 0] / 255
+    sharpened = deblur(photo, blur_px=blur_px)[..., 0] / 255
     assert sharpened.std() <= 1.1 * engine._MAX_SHARPENED_NOISE
     if noise_levels == 0.5:
         assert blur_px == engine._MAX_DEBLUR_PX

@@ -804,11 +804,10 @@ def estimate_blur_px(share: np.ndarray, region: np.ndarray) -> float:
 
 
 def noise_limited_blur_px(share: np.ndarray, region: np.ndarray) -> float:
-    """The largest blur sigma (px) that :func:`deblur_share` and :func:`deblur_photo` may
-    take back from the photo whose hair share is ``share`` (H, W) float32, within
-    ``region`` (H, W) bool, before they amplify the pixel noise of the bare scalp beyond
-    ``_MAX_SHARPENED_NOISE`` (share units; over a pixel's noise the share is linear in the
-    encoded values too)."""
+    """The largest blur sigma (px) that :func:`deblur` may take back from the photo whose
+    hair share is ``share`` (H, W) float32, within ``region`` (H, W) bool, before it
+    amplifies the pixel noise of the bare scalp beyond ``_MAX_SHARPENED_NOISE`` (share
+    units; over a pixel's noise the share is linear in the encoded values too)."""
     share, region = _middle(share), _middle(region)
     smooth = cv2.GaussianBlur(share, (0, 0), _SCALP_NOISE_SMOOTHING_PX)
     scalp = cv2.erode(
@@ -838,29 +837,19 @@ def _deblur_kernel(blur_px: float) -> np.ndarray:
     return identity - np.float32(k) * laplacian + np.float32(k**2 / 2) * laplacian_squared
 
 
-def deblur_share(share: np.ndarray, *, blur_px: float) -> np.ndarray:
-    """``share`` (H, W) float32 with a Gaussian blur of sigma ``blur_px`` taken back.
+def deblur(image: np.ndarray, *, blur_px: float) -> np.ndarray:
+    """``image`` with a Gaussian blur of sigma ``blur_px`` taken back: an (H, W) float32
+    share map (a lens blurs in linear light, and the share is linear in the light) or an
+    (H, W, 3) uint8 sRGB photo (JPEG and the camera's processing soften strand edges in
+    the encoded values, where a softened dark strand grows past its linear half mix).
 
     The inverse of the blur to second order, ``1 − kΔ + (kΔ)²/2`` with ``k = σ²/2``, as
-    one 5 × 5 filter: the share is linear in the light, so a lens that blurred the photo
-    blurred the share map, and thresholding a blurred map fills the narrow gaps between
-    strands.
+    one 5 × 5 filter: thresholding a blurred share at the half-and-half mix fills the
+    narrow gaps between strands.
     """
     if blur_px <= 0:
-        return share
-    return cv2.filter2D(share, -1, _deblur_kernel(blur_px), borderType=cv2.BORDER_REFLECT)
-
-
-def deblur_photo(rgb: np.ndarray, *, blur_px: float) -> np.ndarray:
-    """``rgb`` (H, W, 3) uint8 sRGB with a Gaussian blur of sigma ``blur_px`` taken back in
-    its encoded values, by the same inverse as :func:`deblur_share`.
-
-    JPEG and the camera's processing soften strand edges in the encoded values, where a
-    softened dark strand grows past its linear half mix.
-    """
-    if blur_px <= 0:
-        return rgb
-    return cv2.filter2D(rgb, -1, _deblur_kernel(blur_px), borderType=cv2.BORDER_REFLECT)
+        return image
+    return cv2.filter2D(image, -1, _deblur_kernel(blur_px), borderType=cv2.BORDER_REFLECT)
 
 
 # How many times the inverse amplifies white noise, on a grid of sigmas.
@@ -922,8 +911,8 @@ def measure_coverage(
             chunk = slice(start, start + _ROWS_PER_CHUNK)
             halo = slice(max(start - 2, 0), start + _ROWS_PER_CHUNK + 2)
             inside = slice(start - halo.start, start - halo.start + hair[chunk].shape[0])
-            in_light = deblur_share(share[halo], blur_px=blur_px)[inside]
-            encoded = deblur_photo(crop[halo], blur_px=blur_px)[inside]
+            in_light = deblur(share[halo], blur_px=blur_px)[inside]
+            encoded = deblur(crop[halo], blur_px=blur_px)[inside]
             in_encoding = model.full_resolution_share(encoded, illumination[chunk])
             hair[chunk] = in_light + in_encoding >= 1.0
     hair &= crop_region
