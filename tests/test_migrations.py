@@ -6,10 +6,12 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from threading import Barrier
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 
+import db.migrate
 from db.engine import create_engine_for
 from db.migrate import current_revision, downgrade_to_base, head_revision, migrate_to_head
 from models import Base
@@ -65,3 +67,21 @@ def test_concurrent_starts_migrate_once(empty_database_url: str) -> None:
         for future in started:
             future.result()
     assert current_revision(empty_database_url) == head_revision()
+
+
+def test_the_whole_upgrade_is_one_transaction(
+    empty_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Between two commits another process starting at the same time can take the write
+    # lock, read the half-way revision and run the next migration before this one does.
+    commits = []
+
+    def counting_engine(url: str, **options: object):
+        engine = create_engine_for(url, **options)
+        event.listen(engine, "commit", lambda connection: commits.append(connection))
+        return engine
+
+    monkeypatch.setattr(db.migrate, "create_engine_for", counting_engine)
+    migrate_to_head(empty_database_url)
+    assert current_revision(empty_database_url) == head_revision()
+    assert len(commits) == 1

@@ -29,6 +29,12 @@ def _run(connection: Connection) -> None:
         target_metadata=Base.metadata,
         # SQLite cannot ALTER most things; batch mode copies the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
+        # Alembic commits after each migration on SQLite (it assumes no transactional
+        # DDL), and between two commits a process starting at the same time took the
+        # write lock, read the half-way revision and ran the next migration first. The
+        # engine issues BEGIN itself, so SQLite's DDL is transactional: one transaction
+        # holds the whole upgrade.
+        transactional_ddl=True,
         compare_type=True,
         render_item=_render_item,
     )
