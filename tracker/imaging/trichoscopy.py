@@ -2,8 +2,10 @@
 
 Pipeline (every length below is physical and converted with the pixel size):
 
-1. Resample to a fixed working scale (``WORKING_PX_PER_MM``) so cost depends on the field
-   of view, not on megapixels; exclude a burned-in caption band.
+1. Resample to a fixed working scale (``WORKING_PX_PER_MM``; a coarser photo is brought up
+   by at most ``MAX_UPSAMPLING``) so cost depends on the field of view, not on megapixels,
+   and lengths in working pixels mean the same on every photo; exclude a burned-in caption
+   band.
 2. Divide by the skin background (:mod:`tracker.imaging.normalize`) and turn the picture
    into a *shaft contrast*: how much darker than skin a pixel is, read along the photo's
    own hair colour (the median darkness direction of its darkest pixels; a blond shaft is
@@ -66,6 +68,11 @@ from tracker.measurement import TRICHOSCOPY_FIGURES, Figure
 
 WORKING_PX_PER_MM = 80.0
 MAX_HAIR_WIDTH_MM = 0.13
+# Coarser photos are brought up to the working scale (at most this much), so every length
+# set in working pixels (Hessian scales, the smallest measurable width) means the same on
+# them: measured at their own 64-76 px/mm, the same scalps counted 2-7 hairs fewer than
+# at 100 px/mm. Further up, a coarse photo would only cost memory.
+MAX_UPSAMPLING = 1.25
 MIN_HAIR_LENGTH_MM = 0.15
 UNIT_RADIUS_MM = 0.2
 TYPICAL_WIDTH_MM = 0.065
@@ -249,10 +256,14 @@ def _working_view(
         analysed &= ~np.asarray(exclude_mask, dtype=bool)
 
     scale_px_per_mm = px_per_mm if px_per_mm is not None else _estimate_px_per_mm(image)
-    zoom = min(1.0, WORKING_PX_PER_MM / scale_px_per_mm)
+    zoom = min(WORKING_PX_PER_MM / scale_px_per_mm, MAX_UPSAMPLING)
     work_px_per_mm = scale_px_per_mm * zoom
     work_size = (max(1, round(width * zoom)), max(1, round(height * zoom)))
-    work = cv2.resize(image, work_size, interpolation=cv2.INTER_AREA) if zoom < 1 else image
+    work = (
+        cv2.resize(image, work_size, interpolation=cv2.INTER_AREA if zoom < 1 else cv2.INTER_CUBIC)
+        if zoom != 1
+        else image
+    )
     work_analysed = (
         cv2.resize(analysed.astype(np.uint8), work_size, interpolation=cv2.INTER_NEAREST) > 0
     )
