@@ -416,6 +416,28 @@ def test_pale_thin_vellus_shafts_are_found_by_the_thin_shaft_pass():
     assert abs(result.figures["hair_count"] - truth.hair_count) <= 2
 
 
+def test_a_vellus_shaft_between_the_terminal_shafts_of_its_unit_is_found():
+    # Twelve units of two terminal shafts 16° either side of a pale vellus one. Near the
+    # opening the vellus shaft lies inside the terminal shafts' trace and, beyond it, on
+    # their flanks, where the thin-shaft pass found none of the 12 (22 hairs in all);
+    # with the traced shafts' own contrast taken away first, it finds 9 (31 hairs).
+    rng = np.random.default_rng(5)
+    hairs = []
+    for unit, (i, j) in enumerate(itertools.product(range(4), range(3))):
+        x_mm, y_mm, angle_deg = 1.5 + 2.0 * i, 1.6 + 2.0 * j, float(rng.uniform(0, 360))
+        vellus = shaft(x_mm, y_mm, angle_deg, unit=unit, width_um=18.0, length_mm=0.45)
+        hairs += [
+            shaft(x_mm, y_mm, angle_deg - 16, unit=unit, length_mm=1.0),
+            replace(vellus, opacity=0.7),
+            shaft(x_mm, y_mm, angle_deg + 16, unit=unit, length_mm=1.0),
+        ]
+    conditions = TrichoscopyConditions(blur_sigma_px=0.9, noise_sigma=0.01, jpeg_quality=92)
+    result, truth, _ = measure(scene_of(*hairs), conditions)
+    assert truth.hair_count == 36 and truth.vellus_count == 12
+    assert result.figures["vellus_count"] >= 8
+    assert 30 <= result.figures["hair_count"] <= 36
+
+
 @pytest.mark.parametrize("blur_sigma_px", [0.8, 1.0])
 def test_vellus_shafts_narrower_than_the_blur_are_measured_as_vellus(blur_sigma_px):
     # Twelve 20 µm vellus shafts (70 % opaque) beside twelve 60 µm terminal ones. The width

@@ -29,7 +29,9 @@ Pipeline (every length below is physical and converted with the pixel size):
    A second pass finds the thin shafts the mask lost (pale vellus,
    a pixel or two wide, under thresholds set by the dark terminal shafts or in pieces too
    short to keep) as ridges of the contrast at a small Hessian scale, away from the hairs
-   already traced; those measuring under ``THIN_MAX_WIDTH_MM`` count as hairs.
+   already traced and with their modelled contrast taken away (a vellus shaft leaving the
+   opening of terminal ones runs along their flanks); those measuring under
+   ``THIN_MAX_WIDTH_MM`` count as hairs.
 5. Width of each hair from its contrast profile across the shaft: the ratio of integral to
    peak, with the photo's blur taken from the profiles' second moments (a low percentile
    over hairs, since a profile running into a neighbour only reads wider), both modelled
@@ -423,7 +425,9 @@ def _thin_shafts(
     first-pass mask loses it under its thresholds or in pieces too short to keep. A small
     Hessian scale matches such a line and integrates along it, so it stands out of the
     pixel noise where the thresholded contrast does not. ``groups`` (with ``widths_px``
-    and their ``profiles``) are the first pass's hairs: what lies on them is theirs.
+    and their ``profiles``) are the first pass's hairs: what lies on them is theirs, and
+    the contrast they account for (:func:`_shaft_model`) is taken away before the ridges
+    are found, traced and measured.
     """
     px_per_mm = view.px_per_mm
     claimed = np.zeros(view.mask.shape, np.uint8)
@@ -433,8 +437,16 @@ def _thin_shafts(
             start = (round(float(segment.start[0])), round(float(segment.start[1])))
             end = (round(float(segment.end[0])), round(float(segment.end[1])))
             cv2.line(claimed, start, end, 1, thickness)
+    # The traced shafts' own contrast is taken away first: a vellus shaft leaving the
+    # opening of terminal ones lies on their flanks, where it read as their edge.
+    model = _shaft_model(
+        view.contrast.shape, groups, widths_px, profiles.peak, blur_px=_photo_blur_px(profiles)
+    )
+    # Where the model is darker than the photo it takes away only what is there: an
+    # over-wide model must not leave a bright band whose edge reads as a ridge.
+    contrast = view.contrast - np.minimum(model, np.maximum(view.contrast, 0.0))
     # A dark line is a ridge of the contrast: its smallest Hessian eigenvalue is negative.
-    ridge = -_hessian_eigenvalues(view.contrast, sigma_px=THIN_RIDGE_SCALE_PX)[0]
+    ridge = -_hessian_eigenvalues(contrast, sigma_px=THIN_RIDGE_SCALE_PX)[0]
     # Every fourth analysed pixel gives the noise as well, at a quarter of the cost.
     values = ridge[view.analysed][::4]
     if values.size == 0:
@@ -460,12 +472,12 @@ def _thin_shafts(
         group
         for group in thin
         if _path_length(group) >= MIN_HAIR_LENGTH_MM * px_per_mm
-        and _flank_share(view.contrast, group, px_per_mm=px_per_mm) < THIN_FLANK_SHARE
+        and _flank_share(contrast, group, px_per_mm=px_per_mm) < THIN_FLANK_SHARE
     ]
     if not thin:
         return [], []
     # Measured with the first pass's hairs, which set the photo's blur and shaft contrast.
-    thin_profiles = _hair_profiles(view.contrast, thin, px_per_mm=px_per_mm)
+    thin_profiles = _hair_profiles(contrast, thin, px_per_mm=px_per_mm)
     all_widths, peaks = _profile_widths_px(profiles.and_then(thin_profiles))
     kept = [
         (group, width)
@@ -476,6 +488,51 @@ def _thin_shafts(
         and peak >= THIN_MIN_SNR * view.pixel_noise
     ]
     return [group for group, _ in kept], [width for _, width in kept]
+
+
+def _shaft_model(
+    shape: tuple[int, ...],
+    groups: list[list[_Segment]],
+    widths_px: list[float],
+    peaks: np.ndarray,
+    *,
+    blur_px: float,
+) -> np.ndarray:
+    """(H, W) float32 contrast the traced hairs alone would give: each segment a shaft of
+    its hair's width (working px) and peak contrast, blurred by ``blur_px``; where shafts
+    overlap, the darker."""
+    model = np.zeros(shape[:2], np.float32)
+    blur = max(blur_px, 0.3)
+    step_px = 1 / 16
+    for group, width, peak in zip(groups, widths_px, peaks, strict=True):
+        half = width / 2
+        reach = half + 3 * blur
+        across = np.arange(0.0, reach + step_px, step_px)
+        edges = special.erf((across + half) / (np.sqrt(2) * blur)) - special.erf(
+            (across - half) / (np.sqrt(2) * blur)
+        )
+        table = (peak / max(edges[0], 1e-3) * edges).astype(np.float32)
+        table[-1] = 0.0
+        for segment in group:
+            if segment.length < 1:
+                continue
+            direction = (segment.end - segment.start) / segment.length
+            normal = np.array([-direction[1], direction[0]])
+            low = np.maximum(np.floor(np.minimum(segment.start, segment.end) - reach), 0)
+            high = np.minimum(
+                np.ceil(np.maximum(segment.start, segment.end) + reach) + 1, (shape[1], shape[0])
+            )
+            if (high <= low).any():
+                continue
+            xs = np.arange(low[0], high[0]) - segment.start[0]
+            ys = np.arange(low[1], high[1]) - segment.start[1]
+            along = ys[:, None] * direction[1] + xs[None, :] * direction[0]
+            distance = np.abs(ys[:, None] * normal[1] + xs[None, :] * normal[0])
+            index = np.minimum((distance / step_px).astype(np.intp), table.size - 1)
+            index[(along < 0) | (along > segment.length)] = table.size - 1
+            window = model[int(low[1]) : int(high[1]), int(low[0]) : int(high[0])]
+            np.maximum(window, table[index], out=window)
+    return model
 
 
 def _flank_share(contrast: np.ndarray, group: list[_Segment], *, px_per_mm: float) -> float:
@@ -984,6 +1041,12 @@ class _HairProfiles:
     integral: np.ndarray
     peak: np.ndarray
 
+    @property
+    def shaft_shaped(self) -> np.ndarray:
+        """(N,) bool: profiles a blurred shaft can give; a broad skin mark or a shadow,
+        spread far wider for its integral, neither sets the blur nor has a width."""
+        return self.ratio**2 >= MIN_PROFILE_SHAPE * self.moment
+
     def of(self, hairs: np.ndarray) -> _HairProfiles:
         """The profiles of the hairs at indices ``hairs``, in that order."""
         return _HairProfiles(*(values[hairs] for values in astuple(self)))
@@ -1078,10 +1141,8 @@ def _profile_widths_px(profiles: _HairProfiles) -> tuple[list[float], list[float
     """
     if profiles.ratio.size == 0:
         return [], []
-    # A profile spread far wider for its integral than any blurred shaft's (a broad skin
-    # mark, a shadow) neither sets the blur nor has a width.
-    shaft_shaped = profiles.ratio**2 >= MIN_PROFILE_SHAPE * profiles.moment
-    blur_px = _blur_sigma_px(profiles.ratio[shaft_shaped], profiles.moment[shaft_shaped])
+    shaft_shaped = profiles.shaft_shaped
+    blur_px = _photo_blur_px(profiles)
     widths = _width_from_ratio(profiles.ratio, blur_px)
     # Below about three blur σ the ratio hardly changes with width; there the shaft's
     # integral over the contrast of the photo's resolved shafts is the better estimate.
@@ -1152,6 +1213,12 @@ def _cut_profile_shape() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     for column in table:
         column.setflags(write=False)
     return table
+
+
+def _photo_blur_px(profiles: _HairProfiles) -> float:
+    """The photo's blur σ (working px) from the hairs' profiles that a shaft can give."""
+    shaped = profiles.shaft_shaped
+    return _blur_sigma_px(profiles.ratio[shaped], profiles.moment[shaped])
 
 
 def _blur_sigma_px(ratio: np.ndarray, moment: np.ndarray) -> float:
