@@ -592,3 +592,24 @@ def test_a_coarser_photo_of_the_same_scalps_counts_the_same_hairs():
             counts.append(measure_trichoscopy(rgb, px_per_mm=px_per_mm).figures["hair_count"])
         apart += abs(counts[0] - counts[1])
     assert apart <= 9
+
+
+@pytest.mark.parametrize(("width_um", "blur_sigma_px"), [(50.0, 0.6), (60.0, 1.2)])
+def test_white_shafts_among_pigmented_grey_ones_are_measured_terminal(width_um, blur_sigma_px):
+    # A white shaft is paler than the photo's pigmented shafts: measured as its contrast
+    # integral over theirs, the six white shafts here read 26-30 µm (vellus) at 50 µm and
+    # 33-36 µm at 60 µm (on the phantom set, grey scalps' vellus fraction read +0.066 too
+    # high). Their own sharp-edged profiles tell their width.
+    hairs = []
+    for index in range(12):
+        hair = shaft(1.5 + 0.6 * index, 2.0 + 2.5 * (index % 2), 70.0 + 4 * index, unit=index,
+                     width_um=width_um, length_mm=1.0)  # fmt: skip
+        hairs.append(replace(hair, rgb=(0.6, 0.6, 0.6) if index % 2 else (0.25, 0.25, 0.25)))
+    scene = replace(scene_of(*hairs), skin_rgb=FITZPATRICK_SKIN_RGB[2], hair_colour="grey")
+    conditions = TrichoscopyConditions(
+        blur_sigma_px=blur_sigma_px, noise_sigma=0.005, jpeg_quality=92
+    )
+    result, truth, _ = measure(scene, conditions)
+    assert result.figures["hair_count"] == truth.hair_count == 12
+    assert result.figures["vellus_count"] == 0
+    assert result.figures["mean_width_um"] == pytest.approx(width_um, rel=0.1)

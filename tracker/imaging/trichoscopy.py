@@ -150,6 +150,16 @@ CAPTION_MAX_FRACTION = 0.12
 # 25 was chosen on the FDU quick set (hairs vs boxes r 0.47 at 25, 0.44 at 40) at a cost
 # in vellus fraction error on the phantom quick set (0.074 at 25, 0.067 at 40).
 BLUR_PERCENTILE = 25.0
+# A paler shaft than the photo's resolved ones (a white shaft among pigmented grey ones)
+# measures thin by its integral over their contrast; its own profile tells its width when
+# that reads RESOLVED_MIN_WIDTH_MM or more (narrower, the linear sampling of a thin shaft
+# inflates the ratio) and its edges are no softer than SHARP_EDGE_BLUR_RATIO times the
+# photo's blur (a shadow's are). Chosen on the phantom quick set by how many found hairs
+# each rule put in the wrong class (terminal as vellus / vellus as terminal, 102 / 23
+# without it): 0.03 mm 30 / 68, 0.045 mm 46 / 25, 0.055 mm 62 / 24 at ratio 2; ratio
+# 1.5 / 3 at 0.045 mm 55 / 23 and 42 / 28.
+RESOLVED_MIN_WIDTH_MM = 0.045
+SHARP_EDGE_BLUR_RATIO = 2.0
 # Troughs between nearby shafts: Hessian scale (working px) and the least depth, as a
 # share of the darkest shaft around, that cuts the tracing mask. Fitted on the 40-phantom
 # quick set (count MAPE 10.4 % uncut; 7.9-8.2 % at depth 0.1-0.2 and scale 1.0; 7.6 % at
@@ -347,7 +357,7 @@ def measure_trichoscopy(
     )
     groups = [g for g in groups if _path_length(g) >= MIN_HAIR_LENGTH_MM * work_px_per_mm]
     profiles = _hair_profiles(view.contrast, groups, px_per_mm=work_px_per_mm)
-    widths_px, peaks = _profile_widths_px(profiles)
+    widths_px, peaks = _profile_widths_px(profiles, px_per_mm=work_px_per_mm)
     # A trace with no shaft across it (a bubble rim fragment), one no darker than the
     # noise along most of its length (a chain of noise on dark skin), or one as wide as a
     # shaft but far paler than the photo's shafts (skin between two shafts), is no hair.
@@ -483,13 +493,21 @@ def _thin_shafts(
         return [], []
     # Measured with the first pass's hairs, which set the photo's blur and shaft contrast.
     thin_profiles = _hair_profiles(contrast, thin, px_per_mm=px_per_mm)
-    all_widths, peaks = _profile_widths_px(profiles.and_then(thin_profiles))
+    all_profiles = profiles.and_then(thin_profiles)
+    all_widths, peaks = _profile_widths_px(all_profiles, px_per_mm=px_per_mm)
+    # Whether a trace is thin is judged by its contrast beside the photo's shafts: a white
+    # shaft the first pass left out passes, then is measured by its own edges.
+    thin_widths, _ = _profile_widths_px(all_profiles, px_per_mm=px_per_mm, by_own_edges=False)
     kept = [
         (group, width)
-        for group, width, peak in zip(
-            thin, all_widths[len(groups) :], peaks[len(groups) :], strict=True
+        for group, width, thin_width, peak in zip(
+            thin,
+            all_widths[len(groups) :],
+            thin_widths[len(groups) :],
+            peaks[len(groups) :],
+            strict=True,
         )
-        if MIN_SHAFT_WIDTH_PX <= width < THIN_MAX_WIDTH_MM * px_per_mm
+        if MIN_SHAFT_WIDTH_PX <= thin_width < THIN_MAX_WIDTH_MM * px_per_mm
         and peak >= THIN_MIN_SNR * view.pixel_noise
     ]
     return [group for group, _ in kept], [width for _, width in kept]
@@ -1134,15 +1152,19 @@ def _hair_profiles(
     return _HairProfiles(*hairs)
 
 
-def _profile_widths_px(profiles: _HairProfiles) -> tuple[list[float], list[float]]:
-    """Shaft width (working px) and median peak contrast of each hair of ``profiles``.
+def _profile_widths_px(
+    profiles: _HairProfiles, *, px_per_mm: float, by_own_edges: bool = True
+) -> tuple[list[float], list[float]]:
+    """Shaft width (working px) and median peak contrast of each hair of ``profiles``,
+    sampled at ``px_per_mm``.
 
     A blurred shaft's profile is a box of its width convolved with the photo's blur. The
     ratio of the profile's integral to its peak depends only on width and blur, whatever
     the shaft's colour; the blur comes from the profiles' second moments (one value for the
     photo, over these hairs), and each width from inverting that ratio. Shafts narrower
     than about three blur σ are measured as integral / contrast of the photo's resolved
-    shafts (paler thin hairs then read a little thinner).
+    shafts (paler thin hairs then read a little thinner), unless (``by_own_edges``) the
+    hair's own profile shows a sharp-edged shaft wider than ``RESOLVED_MIN_WIDTH_MM``.
     """
     if profiles.ratio.size == 0:
         return [], []
@@ -1159,7 +1181,15 @@ def _profile_widths_px(profiles: _HairProfiles) -> tuple[list[float], list[float
         # shafts) is no darker in all than a thin shaft: a hair is thin when either
         # estimate says so (by the shape alone, quick-set vellus error 0.054 -> 0.075 and
         # mean width bias +1.4 -> +4.9 %).
-        resolved &= thin >= 3 * blur_px
+        sharp_and_wide = (
+            (
+                _own_blur_sigmas_px(profiles.ratio, profiles.moment)
+                <= SHARP_EDGE_BLUR_RATIO * blur_px
+            )
+            & (widths >= RESOLVED_MIN_WIDTH_MM * px_per_mm)
+            & by_own_edges
+        )
+        resolved &= (thin >= 3 * blur_px) | sharp_and_wide
         widths[~resolved] = np.minimum(thin[~resolved], 3 * blur_px)
     widths[~shaft_shaped] = 0.0
     return list(widths), list(profiles.peak)
@@ -1227,17 +1257,26 @@ def _photo_blur_px(profiles: _HairProfiles) -> float:
 
 
 def _blur_sigma_px(ratio: np.ndarray, moment: np.ndarray) -> float:
-    """The photo's blur σ (working px): the ``BLUR_PERCENTILE`` over hairs of the σ that,
-    with some width, explains both the hair's integral/peak ratio and its second moment
-    (their ratio²/moment depends on width/blur alone)."""
+    """The photo's blur σ (working px): the ``BLUR_PERCENTILE`` over hairs of their own
+    blur σ (:func:`_own_blur_sigmas_px`)."""
+    sigmas = _own_blur_sigmas_px(ratio, moment)
+    sigmas = sigmas[np.isfinite(sigmas)]
+    if not sigmas.size:
+        return 1.0
+    return float(np.percentile(sigmas, BLUR_PERCENTILE))
+
+
+def _own_blur_sigmas_px(ratio: np.ndarray, moment: np.ndarray) -> np.ndarray:
+    """(N,) blur σ (working px) that, with some width, explains both each hair's
+    integral/peak ``ratio`` (N,) and its second ``moment`` (N,), whose ratio²/moment
+    depends on width/blur alone; NaN for a hair without a profile."""
     t, ratio_per_blur, moment_per_blur_sq = _cut_profile_shape()
     present = (ratio > 0) & (moment > 0)
-    if not present.any():
-        return 1.0
     shape = np.maximum.accumulate(ratio_per_blur**2 / moment_per_blur_sq)
     width_per_blur = np.interp(ratio[present] ** 2 / moment[present], shape, t)
-    sigmas = ratio[present] / np.interp(width_per_blur, t, ratio_per_blur)
-    return float(np.percentile(sigmas, BLUR_PERCENTILE))
+    sigmas = np.full(ratio.shape, np.nan)
+    sigmas[present] = ratio[present] / np.interp(width_per_blur, t, ratio_per_blur)
+    return sigmas
 
 
 def _width_from_ratio(ratio: np.ndarray, blur_px: float) -> np.ndarray:
