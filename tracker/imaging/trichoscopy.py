@@ -187,6 +187,15 @@ THIN_MAX_WIDTH_MM = 0.03
 THIN_FLANK_MM = 0.05
 THIN_FLANK_SHARE = 0.5
 THIN_MIN_SNR = 8.0
+# A ridge may reach into the clearance band down to THIN_CORE_CLEARANCE_MM from a traced
+# shaft (a vellus shaft leaving its unit's opening beside terminal ones spends its first
+# stretch there), when it rises above the high threshold outside the band and at least
+# THIN_OUTSIDE_SHARE of its trace lies outside it (along a traced shaft's flank a ridge is
+# the shaft model's misfit). On the 200-phantom set count MAPE 7.16 -> 7.00 %, bias -1.26
+# -> -0.53 %, vellus fraction error 0.053 -> 0.049, re-shot CV 2.77 -> 2.87 %; without
+# the share, on phantoms 40-79, half the new traces were doubles or on no hair.
+THIN_CORE_CLEARANCE_MM = 0.015
+THIN_OUTSIDE_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -442,16 +451,21 @@ def _thin_shafts(
     pixel noise where the thresholded contrast does not. ``groups`` (with ``widths_px``
     and their ``profiles``) are the first pass's hairs: what lies on them is theirs, and
     the contrast they account for (:func:`_shaft_model`) is taken away before the ridges
-    are found, traced and measured.
+    are found, traced and measured. A ridge must show outside a clearance band around
+    them (``THIN_CLEARANCE_MM``) and may then reach into it.
     """
     px_per_mm = view.px_per_mm
     claimed = np.zeros(view.mask.shape, np.uint8)
+    core = np.zeros(view.mask.shape, np.uint8)
     for group, width in zip(groups, widths_px, strict=True):
-        thickness = max(1, round(width + 2 * THIN_CLEARANCE_MM * px_per_mm))
         for segment in group:
             start = (round(float(segment.start[0])), round(float(segment.start[1])))
             end = (round(float(segment.end[0])), round(float(segment.end[1])))
-            cv2.line(claimed, start, end, 1, thickness)
+            for band, clearance_mm in (
+                (claimed, THIN_CLEARANCE_MM),
+                (core, THIN_CORE_CLEARANCE_MM),
+            ):
+                cv2.line(band, start, end, 1, max(1, round(width + 2 * clearance_mm * px_per_mm)))
     # The traced shafts' own contrast is taken away first: a vellus shaft leaving the
     # opening of terminal ones lies on their flanks, where it read as their edge.
     model = _shaft_model(
@@ -473,12 +487,13 @@ def _thin_shafts(
     # Bubble rims are thin dark rings around bright gel (negative contrast).
     bright = cv2.GaussianBlur(view.contrast, (0, 0), 1.0) < -max(0.04, 2 * view.pixel_noise)
     rims = cv2.dilate(bright.astype(np.uint8), _disc(0.12 * px_per_mm)) > 0
-    candidate = (inner > 0) & (claimed == 0) & ~rims & (ridge > low)
-    # Hysteresis: a ridge is kept when it rises above ``high`` somewhere. Most ridges are
-    # specks of noise and texture: those spanning less than a straight hair of the least
-    # length would (its length / √2) cannot hold one, and tracing them cost the most.
+    candidate = (inner > 0) & (core == 0) & ~rims & (ridge > low)
+    # Hysteresis: a ridge is kept when it rises above ``high`` somewhere outside the
+    # clearance band. Most ridges are specks of noise and texture: those spanning less
+    # than a straight hair of the least length would (its length / √2) cannot hold one,
+    # and tracing them cost the most.
     count, labels, stats, _ = cv2.connectedComponentsWithStats(candidate.astype(np.uint8), 8)
-    strong = np.bincount(labels[candidate & (ridge > high)], minlength=count) > 0
+    strong = np.bincount(labels[candidate & (ridge > high) & (claimed == 0)], minlength=count) > 0
     spans = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     keep = strong & (spans >= MIN_HAIR_LENGTH_MM * px_per_mm / np.sqrt(2) - 1)
     keep[0] = False
@@ -488,6 +503,7 @@ def _thin_shafts(
         for group in thin
         if _path_length(group) >= MIN_HAIR_LENGTH_MM * px_per_mm
         and _flank_share(contrast, group, px_per_mm=px_per_mm) < THIN_FLANK_SHARE
+        and _share_outside(claimed, group) >= THIN_OUTSIDE_SHARE
     ]
     if not thin:
         return [], []
@@ -576,6 +592,19 @@ def _flank_share(contrast: np.ndarray, group: list[_Segment], *, px_per_mm: floa
         )
         values.append(np.maximum(sampled[1], sampled[2]) / np.maximum(sampled[0], 1e-6))
     return float(np.median(np.concatenate(values))) if values else 1.0
+
+
+def _share_outside(mask: np.ndarray, group: list[_Segment]) -> float:
+    """Share of the points along ``group``, one per working px, off ``mask`` (H, W)."""
+    height, width = mask.shape
+    points = [
+        segment.start
+        + np.linspace(0.0, 1.0, int(segment.length) + 2)[:, None] * (segment.end - segment.start)
+        for segment in group
+    ]
+    xy = np.rint(np.concatenate(points)).astype(np.intp)
+    on_mask = mask[np.clip(xy[:, 1], 0, height - 1), np.clip(xy[:, 0], 0, width - 1)]
+    return 1.0 - float(np.count_nonzero(on_mask)) / len(xy)
 
 
 def _side_by_side_shafts(widths_px: list[float]) -> list[int]:
