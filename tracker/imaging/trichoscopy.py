@@ -192,7 +192,7 @@ THIN_MIN_SNR = 8.0
 # stretch there), when it rises above the high threshold outside the band and at least
 # THIN_OUTSIDE_SHARE of its trace lies outside it (along a traced shaft's flank a ridge is
 # the shaft model's misfit). On the 200-phantom set count MAPE 7.16 -> 7.00 %, bias -1.26
-# -> -0.53 %, vellus fraction error 0.053 -> 0.049, re-shot CV 2.77 -> 2.87 %; without
+# -> -0.54 %, vellus fraction error 0.053 -> 0.049, re-shot CV 2.77 -> 2.87 %; without
 # the share, on phantoms 40-79, half the new traces were doubles or on no hair.
 THIN_CORE_CLEARANCE_MM = 0.015
 THIN_OUTSIDE_SHARE = 0.3
@@ -1209,7 +1209,8 @@ def _profile_widths_px(
         # A faint trace that reads wide by its profile's shape (a shadow, skin between
         # shafts) is no darker in all than a thin shaft: a hair is thin when either
         # estimate says so (by the shape alone, quick-set vellus error 0.054 -> 0.075 and
-        # mean width bias +1.4 -> +4.9 %).
+        # mean width bias +1.4 -> +4.9 %), unless its edges are a shaft's, not a shadow's,
+        # and clearly wider than a vellus shaft (a white shaft among pigmented ones).
         sharp_and_wide = (
             (
                 _own_blur_sigmas_px(profiles.ratio, profiles.moment)
