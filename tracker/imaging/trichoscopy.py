@@ -596,15 +596,8 @@ def _flank_share(contrast: np.ndarray, group: list[_Segment], *, px_per_mm: floa
 
 def _share_outside(mask: np.ndarray, group: list[_Segment]) -> float:
     """Share of the points along ``group``, one per working px, off ``mask`` (H, W)."""
-    height, width = mask.shape
-    points = [
-        segment.start
-        + np.linspace(0.0, 1.0, int(segment.length) + 2)[:, None] * (segment.end - segment.start)
-        for segment in group
-    ]
-    xy = np.rint(np.concatenate(points)).astype(np.intp)
-    on_mask = mask[np.clip(xy[:, 1], 0, height - 1), np.clip(xy[:, 0], 0, width - 1)]
-    return 1.0 - float(np.count_nonzero(on_mask)) / len(xy)
+    on_mask = np.concatenate([_mask_along(mask, s.start, s.end) for s in group])
+    return 1.0 - float(np.count_nonzero(on_mask)) / on_mask.size
 
 
 def _side_by_side_shafts(widths_px: list[float]) -> list[int]:
@@ -1059,11 +1052,17 @@ def _join_crossings(
 
 def _runs_inside(mask: np.ndarray, start: np.ndarray, end: np.ndarray) -> bool:
     """Whether the straight line from ``start`` to ``end`` ((x, y) px) stays in ``mask``."""
+    return bool(_mask_along(mask, start, end).all())
+
+
+def _mask_along(mask: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """``mask`` (H, W) sampled at the nearest pixel along the straight line from ``start``
+    to ``end`` ((x, y) px), one point per px and both ends: (N,) of its dtype."""
     steps = max(2, int(np.ceil(np.hypot(*(end - start)))) + 1)
     line = start + np.linspace(0.0, 1.0, steps)[:, None] * (end - start)
     xs = np.clip(np.round(line[:, 0]).astype(int), 0, mask.shape[1] - 1)
     ys = np.clip(np.round(line[:, 1]).astype(int), 0, mask.shape[0] - 1)
-    return bool(mask[ys, xs].all())
+    return mask[ys, xs]
 
 
 def _path_length(group: list[_Segment]) -> float:
