@@ -484,6 +484,36 @@ def test_a_short_vellus_shaft_leaving_the_opening_of_a_terminal_one_is_found():
     assert 18 <= result.figures["hair_count"] <= 24
 
 
+def test_a_vellus_shaft_leaving_a_fan_of_blond_shafts_is_found():
+    # Three scalps of twelve units: two blond terminal shafts 8° apart and a blond vellus
+    # shaft 20° from the first, under a subskin shadow. The thin-shaft test read the
+    # vellus shaft's flank on the terminal shafts beside it as the edge of a wide shaft
+    # and dropped it: 11 of the 36 were found (104 hairs of 108).
+    blond = (0.72, 0.58, 0.36)
+    found = counted = 0
+    for seed in (0, 1, 4):
+        rng = np.random.default_rng(seed)
+        hairs = []
+        for unit, (i, j) in enumerate(itertools.product(range(4), range(3))):
+            x_mm, y_mm, angle_deg = 1.5 + 2.0 * i, 1.6 + 2.0 * j, float(rng.uniform(0, 360))
+            hairs += [
+                shaft(x_mm, y_mm, angle_deg, unit=unit, width_um=70.0, length_mm=1.0),
+                shaft(x_mm, y_mm, angle_deg + 8, unit=unit, width_um=70.0, length_mm=0.8),
+                shaft(x_mm, y_mm, angle_deg + 20, unit=unit, width_um=20.0, length_mm=0.5),
+            ]
+        hairs = [replace(h, rgb=blond, opacity=0.95 if h.width_um > 30 else 0.65) for h in hairs]
+        scene = replace(scene_of(*hairs), skin_rgb=FITZPATRICK_SKIN_RGB[3], hair_colour="blond")
+        conditions = TrichoscopyConditions(
+            blur_sigma_px=0.9, noise_sigma=0.008, jpeg_quality=88, subskin_shadow=0.4
+        )
+        result, truth, _ = measure(scene, conditions)
+        assert truth.hair_count == 36 and truth.vellus_count == 12
+        found += result.figures["vellus_count"]
+        counted += result.figures["hair_count"]
+    assert found >= 15
+    assert 100 <= counted <= 116
+
+
 @pytest.mark.parametrize("blur_sigma_px", [0.8, 1.0])
 def test_vellus_shafts_narrower_than_the_blur_are_measured_as_vellus(blur_sigma_px):
     # Twelve 20 µm vellus shafts (70 % opaque) beside twelve 60 µm terminal ones. The width

@@ -502,7 +502,7 @@ def _thin_shafts(
         group
         for group in thin
         if _path_length(group) >= MIN_HAIR_LENGTH_MM * px_per_mm
-        and _flank_share(contrast, group, px_per_mm=px_per_mm) < THIN_FLANK_SHARE
+        and _flank_share(contrast, group, px_per_mm=px_per_mm, claimed=claimed) < THIN_FLANK_SHARE
         and _share_outside(claimed, group) >= THIN_OUTSIDE_SHARE
     ]
     if not thin:
@@ -574,9 +574,13 @@ def _shaft_model(
     return model
 
 
-def _flank_share(contrast: np.ndarray, group: list[_Segment], *, px_per_mm: float) -> float:
+def _flank_share(
+    contrast: np.ndarray, group: list[_Segment], *, px_per_mm: float, claimed: np.ndarray
+) -> float:
     """Median along ``group`` of the darker flank's contrast, beside the trace, as a share
-    of the contrast on it: about 0 for a thin shaft, about 1 along the edge of a wide one."""
+    of the contrast on it: about 0 for a thin shaft, about 1 along the edge of a wide one.
+    A flank on ``claimed`` (H, W, nonzero on the traced hairs' bands) does not count: it
+    lies on a traced shaft, whose contrast is accounted for."""
     reach = THIN_FLANK_MM * px_per_mm
     values = []
     for segment in group:
@@ -587,10 +591,11 @@ def _flank_share(contrast: np.ndarray, group: list[_Segment], *, px_per_mm: floa
         steps = np.arange(0.5, segment.length, 1.0)
         centre = segment.start + steps[:, None] * direction
         points = np.stack([centre, centre + reach * normal, centre - reach * normal])
-        sampled = ndimage.map_coordinates(
-            contrast, (points[..., 1], points[..., 0]), order=1, mode="nearest"
-        )
-        values.append(np.maximum(sampled[1], sampled[2]) / np.maximum(sampled[0], 1e-6))
+        coordinates = (points[..., 1], points[..., 0])
+        sampled = ndimage.map_coordinates(contrast, coordinates, order=1, mode="nearest")
+        on_claimed = ndimage.map_coordinates(claimed, coordinates, order=0, mode="nearest") > 0
+        flanks = np.where(on_claimed[1:], 0.0, sampled[1:])
+        values.append(np.maximum(flanks[0], flanks[1]) / np.maximum(sampled[0], 1e-6))
     return float(np.median(np.concatenate(values))) if values else 1.0
 
 
