@@ -77,6 +77,10 @@ MAX_HAIR_WIDTH_MM = 0.13
 # at 100 px/mm. Further up, a coarse photo would only cost memory.
 MAX_UPSAMPLING = 1.25
 MIN_HAIR_LENGTH_MM = 0.15
+# A whole hair stands for at most 1 / MIN_WHOLE_CHANCE hairs of its length in the
+# photo's length distribution (see _midpoint_inside): one long whole hair in a sparse
+# photo must not decide the count of every cut one.
+MIN_WHOLE_CHANCE = 0.05
 UNIT_RADIUS_MM = 0.2
 TYPICAL_WIDTH_MM = 0.065
 # Contrast of a shaft relative to skin: hysteresis seeds and extension, as multiples of
@@ -390,7 +394,7 @@ def measure_trichoscopy(
     ends = [_farthest_ends(group) for group in groups]
     lengths = [_path_length(group) for group in groups]
     cut = _cut_by_border(ends, view.analysed)
-    counted = _midpoint_inside(lengths, cut)
+    counted = _midpoint_inside(ends, lengths, cut, frame_px=_bounding_size(view.analysed))
     units = _follicular_units(
         [e for e, c in zip(ends, counted, strict=True) if c],
         radius_px=UNIT_RADIUS_MM * work_px_per_mm,
@@ -1325,13 +1329,69 @@ def _distance_to_excluded(analysed: np.ndarray) -> np.ndarray:
     return cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
 
 
-def _midpoint_inside(lengths: list[float], is_cut: list[bool]) -> list[bool]:
-    """The midpoint rule: whole hairs count; a hair cut by the border of the analysed
-    area (``is_cut``) counts when its visible part is at least half as long as a typical
-    whole hair."""
-    whole = [length for length, c in zip(lengths, is_cut, strict=True) if not c]
-    half_typical = 0.5 * float(np.median(whole)) if whole else 0.0
-    return [not c or length >= half_typical for length, c in zip(lengths, is_cut, strict=True)]
+def _midpoint_inside(
+    ends: list[tuple[np.ndarray, np.ndarray]],
+    lengths: list[float],
+    is_cut: list[bool],
+    *,
+    frame_px: tuple[int, int],
+) -> list[bool]:
+    """The midpoint rule: which hairs count, given each one's ``ends`` and ``lengths``
+    (working px) and whether it is cut by the border of the analysed area (``is_cut``),
+    whose bounding box is ``frame_px`` (height, width).
+
+    Whole hairs count. A cut hair showing a part ``v`` of its length ``L`` has its midpoint
+    inside when ``L ≤ 2 v``; ``L`` is unknown, so the count of cut hairs is the expected
+    one, ``Σ P(L ≤ 2 v | L > v)``, over the photo's distribution of hair lengths, and the
+    cut hairs showing the longest parts are the ones counted. A cut hair is seen along a
+    uniformly placed stretch of its length, and hairs are cut in proportion to their
+    length: the two cancel, so ``P(L ≤ 2 v | L > v) = (F(2 v) − F(v)) / (1 − F(v))``.
+    ``F`` comes from the whole hairs, each weighted by the inverse of the chance that a
+    hair of its length and direction lies wholly in the frame (long hairs are more often
+    cut, so the whole ones are mostly short).
+    """
+    cut = np.asarray(is_cut, dtype=bool)
+    whole = ~cut
+    if not whole.any() or not cut.any():
+        return [True] * len(cut)
+    height, width = frame_px
+    span = np.array([end - start for start, end in ends], dtype=float).reshape(-1, 2)[whole]
+    whole_lengths = np.asarray(lengths, dtype=float)[whole]
+    cosine = np.abs(span[:, 0]) / np.maximum(np.hypot(span[:, 0], span[:, 1]), 1e-9)
+    sine = np.sqrt(1.0 - cosine**2)
+    inside_chance = (
+        np.maximum(width - whole_lengths * cosine, 0.0)
+        * np.maximum(height - whole_lengths * sine, 0.0)
+        / (width * height)
+    )
+    weights = 1.0 / np.maximum(inside_chance, MIN_WHOLE_CHANCE)
+    order = np.argsort(whole_lengths)
+    sorted_lengths = whole_lengths[order]
+    cumulative = np.cumsum(weights[order]) / weights.sum()
+
+    def share_up_to(length: np.ndarray) -> np.ndarray:
+        return np.interp(length, sorted_lengths, cumulative, left=0.0, right=1.0)
+
+    visible = np.asarray(lengths, dtype=float)[cut]
+    longer_share = 1.0 - share_up_to(visible)
+    midpoint_chance = np.where(
+        longer_share > 1e-6,
+        (share_up_to(2 * visible) - share_up_to(visible)) / np.maximum(longer_share, 1e-6),
+        1.0,
+    )
+    counted = np.ones(len(cut), dtype=bool)
+    cut_counted = np.zeros(visible.size, dtype=bool)
+    cut_counted[np.argsort(-visible)[: round(float(midpoint_chance.sum()))]] = True
+    counted[cut] = cut_counted
+    return counted.tolist()
+
+
+def _bounding_size(mask: np.ndarray) -> tuple[int, int]:
+    """(height, width) of the bounding box of ``mask`` (H, W) bool, at least 1 × 1."""
+    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return 1, 1
+    return int(rows[-1] - rows[0] + 1), int(columns[-1] - columns[0] + 1)
 
 
 def _cut_by_border(ends: list[tuple[np.ndarray, np.ndarray]], analysed: np.ndarray) -> list[bool]:
