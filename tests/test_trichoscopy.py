@@ -576,7 +576,9 @@ def test_vellus_shafts_narrower_than_the_blur_are_measured_as_vellus(blur_sigma_
         blur_sigma_px=blur_sigma_px, noise_sigma=0.005, jpeg_quality=92
     )
     result, truth, _ = measure(scene_of(*hairs), conditions)
-    assert truth.vellus_count == 12 and result.figures["hair_count"] == 24
+    # Two terminal shafts run off the frame with their midpoints outside it.
+    assert truth.vellus_count == 12 and truth.hair_count == 22
+    assert abs(result.figures["hair_count"] - truth.hair_count) <= 1
     assert result.figures["vellus_count"] == 12
     terminal = [h.width_um for h in result.hairs if not h.vellus]
     assert np.median(terminal) == pytest.approx(60.0, rel=0.07)
