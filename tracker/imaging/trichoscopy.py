@@ -41,8 +41,9 @@ Pipeline (every length below is physical and converted with the pixel size):
    shafts, unless it is shorter than ``MIN_MERGED_LENGTH_MM`` (where a fan's or a knot's
    shafts overlap) or cut by the border of the analysed area (where the wedge of a unit
    whose opening lies at the edge may be all that shows).
-6. A hair counts when its midpoint lies in the analysed area. A hair cut by the border is
-   counted when its visible part is at least half the median length of whole hairs.
+6. A hair counts when its midpoint lies in the analysed area. Of the hairs cut by the
+   border, as many count as are expected to have their midpoint inside, given the
+   photo's hair lengths (those showing the longest parts).
 7. Follicular units: counted hairs whose ends meet within ``UNIT_RADIUS_MM``.
 
 Known limits (measured in ``benchmarks/trichoscopy_accuracy.py``): thin vellus shafts
