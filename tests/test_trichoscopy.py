@@ -61,6 +61,13 @@ def scene_of(*hairs, **extra) -> TrichoscopyScene:
     )
 
 
+def twelve_units(rng):
+    """(unit, x_mm, y_mm, angle_deg) of twelve follicular units 2 mm apart on a 4 × 3 grid
+    inside the frame, each facing a random direction drawn from ``rng``."""
+    for unit, (i, j) in enumerate(itertools.product(range(4), range(3))):
+        yield unit, 1.5 + 2.0 * i, 1.6 + 2.0 * j, float(rng.uniform(0, 360))
+
+
 def measure(scene, conditions=CLEAN, px_per_mm=PX_PER_MM):
     rgb, truth = render_trichoscopy(
         scene, px_per_mm=PX_PER_MM, size_px=SIZE_PX, conditions=conditions
@@ -489,8 +496,7 @@ def test_a_vellus_shaft_between_the_terminal_shafts_of_its_unit_is_found():
     # with the traced shafts' own contrast taken away first, it finds 9 (31 hairs).
     rng = np.random.default_rng(5)
     hairs = []
-    for unit, (i, j) in enumerate(itertools.product(range(4), range(3))):
-        x_mm, y_mm, angle_deg = 1.5 + 2.0 * i, 1.6 + 2.0 * j, float(rng.uniform(0, 360))
+    for unit, x_mm, y_mm, angle_deg in twelve_units(rng):
         vellus = shaft(x_mm, y_mm, angle_deg, unit=unit, width_um=18.0, length_mm=0.45)
         hairs += [
             shaft(x_mm, y_mm, angle_deg - 16, unit=unit, length_mm=1.0),
@@ -511,8 +517,7 @@ def test_a_short_vellus_shaft_leaving_the_opening_of_a_terminal_one_is_found():
     # in all). A ridge that shows outside the band may reach into it.
     rng = np.random.default_rng(5)
     hairs = []
-    for unit, (i, j) in enumerate(itertools.product(range(4), range(3))):
-        x_mm, y_mm, angle_deg = 1.5 + 2.0 * i, 1.6 + 2.0 * j, float(rng.uniform(0, 360))
+    for unit, x_mm, y_mm, angle_deg in twelve_units(rng):
         vellus = shaft(x_mm, y_mm, angle_deg + 16, unit=unit, width_um=20.0, length_mm=0.35)
         hairs += [
             shaft(x_mm, y_mm, angle_deg, unit=unit, width_um=80.0, length_mm=1.0),
@@ -535,8 +540,7 @@ def test_a_vellus_shaft_leaving_a_fan_of_blond_shafts_is_found():
     for seed in (0, 1, 4):
         rng = np.random.default_rng(seed)
         hairs = []
-        for unit, (i, j) in enumerate(itertools.product(range(4), range(3))):
-            x_mm, y_mm, angle_deg = 1.5 + 2.0 * i, 1.6 + 2.0 * j, float(rng.uniform(0, 360))
+        for unit, x_mm, y_mm, angle_deg in twelve_units(rng):
             hairs += [
                 shaft(x_mm, y_mm, angle_deg, unit=unit, width_um=70.0, length_mm=1.0),
                 shaft(x_mm, y_mm, angle_deg + 8, unit=unit, width_um=70.0, length_mm=0.8),
