@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tracker.imaging.trichoscopy import caption_free_rows, measure_trichoscopy, segment_hairs
+from tracker.imaging.trichoscopy import (
+    caption_free_rows,
+    graphic_line_mask,
+    measure_trichoscopy,
+    segment_hairs,
+)
 
 EXTERNAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "external"
 FDU = EXTERNAL / "FDU_HairFollicleDataset"
@@ -61,6 +66,23 @@ def test_fdu_caption_bar_is_excluded():
     first, stop = caption_free_rows(rgb)
     assert 40 <= first <= 60
     assert stop == rgb.shape[0]
+
+
+def test_fdu_scale_bar_is_excluded():
+    # The 1 mm scale bar in the lower left corner, an L of 2-pixel dark lines; its arms
+    # were counted as two hairs, and three more on photos where hairs cross them.
+    rgb = load(FDU / "Images" / "220329_B139_3.jpg")
+    lines = graphic_line_mask(rgb, px_per_mm=FDU_PX_PER_MM)
+    rows, columns = np.nonzero(lines)
+    assert 550 <= rows.min() <= rows.max() <= 940
+    assert 20 <= columns.min() <= columns.max() <= 560
+    result = measure_trichoscopy(rgb, px_per_mm=FDU_PX_PER_MM)
+    on_bar = [
+        hair
+        for hair in result.hairs
+        if hair.counted and all(lines[round(y), round(x)] for x, y in (hair.start_px, hair.end_px))
+    ]
+    assert not on_bar
 
 
 def test_fdu_plain_bottom_strip_is_excluded_and_pale_skin_is_kept():

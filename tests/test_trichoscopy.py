@@ -19,6 +19,7 @@ from tracker.imaging.trichoscopy import (
     _small_holes,
     caption_free_rows,
     draw_trichoscopy_overlay,
+    graphic_line_mask,
     measure_trichoscopy,
     segment_hairs,
 )
@@ -278,6 +279,28 @@ def test_exclude_mask_removes_area_and_hairs():
     result = measure_trichoscopy(rgb, px_per_mm=PX_PER_MM, exclude_mask=exclude)
     assert result.figures["hair_count"] == 1
     assert result.figures["area_cm2"] == pytest.approx(0.24)
+
+
+def test_a_burned_in_scale_bar_is_not_hair():
+    # A dermatoscope's scale bar, an L of 2-pixel dark lines, at 380 px/mm (as on 46 of the
+    # FDU photos): its arms were traced as two hairs. The fine vellus shaft is exactly
+    # vertical and 15 µm (5.7 px) wide: a hair, not a drawn line.
+    px_per_mm = 380.0
+    scene = scene_of(
+        shaft(4.3, 3.5, 30, unit=0, length_mm=0.8),
+        shaft(5.3, 3.4, 110, unit=1, length_mm=0.8),
+        shaft(5.6, 3.5, 90, unit=2, width_um=15.0, length_mm=1.0),
+    )
+    rgb, truth = render_trichoscopy(scene, px_per_mm=px_per_mm, size_px=SIZE_PX, conditions=CLEAN)
+    barred = rgb.copy()
+    barred[200:560, 40:42] = 50
+    barred[558:560, 40:420] = 50
+    lines = graphic_line_mask(barred, px_per_mm=px_per_mm)
+    assert lines[200:560, 40:42].all() and lines[558:560, 40:420].all()
+    assert not graphic_line_mask(rgb, px_per_mm=px_per_mm).any()
+    for photo in (rgb, barred):
+        assert measure_trichoscopy(photo, px_per_mm=px_per_mm).figures["hair_count"] == 3
+    assert truth.hair_count == 3
 
 
 def test_hair_mask_covers_the_shafts():
