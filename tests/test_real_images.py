@@ -69,8 +69,8 @@ def test_fdu_caption_bar_is_excluded():
 
 
 def test_fdu_scale_bar_is_excluded():
-    # The 1 mm scale bar in the lower left corner, an L of 2-pixel dark lines; its arms
-    # were counted as two hairs, and three more on photos where hairs cross them.
+    # The 1 mm scale bar in the lower left corner, an L of 2-pixel dark lines: its arms
+    # were counted as two hairs on this photo.
     rgb = load(FDU / "Images" / "220329_B139_3.jpg")
     lines = graphic_line_mask(rgb, px_per_mm=FDU_PX_PER_MM)
     rows, columns = np.nonzero(lines)

@@ -150,9 +150,11 @@ MIN_PIECE_SAMPLES = 8
 MIN_PROFILE_SHAPE = 3.0
 CAPTION_MAX_FRACTION = 0.12
 # Burned-in scale bars and rulers: straight horizontal or vertical dark lines finer than
-# GRAPHIC_LINE_MAX_WIDTH_MM (a vellus shaft is at least about 0.01 mm wide), at least
-# GRAPHIC_LINE_MIN_LENGTH_MM long and GRAPHIC_LINE_MIN_DEPTH grey levels darker than the
-# pixels beside them. On 39 of the 330 FDU photos a 1 mm scale bar was traced as two hairs.
+# GRAPHIC_LINE_MAX_WIDTH_MM (finer than the finest vellus shafts measured; the phantoms'
+# are 0.012 mm and up), at least GRAPHIC_LINE_MIN_LENGTH_MM long (hairs crossing an arm
+# break it; at 0.5 mm FDU r was 0.610 against 0.613) and GRAPHIC_LINE_MIN_DEPTH grey
+# levels darker than the pixels beside them. 46 of the 330 FDU photos carry a 1 mm bar,
+# whose arms were counted as 76 hairs on 37 of them.
 GRAPHIC_LINE_MAX_WIDTH_MM = 0.008
 GRAPHIC_LINE_MIN_LENGTH_MM = 0.25
 GRAPHIC_LINE_MIN_DEPTH = 40
