@@ -701,7 +701,7 @@ def graphic_line_mask(rgb: np.ndarray, *, px_per_mm: float) -> np.ndarray:
     if max_width_px < 2:
         return np.zeros((height, width), dtype=bool)
     grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
-    length_px = max(2, round(GRAPHIC_LINE_MIN_LENGTH_MM * px_per_mm))
+    length_px = round(GRAPHIC_LINE_MIN_LENGTH_MM * px_per_mm)
     # A closing across the line fills what is narrower than its element; the element is
     # odd so that it is symmetric (an even one reads the edge of a wide shaft as a line).
     element_px = max_width_px | 1
