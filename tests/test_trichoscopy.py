@@ -488,6 +488,32 @@ def test_a_cut_hair_counts_when_whole_hairs_are_at_most_twice_its_visible_part()
     assert counted == [True] * 9 + [True, False]
 
 
+def test_a_cut_vellus_hair_is_judged_by_the_lengths_of_whole_vellus_hairs():
+    # Whole terminal hairs 300 px long, whole vellus hairs 60 px. Two cut vellus hairs show
+    # 40 px (their midpoints are inside), a cut terminal hair shows 100 px (its midpoint is
+    # not). Judged by all whole hairs together, the terminal one counted and neither
+    # vellus hair did.
+    terminal = [
+        (np.array([300.0, 100.0 + 20 * i]), np.array([600.0, 100.0 + 20 * i])) for i in range(9)
+    ]
+    vellus = [
+        (np.array([700.0, 100.0 + 20 * i]), np.array([760.0, 100.0 + 20 * i])) for i in range(6)
+    ]
+    cut = [
+        (np.array([0.0, 500.0]), np.array([40.0, 500.0])),
+        (np.array([0.0, 520.0]), np.array([40.0, 520.0])),
+        (np.array([0.0, 540.0]), np.array([100.0, 540.0])),
+    ]
+    counted = _midpoint_inside(
+        terminal + vellus + cut,
+        [300.0] * 9 + [60.0] * 6 + [40.0, 40.0, 100.0],
+        [False] * 15 + [True] * 3,
+        frame_px=(1000, 1000),
+        is_vellus=[False] * 9 + [True] * 6 + [True, True, False],
+    )
+    assert counted == [True] * 15 + [True, True, False]
+
+
 def test_hairs_cut_by_the_frame_border_are_counted_by_their_midpoint_among_long_and_short():
     # Rows of horizontal shafts, half of them 0.5-1 mm long and half 2-3.5 mm, placed at
     # random across the frame's left and right borders. Whole hairs are mostly the short

@@ -656,8 +656,14 @@ class TrichoscopyCase:
         )
 
 
+TRICHOSCOPY_BENCHMARK_SEED = 2024
+
+
 def trichoscopy_benchmark_set(
-    *, count: int = 200, seed: int = 2024, size_px: tuple[int, int] = (800, 600)
+    *,
+    count: int = 200,
+    seed: int = TRICHOSCOPY_BENCHMARK_SEED,
+    size_px: tuple[int, int] = (800, 600),
 ) -> list[TrichoscopyCase]:
     """The fixed, seeded benchmark set.
 

@@ -82,6 +82,10 @@ MIN_HAIR_LENGTH_MM = 0.15
 # photo's length distribution (see _midpoint_inside): one long whole hair in a sparse
 # photo must not decide the count of every cut one.
 MIN_WHOLE_CHANCE = 0.05
+# A cut hair's lengths come from the whole hairs of its kind (vellus or terminal) when at
+# least this many show, else from all whole hairs: a distribution of fewer says little
+# (not fitted; on the 200-phantom set vellus error 0.047 -> 0.041, see docs/benchmarks.md).
+MIN_WHOLE_OF_KIND = 5
 UNIT_RADIUS_MM = 0.2
 TYPICAL_WIDTH_MM = 0.065
 # Contrast of a shaft relative to skin: hysteresis seeds and extension, as multiples of
@@ -405,14 +409,26 @@ def measure_trichoscopy(
     ends = [_farthest_ends(group) for group in groups]
     lengths = [_path_length(group) for group in groups]
     cut = _cut_by_border(ends, view.analysed)
-    counted = _midpoint_inside(ends, lengths, cut, frame_px=_bounding_size(view.analysed))
+    calibrated = px_per_mm is not None
+    vellus_threshold_px = vellus_threshold_um / 1000.0 * work_px_per_mm
+    counted = _midpoint_inside(
+        ends,
+        lengths,
+        cut,
+        frame_px=_bounding_size(view.analysed),
+        is_vellus=[
+            width / n_wide < vellus_threshold_px
+            for width, n_wide in zip(widths_px, shafts, strict=True)
+        ]
+        if calibrated
+        else None,
+    )
     units = _follicular_units(
         [e for e, c in zip(ends, counted, strict=True) if c],
         radius_px=UNIT_RADIUS_MM * work_px_per_mm,
     )
     unit_of = iter(units)
 
-    calibrated = px_per_mm is not None
     to_input = 1.0 / view.zoom
     hairs = []
     for (start, end), length, width_px, n_wide, is_counted, is_cut in zip(
@@ -1374,6 +1390,7 @@ def _midpoint_inside(
     is_cut: list[bool],
     *,
     frame_px: tuple[int, int],
+    is_vellus: list[bool] | None = None,
 ) -> list[bool]:
     """The midpoint rule: which hairs count, given each one's ``ends`` and ``lengths``
     (working px) and whether it is cut by the border of the analysed area (``is_cut``),
@@ -1388,41 +1405,64 @@ def _midpoint_inside(
     ``F`` comes from the whole hairs, each weighted by the inverse of the chance that a
     hair of its length and direction lies wholly in the frame (long hairs are more often
     cut, so the whole ones are mostly short).
+
+    With ``is_vellus`` (per hair) a cut hair's ``F`` comes from the whole hairs of its own
+    kind, when at least ``MIN_WHOLE_OF_KIND`` of them show: vellus hairs are shorter than
+    terminal ones, so among all hairs a cut vellus hair showing more than half its length
+    reads as a long hair's short part.
     """
     cut = np.asarray(is_cut, dtype=bool)
     whole = ~cut
     if not whole.any() or not cut.any():
         return [True] * len(cut)
     height, width = frame_px
-    span = np.array([end - start for start, end in ends], dtype=float).reshape(-1, 2)[whole]
-    whole_lengths = np.asarray(lengths, dtype=float)[whole]
+    span = np.array([end - start for start, end in ends], dtype=float).reshape(-1, 2)
+    all_lengths = np.asarray(lengths, dtype=float)
     cosine = np.abs(span[:, 0]) / np.maximum(np.hypot(span[:, 0], span[:, 1]), 1e-9)
     sine = np.sqrt(1.0 - cosine**2)
     inside_chance = (
-        np.maximum(width - whole_lengths * cosine, 0.0)
-        * np.maximum(height - whole_lengths * sine, 0.0)
+        np.maximum(width - all_lengths * cosine, 0.0)
+        * np.maximum(height - all_lengths * sine, 0.0)
         / (width * height)
     )
     weights = 1.0 / np.maximum(inside_chance, MIN_WHOLE_CHANCE)
+    vellus = np.zeros(len(cut), dtype=bool) if is_vellus is None else np.asarray(is_vellus)
+    counted = np.ones(len(cut), dtype=bool)
+    for kind in (False, True):
+        cut_of_kind = cut & (vellus == kind)
+        if not cut_of_kind.any():
+            continue
+        reference = whole & (vellus == kind)
+        if np.count_nonzero(reference) < MIN_WHOLE_OF_KIND:
+            reference = whole
+        counted[cut_of_kind] = _expected_cut_hairs(
+            all_lengths[cut_of_kind], all_lengths[reference], weights[reference]
+        )
+    return counted.tolist()
+
+
+def _expected_cut_hairs(
+    visible: np.ndarray, whole_lengths: np.ndarray, whole_weights: np.ndarray
+) -> np.ndarray:
+    """(N,) bool: which of the cut hairs showing ``visible`` (N,) px count, by
+    :func:`_midpoint_inside`'s rule, given whole hairs of ``whole_lengths`` (M,) px with
+    ``whole_weights`` (M,)."""
     order = np.argsort(whole_lengths)
     sorted_lengths = whole_lengths[order]
-    cumulative = np.cumsum(weights[order]) / weights.sum()
+    cumulative = np.cumsum(whole_weights[order]) / whole_weights.sum()
 
     def share_up_to(length: np.ndarray) -> np.ndarray:
         return np.interp(length, sorted_lengths, cumulative, left=0.0, right=1.0)
 
-    visible = np.asarray(lengths, dtype=float)[cut]
     longer_share = 1.0 - share_up_to(visible)
     midpoint_chance = np.where(
         longer_share > 1e-6,
         (share_up_to(2 * visible) - share_up_to(visible)) / np.maximum(longer_share, 1e-6),
         1.0,
     )
-    counted = np.ones(len(cut), dtype=bool)
-    cut_counted = np.zeros(visible.size, dtype=bool)
-    cut_counted[np.argsort(-visible)[: round(float(midpoint_chance.sum()))]] = True
-    counted[cut] = cut_counted
-    return counted.tolist()
+    counted = np.zeros(visible.size, dtype=bool)
+    counted[np.argsort(-visible)[: round(float(midpoint_chance.sum()))]] = True
+    return counted
 
 
 def _bounding_size(mask: np.ndarray) -> tuple[int, int]:
