@@ -410,18 +410,16 @@ def measure_trichoscopy(
     lengths = [_path_length(group) for group in groups]
     cut = _cut_by_border(ends, view.analysed)
     calibrated = px_per_mm is not None
-    vellus_threshold_px = vellus_threshold_um / 1000.0 * work_px_per_mm
+    shaft_widths_px = [width / n_wide for width, n_wide in zip(widths_px, shafts, strict=True)]
+    shaft_widths_um: list[float | None]
+    is_vellus: list[bool] | None
+    if calibrated:
+        shaft_widths_um = [width / work_px_per_mm * 1000.0 for width in shaft_widths_px]
+        is_vellus = [bool(width < vellus_threshold_um) for width in shaft_widths_um]
+    else:
+        shaft_widths_um, is_vellus = [None] * len(shaft_widths_px), None
     counted = _midpoint_inside(
-        ends,
-        lengths,
-        cut,
-        frame_px=_bounding_size(view.analysed),
-        is_vellus=[
-            width / n_wide < vellus_threshold_px
-            for width, n_wide in zip(widths_px, shafts, strict=True)
-        ]
-        if calibrated
-        else None,
+        ends, lengths, cut, frame_px=_bounding_size(view.analysed), is_vellus=is_vellus
     )
     units = _follicular_units(
         [e for e, c in zip(ends, counted, strict=True) if c],
@@ -431,15 +429,22 @@ def measure_trichoscopy(
 
     to_input = 1.0 / view.zoom
     hairs = []
-    for (start, end), length, width_px, n_wide, is_counted, is_cut in zip(
-        ends, lengths, widths_px, shafts, counted, cut, strict=True
+    vellus_flags = is_vellus if is_vellus is not None else [None] * len(shaft_widths_px)
+    for (start, end), length, shaft_width_px, width_um, vellus, n_wide, is_counted, is_cut in zip(
+        ends,
+        lengths,
+        shaft_widths_px,
+        shaft_widths_um,
+        vellus_flags,
+        shafts,
+        counted,
+        cut,
+        strict=True,
     ):
-        shaft_width_px = width_px / n_wide
         # At the frame's edge the part that tells touching shafts from a fan's overlap may
         # be outside it: such wedges, read as 2-3 shafts, flipped the count of re-shot
         # scalps with the pose (density CV 3.08 -> 2.77 % counting them as one hair).
         n_shafts = n_wide if length >= MIN_MERGED_LENGTH_MM * work_px_per_mm and not is_cut else 1
-        width_um = shaft_width_px / work_px_per_mm * 1000.0 if calibrated else None
         hairs.append(
             TracedHair(
                 start_px=(float(start[0] * to_input), float(start[1] * to_input)),
@@ -447,7 +452,7 @@ def measure_trichoscopy(
                 length_px=float(length * to_input),
                 width_px=float(shaft_width_px * to_input),
                 width_um=None if width_um is None else float(width_um),
-                vellus=None if width_um is None else bool(width_um < vellus_threshold_um),
+                vellus=vellus,
                 shafts=n_shafts,
                 unit=next(unit_of) if is_counted else -1,
                 counted=bool(is_counted),
