@@ -391,6 +391,44 @@ def test_yellow_dots_are_not_blond_hair():
     assert result.figures["hair_count"] == truth.hair_count == 6
 
 
+@pytest.mark.parametrize("blur_sigma_px", [0.6, 1.0])
+def test_white_shafts_fanning_from_openings_on_type_iii_skin_are_counted(blur_sigma_px):
+    # On type III skin a white shaft is hardly darker than the skin: where it leaves an
+    # opening beside a pigmented grey shaft and another white one, the darkness passes
+    # found 18-20 of these 36 shafts; the white-shaft pass finds the rest by colour. (The
+    # count reads 38-40: a few white shafts are traced in two pieces, as before.)
+    rng = np.random.default_rng(5)
+    hairs = []
+    for unit, x_mm, y_mm, angle_deg in twelve_units(rng):
+        for position, spread_deg in enumerate((-18.0, 0.0, 18.0)):
+            hair = shaft(x_mm, y_mm, angle_deg + spread_deg, unit=unit,
+                         width_um=float(rng.uniform(60, 100)), length_mm=0.8)  # fmt: skip
+            grey = 0.25 if position == 1 else float(rng.uniform(0.6, 0.68))
+            hairs.append(replace(hair, rgb=(grey, grey, grey)))
+    scene = replace(scene_of(*hairs), hair_colour="grey")
+    conditions = TrichoscopyConditions(
+        blur_sigma_px=blur_sigma_px, noise_sigma=0.012, jpeg_quality=85
+    )
+    result, truth, _ = measure(scene, conditions)
+    assert truth.hair_count == 36
+    assert 0.9 * truth.hair_count <= result.figures["hair_count"] <= 1.12 * truth.hair_count
+
+
+def test_pale_blue_strokes_burned_into_the_photo_are_not_white_shafts():
+    # Bluer than the skin and little darker, like a white shaft, but saturated: without
+    # the colour tests the white-shaft pass counted these 16 strokes as 16 more hairs.
+    scene = scene_of(*(shaft(1.5 + 1.2 * i, 2.0, 70.0 + 10 * i, unit=i) for i in range(6)))
+    rgb, truth = render_trichoscopy(scene, px_per_mm=PX_PER_MM, size_px=SIZE_PX, conditions=CLEAN)
+    rgb = rgb.copy()
+    for stroke in range(8):
+        x = 120 + 70 * stroke
+        cv2.line(rgb, (x, 480), (x + 12, 540), (150, 165, 230), 2)
+        cv2.line(rgb, (x + 30, 480), (x + 30, 540), (150, 165, 230), 2)
+    found = measure_trichoscopy(rgb, px_per_mm=PX_PER_MM).figures["hair_count"]
+    assert truth.hair_count == 6
+    assert found <= truth.hair_count + 2
+
+
 @pytest.mark.xfail(
     reason="known limit: a strong shadow under the skin (0.5-1.0) still adds 1-2 traces "
     "behind two isolated hairs; the engine before the blue-excess change added 0-5",
@@ -444,7 +482,7 @@ def test_pale_thin_vellus_shafts_are_found_by_the_thin_shaft_pass():
     result, truth, _ = measure(scene_of(*hairs), conditions)
     assert truth.hair_count == 24 and truth.vellus_count == 12
     assert result.figures["vellus_count"] >= 10
-    assert abs(result.figures["hair_count"] - truth.hair_count) <= 2
+    assert 0.9 * truth.hair_count <= result.figures["hair_count"] <= 1.12 * truth.hair_count
 
 
 def test_a_wedge_of_shafts_cut_by_the_frame_border_counts_as_one_hair():
