@@ -451,6 +451,18 @@ def test_short_wide_pieces_where_shafts_overlap_add_one_hair():
     assert abs(result.figures["hair_count"] - truth.hair_count) <= 0.25 * truth.hair_count
 
 
+def test_a_trace_adds_at_most_two_hairs():
+    # Benchmark case 53 (brown hair at 103 px/mm): one trace read four shafts wide and the
+    # photo counted 34 hairs for 32. Wider than two, a trace is mostly shafts overlapping
+    # whose arms are traced on their own; two shafts of a unit touching along their length
+    # stay one trace of two.
+    case = trichoscopy_benchmark_set(count=54)[53]
+    rgb, truth = case.render()
+    result = measure_trichoscopy(rgb, px_per_mm=case.px_per_mm)
+    assert max(h.shafts for h in result.hairs) == 2
+    assert abs(result.figures["hair_count"] - truth.hair_count) <= 1
+
+
 def test_pale_thin_vellus_shafts_are_found_by_the_thin_shaft_pass():
     # Twelve blond vellus shafts 16 µm wide (60 % opaque) among twelve blond terminal ones:
     # the terminal shafts set the first pass's thresholds, under which the vellus shafts
