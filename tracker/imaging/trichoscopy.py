@@ -235,7 +235,7 @@ THIN_OUTSIDE_SHARE = 0.3
 # Fitted on the 200-phantom set (count MAPE 6.78 -> 6.49 %, grey hair on type III skin
 # 14.8 -> 5.9 %), checked on the held-out seed-7 set (6.40 -> 6.24 %) and the 330 FDU
 # photos (0.1 more hairs a photo; before the two colour tests the pass traced the
-# measurement text of the overlay photos, 1.4 more).
+# measurement text of the overlay photos, 1.3 more).
 PALE_NARROW_SHARE = 0.5
 PALE_SNR = (3.0, 6.0)
 PALE_MIN_EXCESS = (0.03, 0.06)
