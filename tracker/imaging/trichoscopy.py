@@ -311,6 +311,13 @@ class _WorkingView:
     mask: np.ndarray  # (h, w) bool
     pixel_noise: float  # σ of the contrast's pixel-to-pixel noise
 
+    @functools.cached_property
+    def inner(self) -> np.ndarray:
+        """(h, w) bool: analysed pixels at least ``2 × THIN_CLEARANCE_MM`` inside the
+        analysed area, whose edge (a caption band's border) reads as a line."""
+        disc = _disc(2 * THIN_CLEARANCE_MM * self.px_per_mm)
+        return cv2.erode(self.analysed.astype(np.uint8), disc) > 0
+
 
 def _working_view(
     rgb: np.ndarray, *, px_per_mm: float | None, exclude_mask: np.ndarray | None
@@ -546,12 +553,10 @@ def _thin_shafts(
         return [], []
     noise = 1.4826 * float(np.median(np.abs(values - np.median(values))))
     low, high = THIN_RIDGE_SNR[0] * noise, THIN_RIDGE_SNR[1] * noise
-    # The edge of the analysed area (a caption band's border) reads as a ridge.
-    inner = cv2.erode(view.analysed.astype(np.uint8), _disc(2 * THIN_CLEARANCE_MM * px_per_mm))
     # Bubble rims are thin dark rings around bright gel (negative contrast).
     bright = cv2.GaussianBlur(view.contrast, (0, 0), 1.0) < -max(0.04, 2 * view.pixel_noise)
     rims = cv2.dilate(bright.astype(np.uint8), _disc(0.12 * px_per_mm)) > 0
-    candidate = (inner > 0) & (core == 0) & ~rims & (ridge > low)
+    candidate = view.inner & (core == 0) & ~rims & (ridge > low)
     # A ridge is kept when it rises above ``high`` somewhere outside the clearance band.
     thin = _hysteresis_traces(
         candidate, candidate & (ridge > high) & (claimed == 0), px_per_mm=px_per_mm
@@ -645,8 +650,7 @@ def _pale_shafts(
         max(snr * noise, floor) for snr, floor in zip(PALE_SNR, PALE_MIN_EXCESS, strict=True)
     )
     claimed = _bands_around(view.mask.shape, groups, widths_px, THIN_CLEARANCE_MM * px_per_mm)
-    inner = cv2.erode(view.analysed.astype(np.uint8), _disc(2 * THIN_CLEARANCE_MM * px_per_mm))
-    candidate = (inner > 0) & (claimed == 0) & (narrow > low)
+    candidate = view.inner & (claimed == 0) & (narrow > low)
     found = _hysteresis_traces(candidate, narrow > high, px_per_mm=px_per_mm)
     if not found:
         return [], []
