@@ -360,8 +360,7 @@ def _working_view(
         hair_direction=hair_colour_direction(normalised, work_analysed),
     )
     mask = _segment_shafts(contrast, normalised, work_analysed, px_per_mm=work_px_per_mm)
-    fine_detail = (contrast - cv2.GaussianBlur(contrast, (0, 0), 1.5))[work_analysed]
-    pixel_noise = 1.4826 * float(np.median(np.abs(fine_detail))) if fine_detail.size else 0.0
+    pixel_noise = _pixel_noise(contrast, work_analysed)
     return _WorkingView(
         zoom=zoom,
         px_per_mm=work_px_per_mm,
@@ -375,6 +374,13 @@ def _working_view(
         mask=mask,
         pixel_noise=pixel_noise,
     )
+
+
+def _pixel_noise(image: np.ndarray, analysed: np.ndarray) -> float:
+    """σ of the pixel-to-pixel noise of ``image`` (H, W) over ``analysed`` (H, W) bool: the
+    robust spread of what a 1.5 px Gaussian smooths away; 0 without analysed pixels."""
+    fine_detail = (image - cv2.GaussianBlur(image, (0, 0), 1.5))[analysed]
+    return 1.4826 * float(np.median(np.abs(fine_detail))) if fine_detail.size else 0.0
 
 
 def segment_hairs(
@@ -638,14 +644,11 @@ def _pale_shafts(
     px_per_mm = view.px_per_mm
     red, blue = view.normalised[..., 0], view.normalised[..., 2]
     blue_minus_red = (blue - red).astype(np.float32)
-    excess = np.maximum(blue_minus_red - BLUE_MARGIN, 0.0)
+    excess = _blue_excess(view.normalised)
     narrow = excess - cv2.morphologyEx(excess, cv2.MORPH_OPEN, _disc(MAX_HAIR_WIDTH_MM * px_per_mm))
     narrow = np.where(narrow > PALE_NARROW_SHARE * excess, narrow, 0.0).astype(np.float32)
     narrow = cv2.GaussianBlur(narrow, (0, 0), 0.7)
-    fine_detail = (blue_minus_red - cv2.GaussianBlur(blue_minus_red, (0, 0), 1.5))[view.analysed]
-    if fine_detail.size == 0:
-        return [], []
-    noise = 1.4826 * float(np.median(np.abs(fine_detail)))
+    noise = _pixel_noise(blue_minus_red, view.analysed)
     low, high = (
         max(snr * noise, floor) for snr, floor in zip(PALE_SNR, PALE_MIN_EXCESS, strict=True)
     )
@@ -965,8 +968,8 @@ def shaft_contrast(
     while a grey or white shaft on fair skin is bluish-neutral only over its own width.
     Returns (H, W) float32: ≈ 0 on skin, up to ≈ 1 on a black shaft, < 0 on bright spots.
     """
-    red, green, blue = normalised[..., 0], normalised[..., 1], normalised[..., 2]
-    blue_excess = np.maximum(blue - red - BLUE_MARGIN, 0.0).astype(np.float32)
+    red, green = normalised[..., 0], normalised[..., 1]
+    blue_excess = _blue_excess(normalised)
     if shaft_width_px is not None:
         blue_excess = cv2.morphologyEx(blue_excess, cv2.MORPH_OPEN, _disc(shaft_width_px))
     red_green = 1.0 - (red + green) / 2
@@ -977,6 +980,12 @@ def shaft_contrast(
         along = float(weights.sum()) - normalised @ weights
         darkness = np.maximum(red_green, np.minimum(along, 2.0 * red_green))
     return (darkness - BLUE_WEIGHT * blue_excess).astype(np.float32)
+
+
+def _blue_excess(normalised: np.ndarray) -> np.ndarray:
+    """(H, W) float32: how far blue exceeds red in the normalised (H, W, 3) photo beyond
+    ``BLUE_MARGIN``, 0 where it does not."""
+    return np.maximum(normalised[..., 2] - normalised[..., 0] - BLUE_MARGIN, 0.0).astype(np.float32)
 
 
 def hair_colour_direction(normalised: np.ndarray, analysed: np.ndarray) -> np.ndarray:
