@@ -63,6 +63,12 @@ def test_known_hairs_give_exact_truth():
     assert truth.density_per_cm2 == pytest.approx(3 / 0.48)
     assert truth.mean_width_um == pytest.approx((60 + 20 + 90) / 3)
     assert set(truth.figures) == set(TRICHOSCOPY_FIGURES)
+    # Each counted hair's shaft in frame pixels (the frame starts at x = y = 1 mm).
+    assert truth.shafts_px[0] == pytest.approx((100.0, 100.0, 200.0, 100.0))
+    assert truth.shafts_px[1][2:] == pytest.approx(
+        (100 + 100 * math.cos(0.4), 100 + 100 * math.sin(0.4))
+    )
+    assert truth.units_of_hairs == (0, 0, 1)
 
 
 @pytest.mark.parametrize(("midpoint_x_mm", "counted"), [(0.99, 0), (1.01, 1)])

@@ -330,7 +330,9 @@ class TrichoscopyTruth:
     A hair counts when its midpoint lies inside the measured area: the frame minus any
     caption bar. ``area_cm2`` is that area; ``vellus`` means narrower than
     ``vellus_threshold_um``. ``widths_um`` lists the counted hairs' widths and
-    ``midpoints_px`` their midpoints as (x, y) pixels of the frame.
+    ``midpoints_px`` their midpoints as (x, y) pixels of the frame, ``shafts_px`` each
+    one's shaft from skin exit to tip as (x0, y0, x1, y1) pixels and ``units_of_hairs``
+    the index of its follicular unit in the scene.
     """
 
     hair_count: int
@@ -344,6 +346,8 @@ class TrichoscopyTruth:
     hairs_per_unit: float | None
     widths_um: tuple[float, ...]
     midpoints_px: tuple[tuple[float, float], ...]
+    shafts_px: tuple[tuple[float, float, float, float], ...]
+    units_of_hairs: tuple[int, ...]
 
     @property
     def figures(self) -> dict[str, float | int | None]:
@@ -615,11 +619,16 @@ def _frame_truth(
             row_min = float(caption.stop)
         else:
             row_max = float(caption.start)
+
+    def to_px(point_mm: tuple[float, float]) -> tuple[float, float]:
+        x, y = matrix @ np.asarray(point_mm) + offset
+        return float(x), float(y)
+
     counted = []
     for hair in scene.hairs:
-        x, y = matrix @ np.asarray(hair.midpoint_mm) + offset
+        x, y = to_px(hair.midpoint_mm)
         if 0 <= x < width and row_min <= y < row_max:
-            counted.append((hair, (float(x), float(y))))
+            counted.append((hair, (x, y)))
     widths = tuple(hair.width_um for hair, _ in counted)
     n = len(counted)
     vellus = sum(w < vellus_threshold_um for w in widths)
@@ -637,6 +646,8 @@ def _frame_truth(
         hairs_per_unit=n / units if units else None,
         widths_um=widths,
         midpoints_px=tuple(point for _, point in counted),
+        shafts_px=tuple((*to_px(hair.exit_mm), *to_px(hair.tip_mm)) for hair, _ in counted),
+        units_of_hairs=tuple(hair.unit for hair, _ in counted),
     )
 
 
