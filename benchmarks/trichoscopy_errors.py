@@ -45,6 +45,8 @@ MAX_ANGLE_DEG = 20.0
 BAND_PX = 3.0
 FOUND_SHARE = 0.3
 SAMPLES = 21
+# The phantoms' truth and the engine's default both call a shaft under 30 µm vellus.
+VELLUS_THRESHOLD_UM = 30.0
 
 MISSED = (
     "merged with a sibling",
@@ -106,6 +108,21 @@ def budget(case: TrichoscopyCase) -> dict[str, int]:
         if runs[hair, slot] >= FOUND_SHARE * lengths[hair]:
             hair_of_slot[slot], slot_of_hair[hair] = hair, slot
     counts = Counter(true=len(shafts_px), found=len(trace_of_slot))
+    true_vellus = np.asarray(truth.widths_um) < VELLUS_THRESHOLD_UM
+    found_vellus = np.array([bool(traces[t].vellus) for t in trace_of_slot], bool)
+    missed = slot_of_hair < 0
+    read_vellus = found_vellus[np.maximum(slot_of_hair, 0)] & ~missed
+    counts.update(
+        {
+            "true vellus": int(true_vellus.sum()),
+            "found vellus": int(found_vellus.sum()),
+            "missed vellus": int((missed & true_vellus).sum()),
+            "missed terminal": int((missed & ~true_vellus).sum()),
+            "vellus read as terminal": int((~missed & true_vellus & ~read_vellus).sum()),
+            "terminal read as vellus": int((~missed & ~true_vellus & read_vellus).sum()),
+            "unmatched vellus traces": int((found_vellus & (hair_of_slot < 0)).sum()),
+        }
+    )
     left_out = [hair for hair in result.hairs if not hair.counted]
     for hair in np.flatnonzero(slot_of_hair < 0):
         if not runs[hair].any():
@@ -167,12 +184,44 @@ def report(rows: list[dict[str, int]], seed: int) -> None:
         error = 100 * (counts - true) / true
         print(f"    {name:44s} MAPE {np.mean(np.abs(error)):5.2f} %  bias {np.mean(error):+5.2f} %")
 
+    vellus_report(rows, total)
     print("  count error with one cause removed (each image's count corrected by it):")
     line("as measured", found)
     for cause in MISSED:
         line(f"+ {cause}", found + np.array([row.get(cause, 0) for row in rows]))
     for cause in EXTRA:
         line(f"- {cause}", found - np.array([row.get(cause, 0) for row in rows]))
+
+
+def vellus_report(rows: list[dict[str, int]], total: Counter) -> None:
+    column = {name: np.array([row.get(name, 0) for row in rows], float) for name in total}
+    true_fraction = column["true vellus"] / column["true"]
+    print(
+        f"  vellus missed: {total['missed vellus']} of {total['true vellus']} "
+        f"({100 * total['missed vellus'] / total['true vellus']:.1f} %); terminal missed: "
+        f"{total['missed terminal']} of {total['true'] - total['true vellus']} "
+        f"({100 * total['missed terminal'] / (total['true'] - total['true vellus']):.1f} %)"
+    )
+    print(
+        f"  found hairs read as the wrong kind: {total['vellus read as terminal']} vellus as "
+        f"terminal, {total['terminal read as vellus']} terminal as vellus; "
+        f"{total['unmatched vellus traces']} vellus traces match no hair"
+    )
+
+    def line(name: str, vellus: np.ndarray, hairs: np.ndarray) -> None:
+        error = vellus / np.maximum(hairs, 1) - true_fraction
+        print(f"    {name:44s} error {np.mean(np.abs(error)):.4f}  bias {np.mean(error):+.4f}")
+
+    found, vellus = column["found"], column["found vellus"]
+    print("  vellus fraction error with one cause removed:")
+    line("as measured", vellus, found)
+    line("+ missed vellus hairs", vellus + column["missed vellus"], found + column["missed vellus"])
+    missed = column["missed vellus"] + column["missed terminal"]
+    line("+ all missed hairs", vellus + column["missed vellus"], found + missed)
+    line("vellus read as terminal put right", vellus + column["vellus read as terminal"], found)
+    line("terminal read as vellus put right", vellus - column["terminal read as vellus"], found)
+    extra = sum(column[cause] for cause in EXTRA)
+    line("- traces matching no hair", vellus - column["unmatched vellus traces"], found - extra)
 
 
 def main() -> None:
