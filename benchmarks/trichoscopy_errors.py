@@ -88,14 +88,14 @@ def runs_along(
 
 
 def budget(case: TrichoscopyCase) -> dict[str, int]:
-    """Counts of each cause (``MISSED``, ``EXTRA``) and of true and found hairs, one image."""
+    """Counts of each cause (``MISSED``, ``EXTRA``), of true and found hairs and of vellus
+    hairs found, missed and read as the wrong kind, for one image."""
     cv2.setNumThreads(1)
     rgb, truth = case.render()
     result = measure_trichoscopy(rgb, px_per_mm=case.px_per_mm)
     shafts_px = np.asarray(truth.shafts_px, dtype=float).reshape(-1, 4)
     widths_px = np.asarray(truth.widths_um) / 1000.0 * case.px_per_mm
     lengths = np.hypot(*(shafts_px[:, 2:] - shafts_px[:, :2]).T)
-    units = np.asarray(truth.units_of_hairs)
     traces = [hair for hair in result.hairs if hair.counted]
     trace_of_slot = np.array([t for t, hair in enumerate(traces) for _ in range(hair.shafts)], int)
     runs = np.zeros((len(shafts_px), len(trace_of_slot)))
@@ -107,6 +107,7 @@ def budget(case: TrichoscopyCase) -> dict[str, int]:
     for hair, slot in zip(*linear_sum_assignment(-runs), strict=True):
         if runs[hair, slot] >= FOUND_SHARE * lengths[hair]:
             hair_of_slot[slot], slot_of_hair[hair] = hair, slot
+
     counts = Counter(true=len(shafts_px), found=len(trace_of_slot))
     true_vellus = np.asarray(truth.widths_um) < VELLUS_THRESHOLD_UM
     found_vellus = np.array([bool(traces[t].vellus) for t in trace_of_slot], bool)
@@ -124,8 +125,12 @@ def budget(case: TrichoscopyCase) -> dict[str, int]:
         }
     )
     left_out = [hair for hair in result.hairs if not hair.counted]
-    for hair in np.flatnonzero(slot_of_hair < 0):
-        if not runs[hair].any():
+    units = np.asarray(truth.units_of_hairs)
+    for hair in np.flatnonzero(missed):
+        if runs[hair].any():
+            holder = hair_of_slot[int(np.argmax(runs[hair]))]
+            counts[missed_cause(holder, units[holder] == units[hair])] += 1
+        else:
             traced = any(
                 runs_along(
                     shafts_px[hair : hair + 1],
@@ -137,26 +142,32 @@ def budget(case: TrichoscopyCase) -> dict[str, int]:
                 for trace in left_out
             )
             counts["traced, not counted at the border" if traced else "untouched"] += 1
-            continue
-        holder = hair_of_slot[int(np.argmax(runs[hair]))]
-        if holder < 0:
-            counts["under a short piece"] += 1
-        elif units[holder] == units[hair]:
-            counts["merged with a sibling"] += 1
-        else:
-            counts["merged with another unit's hair"] += 1
     for slot in np.flatnonzero(hair_of_slot < 0):
-        if not runs[:, slot].any():
-            counts["on no counted hair"] += 1
-            continue
-        hair = int(np.argmax(runs[:, slot]))
-        if slot_of_hair[hair] < 0:
-            counts["on a missed hair"] += 1
-        elif trace_of_slot[slot_of_hair[hair]] == trace_of_slot[slot]:
-            counts["second shaft of a single hair"] += 1
+        if runs[:, slot].any():
+            hair = int(np.argmax(runs[:, slot]))
+            holder = slot_of_hair[hair]
+            counts[
+                extra_cause(holder, holder >= 0 and trace_of_slot[holder] == trace_of_slot[slot])
+            ] += 1
         else:
-            counts["second piece of a found hair"] += 1
+            counts["on no counted hair"] += 1
     return dict(counts)
+
+
+def missed_cause(holder: int, sibling: bool) -> str:
+    """Why a hair was missed, by the hair (``holder``, −1 for none) that the trace running
+    furthest along it was matched to, and whether that hair is of the same unit."""
+    if holder < 0:
+        return "under a short piece"
+    return "merged with a sibling" if sibling else "merged with another unit's hair"
+
+
+def extra_cause(holder: int, same_trace: bool) -> str:
+    """Why a counted shaft matches no hair, by the slot (``holder``, −1 for none) matched to
+    the hair it runs furthest along, and whether that slot is on the same trace."""
+    if holder < 0:
+        return "on a missed hair"
+    return "second shaft of a single hair" if same_trace else "second piece of a found hair"
 
 
 def report(rows: list[dict[str, int]], seed: int) -> None:
