@@ -7,7 +7,7 @@ with its truth, so accuracy and repeatability are measured, not assumed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -588,7 +588,7 @@ def render_trichoscopy(
             ".jpg", frame[..., ::-1], (cv2.IMWRITE_JPEG_QUALITY, conditions.jpeg_quality)
         )
         frame = np.ascontiguousarray(cv2.imdecode(encoded, cv2.IMREAD_COLOR)[..., ::-1])
-    return frame, _frame_truth(scene, matrix, offset, size_px, caption, px_per_mm)
+    return frame, _frame_truth(scene, to_px, size_px, caption, px_per_mm)
 
 
 def _burn_caption(image: np.ndarray, rows: slice, rng: np.random.Generator) -> None:
@@ -605,8 +605,7 @@ def _burn_caption(image: np.ndarray, rows: slice, rng: np.random.Generator) -> N
 
 def _frame_truth(
     scene: TrichoscopyScene,
-    matrix: np.ndarray,
-    offset: np.ndarray,
+    to_px: Callable[[Sequence[float]], np.ndarray],
     size_px: tuple[int, int],
     caption: slice | None,
     px_per_mm: float,
@@ -619,14 +618,9 @@ def _frame_truth(
             row_min = float(caption.stop)
         else:
             row_max = float(caption.start)
-
-    def to_px(point_mm: tuple[float, float]) -> tuple[float, float]:
-        x, y = matrix @ np.asarray(point_mm) + offset
-        return float(x), float(y)
-
     counted = []
     for hair in scene.hairs:
-        x, y = to_px(hair.midpoint_mm)
+        x, y = (float(v) for v in to_px(hair.midpoint_mm))
         if 0 <= x < width and row_min <= y < row_max:
             counted.append((hair, (x, y)))
     widths = tuple(hair.width_um for hair, _ in counted)
@@ -646,7 +640,10 @@ def _frame_truth(
         hairs_per_unit=n / units if units else None,
         widths_um=widths,
         midpoints_px=tuple(point for _, point in counted),
-        shafts_px=tuple((*to_px(hair.exit_mm), *to_px(hair.tip_mm)) for hair, _ in counted),
+        shafts_px=tuple(
+            tuple(float(v) for end in (hair.exit_mm, hair.tip_mm) for v in to_px(end))
+            for hair, _ in counted
+        ),
         units_of_hairs=tuple(hair.unit for hair, _ in counted),
     )
 
