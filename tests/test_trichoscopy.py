@@ -8,15 +8,17 @@ from dataclasses import replace
 import cv2
 import numpy as np
 import pytest
-from scipy import ndimage
+from scipy import ndimage, special
 
 from tracker.imaging.trichoscopy import (
     MIN_MERGED_LENGTH_MM,
     _hair_profiles,
     _join_crossings,
     _midpoint_inside,
+    _own_blur_sigmas_px,
     _Segment,
     _small_holes,
+    _width_from_ratio,
     caption_free_rows,
     draw_trichoscopy_overlay,
     graphic_line_mask,
@@ -417,6 +419,8 @@ def test_white_shafts_fanning_from_openings_on_type_iii_skin_are_counted(blur_si
 def test_pale_blue_strokes_burned_into_the_photo_are_not_white_shafts():
     # Bluer than the skin and little darker, like a white shaft, but saturated: without
     # the colour tests the white-shaft pass counted these 16 strokes as 16 more hairs.
+    # Measured as thin as they are drawn (25-32 µm), the thin-shaft pass took 9 of them for
+    # vellus shafts until it tested their hue (THIN_MAX_BLUE_OVER_RED).
     scene = scene_of(*(shaft(1.5 + 1.2 * i, 2.0, 70.0 + 10 * i, unit=i) for i in range(6)))
     rgb, truth = render_trichoscopy(scene, px_per_mm=PX_PER_MM, size_px=SIZE_PX, conditions=CLEAN)
     rgb = rgb.copy()
@@ -501,7 +505,10 @@ def test_a_wedge_of_shafts_cut_by_the_frame_border_counts_as_one_hair():
     # The same scalp (one of the benchmark's re-shot scenes) under five small pose changes.
     # A unit whose opening lies at the frame's edge shows only the wedge where its shafts
     # overlap; read as 2-3 side-by-side shafts, it put the count 6 over the truth in one
-    # pose and 2 under in another.
+    # pose and 2 under in another. The count now reads 1 over to 4 under: hair by hair,
+    # the misses are siblings merged in one trace (1-3 a pose) and hairs cut by the
+    # border (0-2). Until 2026.12.20 a vellus shaft of a three-shaft fan, read as two
+    # shafts, hid one of those misses in four of the poses.
     scene = make_trichoscopy_scene(
         seed=1009, density_per_cm2=93, vellus_fraction=0.31, field_mm=(12.0, 10.0), skin_tone=2
     )
@@ -519,7 +526,7 @@ def test_a_wedge_of_shafts_cut_by_the_frame_border_counts_as_one_hair():
         )
         result, truth, _ = measure(scene, conditions)
         errors.append(result.figures["hair_count"] - truth.hair_count)
-    assert max(abs(error) for error in errors) <= 3
+    assert max(abs(error) for error in errors) <= 4
 
 
 def test_a_cut_hair_counts_when_whole_hairs_are_at_most_twice_its_visible_part():
@@ -687,6 +694,43 @@ def test_vellus_shafts_narrower_than_the_blur_are_measured_as_vellus(blur_sigma_
     assert np.median(terminal) == pytest.approx(60.0, rel=0.07)
 
 
+@pytest.mark.parametrize(
+    "blur_sigma_px",
+    [
+        0.6,
+        0.8,
+        1.0,
+        pytest.param(
+            1.2,
+            marks=pytest.mark.xfail(
+                reason="known limit: below the blur a line's profile hardly tells its width "
+                "from the blur; the blur then reads about 10 % low and 2 of 24 read vellus",
+                strict=True,
+            ),
+        ),
+    ],
+)
+def test_a_scalp_of_vellus_shafts_only_reads_them_as_vellus(blur_sigma_px):
+    # Twelve units of two 20 µm vellus shafts (70 % opaque) 30° apart and no terminal
+    # shaft: the photo's blur then comes from the thin shafts' own profiles. Sampled a
+    # pixel apart with linear interpolation, those read the blur low and the widths with
+    # it: 24, 17 and 0 of the 24 vellus at 0.6, 0.8 and 1 px.
+    rng = np.random.default_rng(3)
+    hairs = []
+    for unit, x_mm, y_mm, angle_deg in twelve_units(rng):
+        for spread_deg in (0.0, 30.0):
+            vellus = shaft(x_mm, y_mm, angle_deg + spread_deg, unit=unit, width_um=20.0,
+                           length_mm=0.5)  # fmt: skip
+            hairs.append(replace(vellus, opacity=0.7))
+    conditions = TrichoscopyConditions(
+        blur_sigma_px=blur_sigma_px, noise_sigma=0.005, jpeg_quality=92
+    )
+    result, truth, _ = measure(scene_of(*hairs), conditions)
+    assert truth.hair_count == truth.vellus_count == 24
+    assert result.figures["hair_count"] == 24
+    assert result.figures["vellus_count"] >= 22
+
+
 def test_a_hair_traced_through_a_junction_is_as_wide_as_its_thinnest_piece():
     # A vellus arm (1.5 px) joined at a junction to the stem it shares with a terminal
     # shaft (6 px, longer): the pooled profiles read the stem's width.
@@ -701,6 +745,38 @@ def test_a_hair_traced_through_a_junction_is_as_wide_as_its_thinnest_piece():
     alone = _hair_profiles(contrast, [[arm], [stem]], px_per_mm=80.0)
     assert joined.ratio[0] == pytest.approx(alone.ratio[0])
     assert joined.ratio[0] < 0.6 * alone.ratio[1]
+
+
+def blurred_line(width_px, sigma_px, angle_rad, offset_px, size_px=64):
+    """(size, size) float32 contrast of a shaft ``width_px`` wide blurred by a Gaussian of
+    ``sigma_px``, through the image's centre at ``angle_rad``, moved ``offset_px`` down."""
+    y, x = np.mgrid[0:size_px, 0:size_px].astype(float) - size_px / 2
+    across = -x * np.sin(angle_rad) + (y - offset_px) * np.cos(angle_rad)
+    edge = np.sqrt(2) * sigma_px
+    blurred = special.erf((across + width_px / 2) / edge) - special.erf(
+        (across - width_px / 2) / edge
+    )
+    return (blurred / 2).astype(np.float32)
+
+
+@pytest.mark.parametrize("width_px", [1.6, 3.2, 5.0, 8.0])
+@pytest.mark.parametrize("sigma_px", [0.6, 1.0])
+def test_a_shafts_profile_reads_its_blur_and_width_wherever_its_trace_falls(width_px, sigma_px):
+    # The trace runs on whole pixels, up to half a pixel off the shaft's centre, at any
+    # angle. Sampled a pixel apart with linear interpolation and the moment taken about
+    # the trace, a 3.2 px shaft under 0.6 px of blur read a blur of 0.2-1.4 px, and a
+    # 1.6 px one under 1 px a width of 1.2-2.7 px.
+    sigmas, widths = [], []
+    for angle_rad, offset_px in itertools.product((0.0, 0.3, 0.7), (0.0, 0.25, 0.5)):
+        contrast = blurred_line(width_px, sigma_px, angle_rad, offset_px)
+        along = 20 * np.array([np.cos(angle_rad), np.sin(angle_rad)])
+        trace = _Segment(np.round(32 - along), np.round(32 + along), -1, -1)
+        profiles = _hair_profiles(contrast, [[trace]], px_per_mm=80.0)
+        sigmas.append(_own_blur_sigmas_px(profiles.ratio, profiles.moment)[0])
+        widths.append(_width_from_ratio(profiles.ratio, sigma_px)[0])
+    assert 0.9 * width_px <= min(widths) and max(widths) <= 1.25 * width_px
+    if width_px >= 3.0:  # a thinner line's profile hardly tells its width from the blur
+        assert 0.8 * sigma_px <= min(sigmas) and max(sigmas) <= 1.35 * sigma_px
 
 
 def test_a_faint_trace_through_the_skin_between_shafts_is_no_hair():

@@ -31,9 +31,10 @@ Pipeline (every length below is physical and converted with the pixel size):
    short to keep) as ridges of the contrast at a small Hessian scale, away from the hairs
    already traced and with their modelled contrast taken away (a vellus shaft leaving the
    opening of terminal ones runs along their flanks); those measuring under
-   ``THIN_MAX_WIDTH_MM`` count as hairs.
-5. Width of each hair from its contrast profile across the shaft: the ratio of integral to
-   peak, with the photo's blur taken from the profiles' second moments (a low percentile
+   ``THIN_MAX_WIDTH_MM`` and no bluer than ``THIN_MAX_BLUE_OVER_RED`` count as hairs.
+5. Width of each hair from its contrast profile across the shaft, sampled every
+   ``PROFILE_STEP_PX``: the ratio of integral to peak, with the photo's blur taken from
+   the profiles' second moments about their centroids (a low percentile
    over hairs, since a profile running into a neighbour only reads wider), both modelled
    as the profile is measured, cut where it falls below ``PROFILE_CUTOFF`` of its peak.
    Thin shafts: integral over the contrast of the photo's resolved shafts. A trace at least
@@ -154,10 +155,17 @@ MIN_MERGED_LENGTH_MM = 0.2
 # (``benchmarks/trichoscopy_accuracy.py --quick``, before the top-hat clipping: mean
 # width error 13.1 % at 0.1, 9.9 % at 0.2, 7.6 % at 0.3).
 PROFILE_CUTOFF = 0.3
+# Profiles are sampled every PROFILE_STEP_PX (working px) by cubic convolution: at one
+# sample a pixel, with linear interpolation, a cut profile's integral and second moment
+# depend on where the samples fall, and a 3.2 px shaft under 0.6 px of blur read a blur
+# anywhere from 0.2 to 1.4 px (0.55-0.76 px at a quarter pixel).
+PROFILE_STEP_PX = 0.25
 MIN_PIECE_SAMPLES = 8
 # A blurred shaft's cut profile has ratio² / second moment between 8.4 (a line thinner
-# than the blur) and 12 (a sharp wide shaft); under this the profile is no shaft's (the
-# smallest 0.1-0.5 % of the phantom hairs' traces, 3-4 % of the traces on no hair).
+# than the blur) and 12 (a sharp wide shaft); under this, the moment taken about the
+# trace (which runs along a shaft's centre), the profile is no shaft's (the smallest
+# 0.1-0.5 % of the phantom hairs' traces, 3-4 % of the traces on no hair). About its own
+# centroid, the lopsided shadow under the skin passed as a blurred line.
 MIN_PROFILE_SHAPE = 3.0
 CAPTION_MAX_FRACTION = 0.12
 # Burned-in scale bars and rulers: straight horizontal or vertical dark lines finer than
@@ -212,6 +220,11 @@ THIN_MAX_WIDTH_MM = 0.03
 THIN_FLANK_MM = 0.05
 THIN_FLANK_SHARE = 0.5
 THIN_MIN_SNR = 8.0
+# A thin trace whose colour along it has blue above red by this share of its brightest
+# channel is no hair: hair and skin are red-brown to neutral, and on the 200-phantom set
+# (white balance within ±15 % a channel) no thin shaft's trace read over 0.03; blue
+# strokes two pixels wide drawn into a photo read 0.30-0.35.
+THIN_MAX_BLUE_OVER_RED = 0.1
 # A ridge may reach into the clearance band down to THIN_CORE_CLEARANCE_MM from a traced
 # shaft (a vellus shaft leaving its unit's opening beside terminal ones spends its first
 # stretch there), when it rises above the high threshold outside the band and at least
@@ -573,6 +586,11 @@ def _thin_shafts(
         if _flank_share(contrast, group, px_per_mm=px_per_mm, claimed=claimed) < THIN_FLANK_SHARE
         and _share_outside(claimed, group) >= THIN_OUTSIDE_SHARE
     ]
+    # Hair over skin moves the pixel towards the hair's colour, red-brown to neutral: a
+    # line bluer than red is drawn (burned-in blue text and marks).
+    colour = view.colour.astype(np.float32)
+    blue_over_red = (colour[..., 2] - colour[..., 0]) / np.maximum(colour.max(axis=2), 1.0)
+    thin = [g for g in thin if _median_along(blue_over_red, g) < THIN_MAX_BLUE_OVER_RED]
     if not thin:
         return [], []
     # Measured with the first pass's hairs, which set the photo's blur and shaft contrast.
@@ -1342,19 +1360,22 @@ def _farthest_ends(group: list[_Segment]) -> tuple[np.ndarray, np.ndarray]:
 @dataclass(frozen=True)
 class _HairProfiles:
     """Per hair, medians along it of its contrast profiles across the shaft: the ratio of
-    integral to peak (working px), the second moment (px²), the integral and the peak.
-    Each is (N,) float for N hairs; a hair without profiles has zeros."""
+    integral to peak (working px), the second moment about the profile's centroid and
+    about the trace (px²), the integral and the peak. Each is (N,) float for N hairs; a
+    hair without profiles has zeros."""
 
     ratio: np.ndarray
     moment: np.ndarray
+    moment_about_trace: np.ndarray
     integral: np.ndarray
     peak: np.ndarray
 
     @property
     def shaft_shaped(self) -> np.ndarray:
-        """(N,) bool: profiles a blurred shaft can give; a broad skin mark or a shadow,
-        spread far wider for its integral, neither sets the blur nor has a width."""
-        return self.ratio**2 >= MIN_PROFILE_SHAPE * self.moment
+        """(N,) bool: profiles a blurred shaft can give. A broad skin mark, or a shadow
+        traced off its centre, spreads far wider about its trace for its integral: it
+        neither sets the blur nor has a width."""
+        return self.ratio**2 >= MIN_PROFILE_SHAPE * self.moment_about_trace
 
     def of(self, hairs: np.ndarray) -> _HairProfiles:
         """The profiles of the hairs at indices ``hairs``, in that order."""
@@ -1374,7 +1395,9 @@ def _hair_profiles(
     on ``contrast`` (H, W) float32. Medians along a hair resist crossings and noise; each
     hair's figures are its own, so hairs sampled apart can be joined."""
     reach = int(np.ceil(0.6 * MAX_HAIR_WIDTH_MM * px_per_mm)) + 3
-    offsets = np.arange(-reach, reach + 1, dtype=float)
+    per_px = round(1 / PROFILE_STEP_PX)
+    offsets = np.arange(-reach * per_px, reach * per_px + 1) / per_px
+    middle = reach * per_px
     clearance = 0.6 * MAX_HAIR_WIDTH_MM * px_per_mm
     centres, normals, pieces = [], [], []
     piece_owner = []
@@ -1394,26 +1417,32 @@ def _hair_profiles(
             piece_owner.append(owner)
     if not centres:
         zeros = np.zeros(len(groups))
-        return _HairProfiles(zeros, zeros, zeros, zeros)
+        return _HairProfiles(zeros, zeros, zeros, zeros, zeros)
     centre = np.concatenate(centres)
     normal = np.concatenate(normals)
     xs = centre[:, 0, None] + normal[:, 0, None] * offsets
     ys = centre[:, 1, None] + normal[:, 1, None] * offsets
-    profiles = ndimage.map_coordinates(contrast, (ys, xs), order=1, mode="nearest")
-    baseline = np.minimum(profiles[:, :2].mean(axis=1), profiles[:, -2:].mean(axis=1))
+    profiles = _cubic_samples(contrast, xs, ys)
+    edge = 2 * per_px
+    baseline = np.minimum(profiles[:, :edge].mean(axis=1), profiles[:, -edge:].mean(axis=1))
     profiles = np.maximum(profiles - baseline[:, None], 0.0)
-    peak = np.maximum(profiles[:, reach - 2 : reach + 3].max(axis=1), 1e-6)
+    peak = np.maximum(profiles[:, middle - edge : middle + edge + 1].max(axis=1), 1e-6)
     # Integrate only the shaft itself: outward from the centre until the profile falls
     # below PROFILE_CUTOFF of its peak, so a neighbouring shaft beyond a gap is left out.
     above = profiles >= PROFILE_CUTOFF * peak[:, None]
-    right = np.cumprod(above[:, reach:], axis=1)
-    left = np.cumprod(above[:, reach::-1], axis=1)[:, ::-1]
+    right = np.cumprod(above[:, middle:], axis=1)
+    left = np.cumprod(above[:, middle::-1], axis=1)[:, ::-1]
     own = np.concatenate([left[:, :-1], right], axis=1) > 0
     weights = np.where(own, profiles, 0.0)
-    integral = weights.sum(axis=1)
-    moment = (weights * offsets**2).sum(axis=1) / np.maximum(integral, 1e-6)
+    total = np.maximum(weights.sum(axis=1), 1e-6)
+    integral = total * PROFILE_STEP_PX
+    # The trace runs up to half a pixel off the shaft's centre: the moment is taken about
+    # the profile's own centroid, or that offset reads as blur.
+    centroid = (weights * offsets).sum(axis=1) / total
+    moment = (weights * (offsets - centroid[:, None]) ** 2).sum(axis=1) / total
+    moment_about_trace = (weights * offsets**2).sum(axis=1) / total
 
-    figures = (integral / peak, moment, integral, peak)
+    figures = (integral / peak, moment, moment_about_trace, integral, peak)
     # A hair traced through a junction may have taken in the stretch where two shafts of a
     # unit overlap (a vellus shaft's arm joined to the stem it shares with a terminal one):
     # its thinnest straight piece with enough samples reads its own shaft. A hair with no
@@ -1436,6 +1465,27 @@ def _hair_profiles(
     )
     hairs[:, by_thinnest] = by_piece[:, thinnest]
     return _HairProfiles(*hairs)
+
+
+def _cubic_samples(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """``image`` (H, W) float32 at the points (``xs``, ``ys``) (any equal shapes, px),
+    by cubic convolution, the border replicated; same shape as ``xs``."""
+    flat_x = xs.astype(np.float32).ravel()
+    flat_y = ys.astype(np.float32).ravel()
+    # cv2.remap's maps are limited to SHRT_MAX in each dimension.
+    width = 4096
+    rows = -(-flat_x.size // width)
+    padding = rows * width - flat_x.size
+    map_x = np.pad(flat_x, (0, padding)).reshape(rows, width)
+    map_y = np.pad(flat_y, (0, padding)).reshape(rows, width)
+    sampled = cv2.remap(
+        image.astype(np.float32, copy=False),
+        map_x,
+        map_y,
+        cv2.INTER_CUBIC,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    return sampled.ravel()[: flat_x.size].reshape(xs.shape)
 
 
 def _profile_widths_px(
