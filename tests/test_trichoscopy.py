@@ -841,6 +841,23 @@ def test_pieces_bending_at_a_junction_of_three_ends_are_two_hairs(bend_deg):
     assert sorted(len(group) for group in short) == [2, 2]
 
 
+@pytest.mark.parametrize("offset_px", [0.0, 40.0])
+def test_pieces_far_apart_at_one_junction_are_not_one_hair(offset_px):
+    # Chained bridges can merge junctions far apart into one (a web of noise ridges did,
+    # and the thin pass read specks of it as a 3.3 mm shaft): ends pointing at each other
+    # there meet only within the span of one junction.
+    span_px = 24.0
+
+    def piece(start, end):
+        return _Segment(np.array(start), np.array(end), -1, 1)
+
+    near = [piece((0.0, 0.0), (50.0, 0.0)), piece((120.0, 0.0), (70.0, 0.0))]
+    far = [piece((0.0, 0.0), (50.0, 0.0)), piece((200.0, offset_px), (150.0, offset_px))]
+    assert len(_join_crossings(near, max_junction_span_px=span_px)) == 1
+    assert len(_join_crossings(far, max_junction_span_px=span_px)) == 2
+    assert len(_join_crossings(far)) == 1
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_small_holes_are_the_enclosed_background_under_the_area(seed):
     # Reference: SciPy's hole filling (background not 4-connected to the frame's edge),

@@ -127,6 +127,13 @@ JOIN_GAP_MM = 0.5
 # at 0.06; count MAPE 7.10, 6.62, 6.30, 5.98, 5.88 %) and checked on phantoms 40-79 (MAPE
 # 8.82 -> 8.62 %) and the FDU quick set (hairs vs boxes r 0.490 -> 0.528).
 BRIDGE_MAX_MM = 0.12
+# Pieces of one hair end at most this far apart at a junction: each in its junction's zone,
+# a bridge between the two zones of a shallow crossing, and the widest shaft's width
+# across (2 × JUNCTION_RADIUS_MM + BRIDGE_MAX_MM + MAX_HAIR_WIDTH_MM). Bridges chained
+# through a web of noise ridges merged junctions far apart into one, and pieces pointing
+# the same way there were joined: the thin pass read three specks up to 2 mm apart on a
+# grey scalp as one 3.3 mm shaft.
+MAX_JUNCTION_SPAN_MM = 2 * JUNCTION_RADIUS_MM + BRIDGE_MAX_MM + MAX_HAIR_WIDTH_MM
 # Two pieces continue one hair through a junction only if the shorter, turned by the bend
 # between them, strays from the longer one's line at its far end by at most this many
 # straightness tolerances: at a junction of 3 or more ends pieces of one hair are one
@@ -448,6 +455,7 @@ def measure_trichoscopy(
         mask=view.mask,
         max_gap_px=JOIN_GAP_MM * work_px_per_mm,
         tolerance_px=max(1.5, 0.03 * work_px_per_mm),
+        max_junction_span_px=MAX_JUNCTION_SPAN_MM * work_px_per_mm,
     )
     groups = [g for g in groups if _path_length(g) >= MIN_HAIR_LENGTH_MM * work_px_per_mm]
     profiles = _hair_profiles(view.contrast, groups, px_per_mm=work_px_per_mm)
@@ -653,7 +661,10 @@ def _hysteresis_traces(
     spans = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     keep = seeded & (spans >= MIN_HAIR_LENGTH_MM * px_per_mm / np.sqrt(2) - 1)
     keep[0] = False
-    groups = _join_crossings(_trace_segments(keep[labels], px_per_mm=px_per_mm))
+    groups = _join_crossings(
+        _trace_segments(keep[labels], px_per_mm=px_per_mm),
+        max_junction_span_px=MAX_JUNCTION_SPAN_MM * px_per_mm,
+    )
     return [g for g in groups if _path_length(g) >= MIN_HAIR_LENGTH_MM * px_per_mm]
 
 
@@ -1251,12 +1262,14 @@ def _join_crossings(
     mask: np.ndarray | None = None,
     max_gap_px: float = 0.0,
     tolerance_px: float = 1.5,
+    max_junction_span_px: float = np.inf,
 ) -> list[list[_Segment]]:
     """Group segments into hairs: at each junction, ends meeting head-on continue a hair.
 
     Head-on means within ``MAX_BEND_DEG``, and the shorter piece turned by the bend strays
     from the longer one's line by at most ``JUNCTION_STRAY_TOLERANCES`` (3 or more ends)
-    or ``BEND_STRAY_TOLERANCES`` (2 ends) times ``tolerance_px`` at its far end.
+    or ``BEND_STRAY_TOLERANCES`` (2 ends) times ``tolerance_px`` at its far end. Ends
+    more than ``max_junction_span_px`` apart do not meet, whatever their junction.
 
     With ``max_gap_px``, ends left over (free, or not paired at their junction) also
     continue a hair across a gap of up to that length when they meet head-on and each
@@ -1305,6 +1318,8 @@ def _join_crossings(
             shorter = min(segments[ends[i][0]].length, segments[ends[j][0]].length)
             limit = JUNCTION_STRAY_TOLERANCES if len(ends) >= 3 else BEND_STRAY_TOLERANCES
             if shorter * np.sqrt(max(0.0, 1.0 - dot * dot)) > limit * tolerance_px:
+                continue
+            if float(np.hypot(*(ends[i][2] - ends[j][2]))) > max_junction_span_px:
                 continue
             used.update((i, j))
             parent[find(ends[i][0])] = find(ends[j][0])
