@@ -187,6 +187,20 @@ def test_follicular_units_group_hairs_leaving_one_opening():
     assert len(result.unit_centres_px) == 3
 
 
+def test_a_tip_touching_another_hairs_opening_is_not_of_its_unit():
+    # The tip of a hair from elsewhere ends 0.11 mm from an opening, running off at 120
+    # degrees from that opening's hair: two units. A fan of two hairs 30 degrees apart is one.
+    scene = scene_of(
+        shaft(3.0, 4.0, 0, unit=0),
+        shaft(2.35, 2.86, 60, unit=1),
+        shaft(7.0, 4.0, 80, unit=2), shaft(7.0, 4.0, 110, unit=2),
+    )  # fmt: skip
+    result, truth, _ = measure(scene)
+    assert truth.follicular_units == 3
+    assert result.figures["hair_count"] == 4
+    assert result.figures["follicular_units"] == 3
+
+
 def test_caption_bubbles_tattoo_and_skin_marks_are_not_hair():
     scene = make_trichoscopy_scene(seed=9, density_per_cm2=0, tattoo=True, yellow_dots_per_cm2=40)
     conditions = TrichoscopyConditions(
