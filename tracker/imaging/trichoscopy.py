@@ -138,9 +138,9 @@ BRIDGE_MAX_MM = 0.12
 # Pieces of one hair end at most this far apart at a junction: each in its junction's zone,
 # a bridge between the two zones of a shallow crossing, and the widest shaft's width
 # across (2 × JUNCTION_RADIUS_MM + BRIDGE_MAX_MM + MAX_HAIR_WIDTH_MM). Bridges chained
-# through a web of noise ridges merged junctions far apart into one, and pieces pointing
-# the same way there were joined: the thin pass read three specks up to 2 mm apart on a
-# grey scalp as one 3.3 mm shaft.
+# through a web of noise ridges merged junctions far apart into one (ends of one node 454
+# working px apart), and pieces pointing the same way there were joined: the thin pass read
+# specks of ridge over the bare skin of a grey scalp as one 3.3 mm shaft.
 MAX_JUNCTION_SPAN_MM = 2 * JUNCTION_RADIUS_MM + BRIDGE_MAX_MM + MAX_HAIR_WIDTH_MM
 # Two pieces continue one hair through a junction only if the shorter, turned by the bend
 # between them, strays from the longer one's line at its far end by at most this many
