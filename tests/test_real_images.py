@@ -6,12 +6,14 @@ import json
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
 from tracker.imaging.trichoscopy import (
     caption_free_rows,
+    drawn_mark_mask,
     graphic_line_mask,
     measure_trichoscopy,
     segment_hairs,
@@ -83,6 +85,23 @@ def test_fdu_scale_bar_is_excluded():
         if hair.counted and all(lines[round(y), round(x)] for x, y in (hair.start_px, hair.end_px))
     ]
     assert not on_bar
+
+
+def test_fdu_red_measuring_circle_is_not_hair():
+    # The measuring software's red circle crosses this photo: three of its arcs were
+    # counted as hairs.
+    rgb = load(FDU / "Images" / "220705_A240_3.jpg")
+    marks = drawn_mark_mask(rgb, px_per_mm=FDU_PX_PER_MM)
+    assert marks.sum() > 2000
+    near_marks = cv2.dilate(marks.astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
+    result = measure_trichoscopy(rgb, px_per_mm=FDU_PX_PER_MM)
+    on_circle = [
+        hair
+        for hair in result.hairs
+        if hair.counted
+        and all(near_marks[round(y), round(x)] for x, y in (hair.start_px, hair.end_px))
+    ]
+    assert not on_circle
 
 
 def test_fdu_plain_bottom_strip_is_excluded_and_pale_skin_is_kept():

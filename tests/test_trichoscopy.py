@@ -21,6 +21,7 @@ from tracker.imaging.trichoscopy import (
     _width_from_ratio,
     caption_free_rows,
     draw_trichoscopy_overlay,
+    drawn_mark_mask,
     graphic_line_mask,
     measure_trichoscopy,
     segment_hairs,
@@ -315,6 +316,30 @@ def test_a_burned_in_scale_bar_is_not_hair():
     assert lines[200:560, 40:42].all() and lines[558:560, 40:420].all()
     assert not graphic_line_mask(rgb, px_per_mm=px_per_mm).any()
     for photo in (rgb, barred):
+        assert measure_trichoscopy(photo, px_per_mm=px_per_mm).figures["hair_count"] == 3
+    assert truth.hair_count == 3
+
+
+def test_a_drawn_red_circle_is_painted_over_and_a_red_brown_hair_is_kept():
+    # Measuring software draws circles in red onto the photo (84 of the FDU photos): where
+    # this one crosses the three shafts its arcs were counted as three more hairs. The
+    # auburn shaft is reddish too, but of a hair's hue.
+    px_per_mm = 380.0
+    auburn = replace(shaft(5.6, 4.3, 200, unit=2, length_mm=0.6), rgb=(0.45, 0.2, 0.1))
+    scene = scene_of(
+        shaft(4.3, 3.5, 30, unit=0, length_mm=0.8),
+        shaft(5.3, 3.4, 110, unit=1, length_mm=0.8),
+        auburn,
+    )
+    rgb, truth = render_trichoscopy(scene, px_per_mm=px_per_mm, size_px=SIZE_PX, conditions=CLEAN)
+    circled = rgb.copy()
+    cv2.circle(circled, (150, 700), 520, (225, 35, 40), 2, cv2.LINE_AA)
+    stroke = np.any(circled != rgb, axis=2) & (circled[..., 1] < 90)
+    marks = drawn_mark_mask(circled, px_per_mm=px_per_mm)
+    # Over the auburn shaft the stroke is no more saturated than what lies beside it.
+    assert marks[stroke].mean() > 0.9
+    assert not drawn_mark_mask(rgb, px_per_mm=px_per_mm).any()
+    for photo in (rgb, circled):
         assert measure_trichoscopy(photo, px_per_mm=px_per_mm).figures["hair_count"] == 3
     assert truth.hair_count == 3
 
