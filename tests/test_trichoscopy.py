@@ -202,6 +202,23 @@ def test_a_tip_touching_another_hairs_opening_is_not_of_its_unit():
     assert result.figures["follicular_units"] == 3
 
 
+def test_a_sibling_showing_only_where_it_parts_from_its_stem_is_counted():
+    # Two shafts 13-20° apart leave each opening; they share a stem until they part, and
+    # the shorter one's arm beyond the fork is shorter than the least hair length. The arm
+    # points back to the stem's free end: one more hair of the same unit (4 hairs without).
+    fans = [(2.5, 3.0, 0, 20, 80.0), (5.0, 5.0, 70, 13, 60.0), (7.0, 2.5, 160, 20, 80.0)]
+    hairs = []
+    for unit, (x_mm, y_mm, angle_deg, fan_deg, width_um) in enumerate(fans):
+        hairs += [
+            shaft(x_mm, y_mm, angle_deg, unit=unit, width_um=width_um, length_mm=0.4),
+            shaft(x_mm, y_mm, angle_deg + fan_deg, unit=unit, width_um=width_um, length_mm=0.36),
+        ]
+    result, truth, _ = measure(scene_of(*hairs))
+    assert truth.hair_count == 6 and truth.follicular_units == 3
+    assert result.figures["hair_count"] == 6
+    assert result.figures["follicular_units"] == 3
+
+
 def test_caption_bubbles_tattoo_and_skin_marks_are_not_hair():
     scene = make_trichoscopy_scene(seed=9, density_per_cm2=0, tattoo=True, yellow_dots_per_cm2=40)
     conditions = TrichoscopyConditions(
