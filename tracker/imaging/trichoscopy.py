@@ -396,7 +396,7 @@ def _working_view(
         image = cv2.inpaint(
             np.ascontiguousarray(image),
             marks.astype(np.uint8),
-            int(GRAPHIC_LINE_MAX_WIDTH_MM * scale_px_per_mm),
+            _drawn_line_width_px(scale_px_per_mm),
             cv2.INPAINT_TELEA,
         )
     first_row, stop_row = caption_free_rows(image)
@@ -1115,6 +1115,11 @@ def _caption_band_rows(rows: np.ndarray) -> int:
     return int(last) + 6
 
 
+def _drawn_line_width_px(px_per_mm: float) -> int:
+    """The widest drawn line (``GRAPHIC_LINE_MAX_WIDTH_MM``) in whole pixels at ``px_per_mm``."""
+    return int(GRAPHIC_LINE_MAX_WIDTH_MM * px_per_mm)
+
+
 def graphic_line_mask(rgb: np.ndarray, *, px_per_mm: float) -> np.ndarray:
     """(H, W) bool: burned-in horizontal and vertical lines (a scale bar, a ruler) in
     ``rgb`` (H, W, 3) uint8 of ``px_per_mm``, with a margin of their width on each side.
@@ -1125,7 +1130,7 @@ def graphic_line_mask(rgb: np.ndarray, *, px_per_mm: float) -> np.ndarray:
     a vellus shaft there, and cannot be told from one.
     """
     height, width = rgb.shape[:2]
-    max_width_px = int(GRAPHIC_LINE_MAX_WIDTH_MM * px_per_mm)
+    max_width_px = _drawn_line_width_px(px_per_mm)
     if max_width_px < 2:
         return np.zeros((height, width), dtype=bool)
     grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
@@ -1151,7 +1156,7 @@ def drawn_mark_mask(rgb: np.ndarray, *, px_per_mm: float) -> np.ndarray:
     :func:`graphic_line_mask`. See ``DRAWN_MARK_*``.
     """
     height, width = rgb.shape[:2]
-    stroke_px = int(GRAPHIC_LINE_MAX_WIDTH_MM * px_per_mm)
+    stroke_px = _drawn_line_width_px(px_per_mm)
     if stroke_px < 2:
         return np.zeros((height, width), dtype=bool)
     # In OpenCV's full-range HSV the hue runs 0-255 around the circle, the saturation is
