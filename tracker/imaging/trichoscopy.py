@@ -382,6 +382,14 @@ class _WorkingView:
         disc = _disc(2 * THIN_CLEARANCE_MM * self.px_per_mm)
         return cv2.erode(self.analysed.astype(np.uint8), disc) > 0
 
+    @functools.cached_property
+    def blue_over_red(self) -> np.ndarray:
+        """(h, w) float32: blue minus red over the brightest channel of ``colour``, for
+        the fan and thin passes' colour tests."""
+        brightest, _ = _brightest_and_darkest(self.colour)
+        divisor = np.maximum(brightest, 1).astype(np.float32)
+        return (self.colour[..., 2].astype(np.float32) - self.colour[..., 0]) / divisor
+
 
 def _working_view(
     rgb: np.ndarray, *, px_per_mm: float | None, exclude_mask: np.ndarray | None
@@ -655,14 +663,13 @@ def _fan_siblings(
     arms = [[fork] for fork, *_ in fans]
     all_profiles = profiles.and_then(_hair_profiles(view.contrast, arms, px_per_mm=view.px_per_mm))
     widths, peaks = _profile_widths_px(all_profiles, px_per_mm=view.px_per_mm)
-    blue_over_red = _blue_over_red(view.colour)
     first = len(groups)
     kept = [
         index
         for index, arm in enumerate(arms)
         if widths[first + index] >= MIN_SHAFT_WIDTH_PX
         and peaks[first + index] >= MIN_SHAFT_SNR * view.pixel_noise
-        and _median_along(blue_over_red, arm) < FAN_MAX_BLUE_OVER_RED
+        and _median_along(view.blue_over_red, arm) < FAN_MAX_BLUE_OVER_RED
     ]
     siblings = []
     for index in kept:
@@ -776,8 +783,7 @@ def _thin_shafts(
     ]
     # Hair over skin moves the pixel towards the hair's colour, red-brown to neutral: a
     # line bluer than red is drawn (burned-in blue text and marks).
-    blue_over_red = _blue_over_red(view.colour)
-    thin = [g for g in thin if _median_along(blue_over_red, g) < THIN_MAX_BLUE_OVER_RED]
+    thin = [g for g in thin if _median_along(view.blue_over_red, g) < THIN_MAX_BLUE_OVER_RED]
     if not thin:
         return [], []
     # Measured with the first pass's hairs, which set the photo's blur and shaft contrast.
@@ -951,14 +957,6 @@ def _continues_a_hair(
         if ahead <= max_gap_px and side <= tolerance_px:
             return True
     return False
-
-
-def _blue_over_red(colour: np.ndarray) -> np.ndarray:
-    """(H, W) float32: blue minus red over the brightest channel of ``colour`` (H, W, 3)
-    uint8."""
-    brightest, _ = _brightest_and_darkest(colour)
-    divisor = np.maximum(brightest, 1).astype(np.float32)
-    return (colour[..., 2].astype(np.float32) - colour[..., 0]) / divisor
 
 
 def _median_along(image: np.ndarray, group: list[_Segment]) -> float:
