@@ -219,6 +219,32 @@ def test_a_sibling_showing_only_where_it_parts_from_its_stem_is_counted():
     assert result.figures["follicular_units"] == 3
 
 
+def test_a_shaft_hidden_in_its_units_dark_mass_is_traced_from_what_the_traces_leave():
+    # Benchmark case 45 (dark hair at 110 px/mm, blur 1.1 px): three shafts fan tightly
+    # from one opening, and the skeleton of their shared dark mass followed two of them.
+    # The third, 74 µm wide and 0.41 mm long, beside the middle one for half its length,
+    # had no trace along it at all.
+    case = trichoscopy_benchmark_set(count=46)[45]
+    rgb, truth = case.render()
+    result = measure_trichoscopy(rgb, px_per_mm=case.px_per_mm)
+    exit_px, tip_px = np.reshape(truth.shafts_px[3], (2, 2))
+    along = (tip_px - exit_px) / np.hypot(*(tip_px - exit_px))
+    across = np.array([-along[1], along[0]])
+    band_px = truth.widths_um[3] / 1000 * case.px_per_mm / 2 + 3
+
+    def runs_along_the_shaft(hair) -> bool:
+        ends = np.array([hair.start_px, hair.end_px]) - exit_px
+        direction = (ends[1] - ends[0]) / max(np.hypot(*(ends[1] - ends[0])), 1e-9)
+        return (
+            hair.counted
+            and abs(direction @ along) >= np.cos(np.radians(15))
+            and bool(np.all(np.abs(ends @ across) <= band_px))
+            and abs(np.diff(ends @ along)[0]) >= 0.5 * np.hypot(*(tip_px - exit_px))
+        )
+
+    assert sum(runs_along_the_shaft(hair) for hair in result.hairs) == 1
+
+
 def test_caption_bubbles_tattoo_and_skin_marks_are_not_hair():
     scene = make_trichoscopy_scene(seed=9, density_per_cm2=0, tattoo=True, yellow_dots_per_cm2=40)
     conditions = TrichoscopyConditions(
