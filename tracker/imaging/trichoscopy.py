@@ -703,6 +703,8 @@ def _fan_siblings(
     tip. Returns those hairs (the stem's stretch, then the fork), their widths (working
     px, read on the fork alone) and ``profiles`` followed by theirs.
     """
+    if not forks:
+        return [], [], profiles
     hairs = [
         (
             _farthest_ends(group),
