@@ -219,6 +219,24 @@ def test_a_sibling_showing_only_where_it_parts_from_its_stem_is_counted():
     assert result.figures["follicular_units"] == 3
 
 
+def runs_along(hair, truth, index: int, *, px_per_mm: float, share: float) -> bool:
+    """Whether counted ``hair`` lies along ``truth``'s shaft ``index`` (within 15° of its
+    line and half its width plus 3 px of it) for at least ``share`` of its length."""
+    exit_px, tip_px = np.reshape(truth.shafts_px[index], (2, 2))
+    length_px = np.hypot(*(tip_px - exit_px))
+    along = (tip_px - exit_px) / length_px
+    across = np.array([-along[1], along[0]])
+    band_px = truth.widths_um[index] / 1000 * px_per_mm / 2 + 3
+    ends = np.array([hair.start_px, hair.end_px]) - exit_px
+    direction = (ends[1] - ends[0]) / max(np.hypot(*(ends[1] - ends[0])), 1e-9)
+    return (
+        hair.counted
+        and abs(direction @ along) >= np.cos(np.radians(15))
+        and bool(np.all(np.abs(ends @ across) <= band_px))
+        and abs(np.diff(ends @ along)[0]) >= share * length_px
+    )
+
+
 def test_a_shaft_hidden_in_its_units_dark_mass_is_traced_from_what_the_traces_leave():
     # Benchmark case 45 (dark hair at 110 px/mm, blur 1.1 px): three shafts fan tightly
     # from one opening, and the skeleton of their shared dark mass followed two of them.
@@ -227,22 +245,59 @@ def test_a_shaft_hidden_in_its_units_dark_mass_is_traced_from_what_the_traces_le
     case = trichoscopy_benchmark_set(count=46)[45]
     rgb, truth = case.render()
     result = measure_trichoscopy(rgb, px_per_mm=case.px_per_mm)
-    exit_px, tip_px = np.reshape(truth.shafts_px[3], (2, 2))
-    along = (tip_px - exit_px) / np.hypot(*(tip_px - exit_px))
-    across = np.array([-along[1], along[0]])
-    band_px = truth.widths_um[3] / 1000 * case.px_per_mm / 2 + 3
+    assert (
+        sum(runs_along(h, truth, 3, px_per_mm=case.px_per_mm, share=0.5) for h in result.hairs) == 1
+    )
 
-    def runs_along_the_shaft(hair) -> bool:
-        ends = np.array([hair.start_px, hair.end_px]) - exit_px
-        direction = (ends[1] - ends[0]) / max(np.hypot(*(ends[1] - ends[0])), 1e-9)
-        return (
-            hair.counted
-            and abs(direction @ along) >= np.cos(np.radians(15))
-            and bool(np.all(np.abs(ends @ across) <= band_px))
-            and abs(np.diff(ends @ along)[0]) >= 0.5 * np.hypot(*(tip_px - exit_px))
+
+def test_a_hair_starting_where_another_ends_off_its_line_is_not_joined_to_it():
+    # Benchmark case 45 again: a 21 µm vellus shaft, 0.53 mm long, ends by the opening of
+    # a terminal shaft of another unit that runs on 21° off its line. The skeleton broke
+    # between them and the two pieces were joined across the gap as one hair along the
+    # terminal shaft: the vellus shaft had no trace of its own.
+    case = trichoscopy_benchmark_set(count=46)[45]
+    rgb, truth = case.render()
+    result = measure_trichoscopy(rgb, px_per_mm=case.px_per_mm)
+    vellus, terminal = 0, 9
+    assert truth.units_of_hairs[vellus] != truth.units_of_hairs[terminal]
+    for index in (vellus, terminal):
+        assert (
+            sum(
+                runs_along(h, truth, index, px_per_mm=case.px_per_mm, share=0.3)
+                for h in result.hairs
+            )
+            == 1
         )
 
-    assert sum(runs_along_the_shaft(hair) for hair in result.hairs) == 1
+
+def test_the_soft_band_of_a_shadow_under_the_skin_is_not_a_thin_shaft():
+    # Benchmark case 106 (a strong shadow under the skin, blur 1.8 px, hardly any noise):
+    # the thin pass traced the ridges of the soft bands the shafts' shadows leave behind
+    # their openings, and read them as vellus shafts: six lay away from every hair.
+    case = trichoscopy_benchmark_set(count=107)[106]
+    rgb, truth = case.render()
+    result = measure_trichoscopy(rgb, px_per_mm=case.px_per_mm)
+    shafts = np.asarray(truth.shafts_px, dtype=float)
+    height, width = rgb.shape[:2]
+    margin_px = 0.2 * case.px_per_mm
+
+    def distance_to_shafts(point: np.ndarray) -> float:
+        starts, lines = shafts[:, :2], shafts[:, 2:] - shafts[:, :2]
+        t = np.clip(np.einsum("nk,nk->n", point - starts, lines) / (lines**2).sum(axis=1), 0, 1)
+        return float(np.min(np.hypot(*(point - (starts + t[:, None] * lines)).T)))
+
+    off_every_hair = [
+        hair
+        for hair in result.hairs
+        if hair.counted
+        and hair.vellus
+        and margin_px
+        <= (middle := (np.add(hair.start_px, hair.end_px)) / 2)[0]
+        <= width - margin_px
+        and margin_px <= middle[1] <= height - margin_px
+        and distance_to_shafts(middle) >= 0.1 * case.px_per_mm
+    ]
+    assert off_every_hair == []
 
 
 def test_caption_bubbles_tattoo_and_skin_marks_are_not_hair():
