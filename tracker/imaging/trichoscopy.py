@@ -1572,10 +1572,11 @@ def _join_crossings(
     more than ``max_junction_span_px`` apart do not meet, whatever their junction.
 
     With ``max_gap_px``, ends left over (free, or not paired at their junction) also
-    continue a hair across a gap of up to that length when they meet head-on and each
-    end lies within ``tolerance_px`` of the other piece's line: where two shafts cross or
-    a fan's shafts part, the skeleton often breaks the through-going shaft a few pixels
-    short of the junction, or thins the crossing to two junctions with no piece between.
+    continue a hair across a gap of up to that length when they meet within
+    ``GAP_JOIN_MAX_BEND_DEG`` of head-on and each end lies within ``tolerance_px`` of the
+    other piece's line: where two shafts cross or a fan's shafts part, the skeleton often
+    breaks the through-going shaft a few pixels short of the junction, or thins the
+    crossing to two junctions with no piece between.
     """
     parent = list(range(len(segments)))
 
