@@ -237,27 +237,34 @@ def runs_along(hair, truth, index: int, *, px_per_mm: float, share: float) -> bo
     )
 
 
-def test_a_shaft_hidden_in_its_units_dark_mass_is_traced_from_what_the_traces_leave():
-    # Benchmark case 45 (dark hair at 110 px/mm, blur 1.1 px): three shafts fan tightly
-    # from one opening, and the skeleton of their shared dark mass followed two of them.
-    # The third, 74 µm wide and 0.41 mm long, beside the middle one for half its length,
-    # had no trace along it at all.
+@pytest.fixture(scope="module")
+def benchmark_case_45():
+    """Benchmark case 45 (dark hair at 110 px/mm, blur 1.1 px), its truth and its result."""
     case = trichoscopy_benchmark_set(count=46)[45]
     rgb, truth = case.render()
-    result = measure_trichoscopy(rgb, px_per_mm=case.px_per_mm)
+    return case, truth, measure_trichoscopy(rgb, px_per_mm=case.px_per_mm)
+
+
+def test_a_shaft_hidden_in_its_units_dark_mass_is_traced_from_what_the_traces_leave(
+    benchmark_case_45,
+):
+    # Three shafts fan tightly from one opening, and the skeleton of their shared dark
+    # mass followed two of them. The third, 74 µm wide and 0.41 mm long, beside the middle
+    # one for half its length, had no trace along it at all.
+    case, truth, result = benchmark_case_45
     assert (
         sum(runs_along(h, truth, 3, px_per_mm=case.px_per_mm, share=0.5) for h in result.hairs) == 1
     )
 
 
-def test_a_hair_starting_where_another_ends_off_its_line_is_not_joined_to_it():
-    # Benchmark case 45 again: a 21 µm vellus shaft, 0.53 mm long, ends by the opening of
-    # a terminal shaft of another unit that runs on 21° off its line. The skeleton broke
-    # between them and the two pieces were joined across the gap as one hair along the
-    # terminal shaft: the vellus shaft had no trace of its own.
-    case = trichoscopy_benchmark_set(count=46)[45]
-    rgb, truth = case.render()
-    result = measure_trichoscopy(rgb, px_per_mm=case.px_per_mm)
+def test_a_hair_starting_where_another_ends_off_its_line_is_not_joined_to_it(
+    benchmark_case_45,
+):
+    # A 21 µm vellus shaft, 0.53 mm long, ends by the opening of a terminal shaft of
+    # another unit that runs on 21° off its line. The skeleton broke between them and the
+    # two pieces were joined across the gap as one hair along the terminal shaft: the
+    # vellus shaft had no trace of its own.
+    case, truth, result = benchmark_case_45
     vellus, terminal = 0, 9
     assert truth.units_of_hairs[vellus] != truth.units_of_hairs[terminal]
     for index in (vellus, terminal):
