@@ -61,7 +61,7 @@ class MeasureSpec:
 MEASURES: dict[str, MeasureSpec] = {
     spec.name: spec
     for spec in (
-        MeasureSpec("density_per_cm2", "Density", "hairs/cm²", True, 0.03, 0.005, 0.02),
+        MeasureSpec("density_per_cm2", "Density", "hairs/cm²", True, 0.035, 0.005, 0.02),
         MeasureSpec(
             "terminal_density_per_cm2", "Terminal density", "hairs/cm²", True, 0.035, 0.005, 0.02
         ),

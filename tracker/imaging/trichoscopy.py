@@ -330,14 +330,14 @@ PALE_SATURATION_DROP = 0.1
 # which in a blond photo with shadows under the skin are the shadows and openings. Where
 # the traced hairs' median blue deficit ((R + G) / 2 - B) is at least
 # YELLOW_MIN_HAIR_DEFICIT (fixed set: blond 0.14-0.25, brown 0.09-0.13, dark and grey
-# under 0.04; one of the 330 FDU photos reaches 0.15),
-# its narrow part is traced as the pale pass traces blue excess (same thresholds); a
-# trace is a shaft when its darkness (1 - the mean normalised channel) is at least
-# YELLOW_MIN_DARKNESS_SHARE of its blue deficit (a sebum dot: 0.27). Run on every photo
-# without the colour gate, it traced colour fringes beside dark shafts (fixed set count
-# bias +19 %); gated at 0.05 it ran on brown phantoms (no better) and on the FDU photos
-# (hairs vs boxes r 0.641 -> 0.612). At 0.15: fixed set count MAPE 5.67 -> 5.59 %,
-# held-out 5.38 -> 5.17 %, blond hair 7.3 -> 6.7 % (bias -3.6 -> -1.8 %).
+# under 0.04; one of the 330 FDU photos reaches 0.15), its narrow part is traced as the
+# pale pass traces blue excess (same thresholds); a trace is a shaft when its darkness
+# (1 - the mean normalised channel) is at least YELLOW_MIN_DARKNESS_SHARE of its blue
+# deficit (a sebum dot: 0.27). Run on every photo, it traced colour fringes beside dark
+# shafts (fixed set count bias +19 %, +11 % with the darkness test); gated at 0.05 it ran
+# on brown phantoms (no better) and on the FDU photos (hairs vs boxes r 0.641 -> 0.612).
+# At 0.15: fixed set count MAPE 5.67 -> 5.59 %, held-out 5.38 -> 5.17 %, blond hair
+# 7.3 -> 6.7 % (bias -3.6 -> -1.8 %).
 YELLOW_MIN_HAIR_DEFICIT = 0.15
 YELLOW_MIN_DARKNESS_SHARE = 0.5
 # Fifth pass for shafts hidden in a dark mass of overlapping ones (a tight fan of one
