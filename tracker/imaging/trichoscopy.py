@@ -438,6 +438,11 @@ class _WorkingView:
         divisor = np.maximum(brightest, 1).astype(np.float32)
         return (self.colour[..., 2].astype(np.float32) - self.colour[..., 0]) / divisor
 
+    @functools.cached_property
+    def darkness(self) -> np.ndarray:
+        """(h, w) float32: 1 − the mean normalised channel, for the colour passes' tests."""
+        return (1.0 - self.normalised.mean(axis=2)).astype(np.float32)
+
 
 def _working_view(
     rgb: np.ndarray, *, px_per_mm: float | None, exclude_mask: np.ndarray | None
@@ -964,20 +969,27 @@ def _pale_shafts(
     px_per_mm = view.px_per_mm
     red, blue = view.normalised[..., 0], view.normalised[..., 2]
     blue_minus_red = (blue - red).astype(np.float32)
-    brightest, darkest = _brightest_and_darkest(view.colour)
-    divisor = np.maximum(brightest, 1).astype(np.float32)
-    saturation = (brightest - darkest).astype(np.float32) / divisor
-    skin_saturation = cv2.GaussianBlur(
-        cv2.morphologyEx(saturation, cv2.MORPH_CLOSE, _disc(2 * MAX_HAIR_WIDTH_MM * px_per_mm)),
-        (0, 0),
-        0.25 * px_per_mm,
-    )
-    darkness = (1.0 - view.normalised.mean(axis=2)).astype(np.float32)
+
+    # Only photos with traces to test pay for the saturation images.
+    @functools.cache
+    def saturations() -> tuple[np.ndarray, np.ndarray]:
+        brightest, darkest = _brightest_and_darkest(view.colour)
+        divisor = np.maximum(brightest, 1).astype(np.float32)
+        saturation = (brightest - darkest).astype(np.float32) / divisor
+        skin_saturation = cv2.GaussianBlur(
+            cv2.morphologyEx(saturation, cv2.MORPH_CLOSE, _disc(2 * MAX_HAIR_WIDTH_MM * px_per_mm)),
+            (0, 0),
+            0.25 * px_per_mm,
+        )
+        return saturation, skin_saturation
 
     def white_or_grey(group: list[_Segment]) -> bool:
-        return _median_along(darkness, group) < PALE_MAX_DARKNESS_SHARE * _median_along(
+        if _median_along(view.darkness, group) >= PALE_MAX_DARKNESS_SHARE * _median_along(
             blue_minus_red, group
-        ) and _median_along(saturation, group) < min(
+        ):
+            return False
+        saturation, skin_saturation = saturations()
+        return _median_along(saturation, group) < min(
             PALE_MAX_SATURATION, _median_along(skin_saturation, group) - PALE_SATURATION_DROP
         )
 
@@ -1015,10 +1027,9 @@ def _yellow_shafts(
         < YELLOW_MIN_HAIR_DEFICIT
     ):
         return [], []
-    darkness = (1.0 - view.normalised.mean(axis=2)).astype(np.float32)
 
     def darker_than_skin(group: list[_Segment]) -> bool:
-        return _median_along(darkness, group) >= YELLOW_MIN_DARKNESS_SHARE * _median_along(
+        return _median_along(view.darkness, group) >= YELLOW_MIN_DARKNESS_SHARE * _median_along(
             blue_deficit, group
         )
 
