@@ -45,7 +45,7 @@ from scipy.optimize import linear_sum_assignment
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tracker.imaging.trichoscopy import measure_trichoscopy
+from tracker.imaging.trichoscopy import MIN_HAIR_LENGTH_MM, measure_trichoscopy
 from tracker.phantoms import TRICHOSCOPY_BENCHMARK_SEED, TrichoscopyCase, trichoscopy_benchmark_set
 
 CONDITIONS = (
@@ -105,6 +105,29 @@ def runs_along(
     return np.where(cosine >= np.cos(np.radians(MAX_ANGLE_DEG)), runs, 0.0)
 
 
+def clear_lengths_px(shafts_px: np.ndarray, widths_px: np.ndarray, *, edges: bool) -> np.ndarray:
+    """(N,) px of each of N hair shafts (``shafts_px`` (N, 4) exit and tip x, y; ``widths_px``
+    (N,)) clear of every other shaft, sampled 1 px apart along its centre line: where its
+    edges touch no other shaft (``edges``), or where no other shaft covers its centre line.
+    """
+    exits, tips = shafts_px[:, :2], shafts_px[:, 2:]
+    spans = tips - exits
+    span_sq = np.maximum(np.einsum("nk,nk->n", spans, spans), 1e-9)
+    clear = np.zeros(len(shafts_px))
+    for hair, (exit_px, span) in enumerate(zip(exits, spans, strict=True)):
+        samples = max(2, int(np.hypot(*span)) + 1)
+        points = exit_px + np.linspace(0.0, 1.0, samples)[:, None] * span  # (P, 2)
+        relative = points[:, None, :] - exits[None, :, :]  # (P, N, 2)
+        along = np.clip(np.einsum("pnk,nk->pn", relative, spans) / span_sq, 0.0, 1.0)
+        nearest = exits[None, :, :] + along[..., None] * spans[None, :, :]
+        distance = np.hypot(*(points[:, None, :] - nearest).transpose(2, 0, 1))
+        reach = (widths_px[hair] + widths_px) / 2 if edges else widths_px / 2
+        blocked = distance <= reach
+        blocked[:, hair] = False
+        clear[hair] = np.count_nonzero(~blocked.any(axis=1)) * np.hypot(*span) / samples
+    return clear
+
+
 def budget(case: TrichoscopyCase) -> dict[str, int]:
     """Counts of each cause (``MISSED``, ``EXTRA``), of true and found hairs and of vellus
     hairs found, missed and read as the wrong kind, for one image."""
@@ -129,9 +152,20 @@ def budget(case: TrichoscopyCase) -> dict[str, int]:
             hair_of_slot[slot], slot_of_hair[hair] = hair, slot
 
     counts = Counter(true=len(shafts_px), found=len(trace_of_slot))
+    least_px = MIN_HAIR_LENGTH_MM * case.px_per_mm
+    hidden = clear_lengths_px(shafts_px, widths_px, edges=False) < least_px
+    touching = clear_lengths_px(shafts_px, widths_px, edges=True) < least_px
     true_vellus = np.asarray(truth.widths_um) < VELLUS_THRESHOLD_UM
     found_vellus = np.array([bool(traces[t].vellus) for t in trace_of_slot], bool)
     missed = slot_of_hair < 0
+    counts.update(
+        {
+            "hidden": int(hidden.sum()),
+            "hidden, missed": int((hidden & missed).sum()),
+            "touching": int(touching.sum()),
+            "touching, missed": int((touching & missed).sum()),
+        }
+    )
     read_vellus = found_vellus[np.maximum(slot_of_hair, 0)] & ~missed
     counts.update(
         {
@@ -204,6 +238,15 @@ def report(rows: list[dict[str, int]], seed: int) -> None:
     print(f"  hairs missed: {missed} ({100 * missed / true.sum():.1f} % of hairs)")
     for cause in MISSED:
         print(f"    {cause:34s} {total[cause]:5d}")
+    least = f"along all but {MIN_HAIR_LENGTH_MM} mm, the least hair traced"
+    print(
+        f"    hairs under another shaft (centre line covered {least}): "
+        f"{total['hidden, missed']} missed of {total['hidden']}"
+    )
+    print(
+        f"    hairs touching another (edges touching {least}): "
+        f"{total['touching, missed']} missed of {total['touching']}"
+    )
     extra = sum(total[cause] for cause in EXTRA)
     print(
         f"  counted traces matching no hair: {extra} ({100 * extra / found.sum():.1f} % of counted)"
@@ -224,6 +267,7 @@ def report(rows: list[dict[str, int]], seed: int) -> None:
     line("as measured", found)
     for cause in MISSED:
         line(f"+ {cause}", found + np.array([row.get(cause, 0) for row in rows]))
+    line("+ hairs under another shaft", found + np.array([row["hidden, missed"] for row in rows]))
     for cause in EXTRA:
         line(f"- {cause}", found - np.array([row.get(cause, 0) for row in rows]))
 
