@@ -133,9 +133,14 @@ MIN_SHAFT_WIDTH_PX = 0.3
 MIN_SHAFT_SNR = 4.0
 # A trace at least as wide as a typical terminal shaft but fainter than this share of the
 # photo's median trace runs over skin (the skeleton bridging the gap where two shafts
-# meet): its integral over such a low peak read it as 15 touching shafts on a re-shot
-# phantom (90 hairs for 72). Thin traces may be that faint (pale vellus under blur).
-MIN_SHAFT_PEAK_SHARE = 0.05
+# meet; at 0.05 its integral over such a low peak read 15 touching shafts on a re-shot
+# phantom, 90 hairs for 72) or along the shadow under the skin beside and behind a
+# shaft: an opaque shaft that wide is about as dark as the photo's shafts. Thin traces
+# may be that faint (pale vellus under blur), and so may a white shaft on darker skin,
+# which is brighter than the skin in blue where a shadow is darker. At 0.3 instead of
+# 0.05, count MAPE 5.59 -> 5.47 % on the fixed set and 5.17 -> 4.80 % held out, FDU r
+# 0.646 -> 0.654.
+MIN_SHAFT_PEAK_SHARE = 0.3
 JUNCTION_RADIUS_MM = 0.06
 # Unpaired ends up to this far apart continue one hair when they meet head-on, each end
 # within the tolerance of the longer piece's line and the gap on the tracing mask: a
@@ -571,15 +576,16 @@ def measure_trichoscopy(
     widths_px, peaks = _profile_widths_px(profiles, px_per_mm=work_px_per_mm)
     # A trace with no shaft across it (a bubble rim fragment), one no darker than the
     # noise along most of its length (a chain of noise on dark skin), or one as wide as a
-    # shaft but far paler than the photo's shafts (skin between two shafts), is no hair.
+    # shaft but far paler than the photo's shafts and no brighter than the skin in blue
+    # (skin between two shafts, the shadow under the skin), is no hair.
     median_peak = float(np.median(peaks)) if peaks else 0.0
     faint = MIN_SHAFT_PEAK_SHARE * median_peak
     wide = TYPICAL_WIDTH_MM * work_px_per_mm
     shaft_like = [
         width >= MIN_SHAFT_WIDTH_PX
         and peak >= MIN_SHAFT_SNR * view.pixel_noise
-        and (peak >= faint or width < wide)
-        for width, peak in zip(widths_px, peaks, strict=True)
+        and (peak >= faint or width < wide or _median_along(view.normalised[..., 2], group) >= 1.0)
+        for group, width, peak in zip(groups, widths_px, peaks, strict=True)
     ]
     groups = [g for g, keep in zip(groups, shaft_like, strict=True) if keep]
     widths_px = [w for w, keep in zip(widths_px, shaft_like, strict=True) if keep]
