@@ -105,27 +105,28 @@ def runs_along(
     return np.where(cosine >= np.cos(np.radians(MAX_ANGLE_DEG)), runs, 0.0)
 
 
-def clear_lengths_px(shafts_px: np.ndarray, widths_px: np.ndarray, *, edges: bool) -> np.ndarray:
-    """(N,) px of each of N hair shafts (``shafts_px`` (N, 4) exit and tip x, y; ``widths_px``
-    (N,)) clear of every other shaft, sampled 1 px apart along its centre line: where its
-    edges touch no other shaft (``edges``), or where no other shaft covers its centre line.
-    """
+def clear_lengths_px(shafts_px: np.ndarray, widths_px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two (N,) px lengths of each of N hair shafts (``shafts_px`` (N, 4) exit and tip x, y;
+    ``widths_px`` (N,)), sampled 1 px apart along its centre line: where no other shaft
+    covers its centre line, and where its edges touch no other shaft."""
     exits, tips = shafts_px[:, :2], shafts_px[:, 2:]
     spans = tips - exits
     span_sq = np.maximum(np.einsum("nk,nk->n", spans, spans), 1e-9)
-    clear = np.zeros(len(shafts_px))
+    uncovered, untouched = np.zeros(len(shafts_px)), np.zeros(len(shafts_px))
     for hair, (exit_px, span) in enumerate(zip(exits, spans, strict=True)):
-        samples = max(2, int(np.hypot(*span)) + 1)
+        length = float(np.hypot(*span))
+        samples = max(2, int(length) + 1)
         points = exit_px + np.linspace(0.0, 1.0, samples)[:, None] * span  # (P, 2)
         relative = points[:, None, :] - exits[None, :, :]  # (P, N, 2)
         along = np.clip(np.einsum("pnk,nk->pn", relative, spans) / span_sq, 0.0, 1.0)
         nearest = exits[None, :, :] + along[..., None] * spans[None, :, :]
         distance = np.hypot(*(points[:, None, :] - nearest).transpose(2, 0, 1))
-        reach = (widths_px[hair] + widths_px) / 2 if edges else widths_px / 2
-        blocked = distance <= reach
-        blocked[:, hair] = False
-        clear[hair] = np.count_nonzero(~blocked.any(axis=1)) * np.hypot(*span) / samples
-    return clear
+        distance[:, hair] = np.inf
+        covered = (distance <= widths_px / 2).any(axis=1)
+        touched = (distance <= (widths_px[hair] + widths_px) / 2).any(axis=1)
+        uncovered[hair] = np.count_nonzero(~covered) * length / samples
+        untouched[hair] = np.count_nonzero(~touched) * length / samples
+    return uncovered, untouched
 
 
 def budget(case: TrichoscopyCase) -> dict[str, int]:
@@ -153,8 +154,8 @@ def budget(case: TrichoscopyCase) -> dict[str, int]:
 
     counts = Counter(true=len(shafts_px), found=len(trace_of_slot))
     least_px = MIN_HAIR_LENGTH_MM * case.px_per_mm
-    hidden = clear_lengths_px(shafts_px, widths_px, edges=False) < least_px
-    touching = clear_lengths_px(shafts_px, widths_px, edges=True) < least_px
+    uncovered_px, untouched_px = clear_lengths_px(shafts_px, widths_px)
+    hidden, touching = uncovered_px < least_px, untouched_px < least_px
     true_vellus = np.asarray(truth.widths_um) < VELLUS_THRESHOLD_UM
     found_vellus = np.array([bool(traces[t].vellus) for t in trace_of_slot], bool)
     missed = slot_of_hair < 0
