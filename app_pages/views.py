@@ -255,6 +255,12 @@ def photo_panel(actor: Actor, photo: PhotoRecord) -> bool:
             right.image(photos.overlay_file(actor, measurement.id), caption="What was detected")
         if measurement is not None:
             st.table(figure_table(measurement.figures), hide_index=True)
+            if photo.view.value == "trichoscopy":
+                st.caption(
+                    "Each line on the overlay is one hair. The hair count adds an estimate of "
+                    "the hairs lying under or merged with others, which no line shows, from "
+                    "the hair the photo shows beyond the lines."
+                )
         if photo.different_spot:
             st.caption(
                 "This photo does not count towards progress: it shows a different spot than "

@@ -116,20 +116,19 @@ def kylemak() -> None:
         else:
             exclude = None
         result = measure_trichoscopy(rgb, px_per_mm=None, exclude_mask=exclude)
+        midpoints = [
+            ((hair.start_px[0] + hair.end_px[0]) / 2, (hair.start_px[1] + hair.end_px[1]) / 2)
+            for hair in result.hairs
+            if hair.counted
+        ]
         found = []
         for cluster in clusters[name]:
             x, y, width, height = cluster["box"]
-            inside = 0
-            for hair in result.hairs:
-                if not hair.counted:
-                    continue
-                mid_x = (hair.start_px[0] + hair.end_px[0]) / 2
-                mid_y = (hair.start_px[1] + hair.end_px[1]) / 2
-                if x <= mid_x <= x + width and y <= mid_y <= y + height:
-                    inside += hair.shafts
-            found.append(inside)
+            found.append(
+                sum(x <= mx <= x + width and y <= my <= y + height for mx, my in midpoints)
+            )
         expected = [cluster["hairs"] for cluster in clusters[name]]
-        print(f"KyleMak888 {name}: hairs per cluster {found} (marked {expected})")
+        print(f"KyleMak888 {name}: traced hairs per cluster {found} (marked {expected})")
 
 
 def main() -> None:

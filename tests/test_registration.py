@@ -4,7 +4,11 @@ import cv2
 import numpy as np
 import pytest
 
-from tracker.imaging.trichoscopy import TracedHair, TrichoscopyResult
+from tracker.imaging.trichoscopy import (
+    HIDDEN_HAIRS_PER_UNTRACED_SHARE,
+    TracedHair,
+    TrichoscopyResult,
+)
 from tracker.registration import (
     figures_in_region,
     identity_registration,
@@ -132,10 +136,8 @@ def test_a_photo_missing_part_of_the_reference_region_is_flagged() -> None:
     assert "reference region" in str(registration.reason)
 
 
-def traced(
-    x: float, y: float, *, width_um: float, shafts: int = 1, counted: bool = True
-) -> TracedHair:
-    """A 20 px horizontal trace of ``shafts`` touching hairs with its midpoint at (x, y)."""
+def traced(x: float, y: float, *, width_um: float, counted: bool = True) -> TracedHair:
+    """A 20 px horizontal trace with its midpoint at (x, y)."""
     return TracedHair(
         start_px=(x - 10, y),
         end_px=(x + 10, y),
@@ -143,33 +145,51 @@ def traced(
         width_px=3.0,
         width_um=width_um,
         vellus=width_um < 30.0,
-        shafts=shafts,
         unit=0,
         counted=counted,
     )
 
 
-def test_figures_in_region_count_hairs_by_their_midpoint() -> None:
-    region = np.zeros((100, 100), dtype=bool)
-    region[20:70, 20:70] = True  # 2500 px at 50 px/mm = 1 mm² = 0.01 cm²
+def region_result(untraced_share: float) -> TrichoscopyResult:
     hairs = (
-        traced(30, 30, width_um=60, shafts=2),  # two touching shafts
+        traced(30, 30, width_um=60),
+        traced(35, 55, width_um=60),
         traced(65, 40, width_um=20),  # reaches past the edge; its midpoint is inside
         traced(75, 40, width_um=80),  # midpoint outside
         traced(40, 50, width_um=70, counted=False),  # the engine did not count it
     )
-    result = TrichoscopyResult(
+    return TrichoscopyResult(
         figures={},
         widths_um=(),
         hairs=hairs,
         unit_centres_px=(),
         analysed_rows=(0, 100),
         px_per_mm=50.0,
+        untraced_share=untraced_share,
     )
-    figures = figures_in_region(result, region, px_per_mm=50.0)
+
+
+def region_of_1_mm2() -> np.ndarray:
+    region = np.zeros((100, 100), dtype=bool)
+    region[20:70, 20:70] = True  # 2500 px at 50 px/mm = 1 mm² = 0.01 cm²
+    return region
+
+
+def test_figures_in_region_count_hairs_by_their_midpoint() -> None:
+    figures = figures_in_region(region_result(0.0), region_of_1_mm2(), px_per_mm=50.0)
     assert figures["area_cm2"] == pytest.approx(0.01)
     assert figures["hair_count"] == 3
     assert figures["density_per_cm2"] == pytest.approx(300.0)
     assert figures["terminal_count"] == 2
     assert figures["vellus_fraction"] == pytest.approx(1 / 3)
     assert figures["mean_width_um"] == pytest.approx((60 + 60 + 20) / 3)
+
+
+def test_figures_in_region_add_the_hairs_hidden_by_the_photos_untraced_hair() -> None:
+    # Untraced hair in the photo hides a third more hairs than the three traced here.
+    untraced_share = 1 / (3 * HIDDEN_HAIRS_PER_UNTRACED_SHARE)
+    figures = figures_in_region(region_result(untraced_share), region_of_1_mm2(), px_per_mm=50.0)
+    assert figures["hair_count"] == 4
+    assert figures["density_per_cm2"] == pytest.approx(400.0)
+    assert figures["terminal_count"] == 3
+    assert figures["vellus_fraction"] == pytest.approx(1 / 3)

@@ -11,7 +11,6 @@ import pytest
 from scipy import ndimage, special
 
 from tracker.imaging.trichoscopy import (
-    MIN_MERGED_LENGTH_MM,
     _hair_profiles,
     _join_crossings,
     _midpoint_inside,
@@ -101,7 +100,7 @@ def test_figures_have_exactly_the_shared_names(phantom_runs):
     result, _, _ = phantom_runs[0]
     assert tuple(result.figures) == TRICHOSCOPY_FIGURES
     assert all(h.width_um is not None for h in result.hairs)
-    assert len(result.widths_um) == result.figures["hair_count"]
+    assert len(result.widths_um) == sum(h.counted for h in result.hairs)
 
 
 def test_counts_widths_and_vellus_within_tolerance(phantom_runs):
@@ -616,29 +615,37 @@ def test_shadow_under_the_skin_is_not_hair():
     assert result.figures["hair_count"] == truth.hair_count == 2
 
 
-def test_short_wide_pieces_where_shafts_overlap_add_one_hair():
+@pytest.mark.parametrize(("index", "tolerance"), [(9, 9), (47, 2)])
+def test_a_trace_as_wide_as_several_shafts_adds_one_hair(index, tolerance):
     # Benchmark case 9 (blond fans at 117 px/mm): three pieces about 0.17 mm long where
-    # the shafts of a fan overlap read four shafts wide each and counted 52 hairs for 36.
-    case = trichoscopy_benchmark_set(count=10)[9]
+    # the shafts of a fan overlap read four shafts wide each, and counted so the photo
+    # had 52 hairs for 36. Case 47 (grey hair at 119 px/mm): one trace reading three
+    # shafts wide where a fan's shafts overlap gave 22 hairs for 19. Such a trace's arms
+    # are traced on their own; on the phantoms a trace two or more shafts wide held 0.9
+    # hair on average.
+    case = trichoscopy_benchmark_set(count=index + 1)[index]
     rgb, truth = case.render()
     result = measure_trichoscopy(rgb, px_per_mm=case.px_per_mm)
-    short_px = MIN_MERGED_LENGTH_MM * case.px_per_mm
-    assert all(h.shafts == 1 for h in result.hairs if h.length_px < short_px)
-    assert abs(result.figures["hair_count"] - truth.hair_count) <= 0.25 * truth.hair_count
+    assert abs(result.figures["hair_count"] - truth.hair_count) <= tolerance
 
 
-def test_a_trace_adds_at_most_two_hairs():
-    # Benchmark case 47 (grey hair at 119 px/mm): one trace reads three shafts wide where
-    # the shafts of a fan overlap, and read so the photo counts 22 hairs for 19. Wider than
-    # two, a trace is mostly shafts overlapping whose arms are traced on their own; two
-    # shafts of a unit touching along their length stay one trace of two. (Case 53, which
-    # showed this first, lost its four-wide trace on 2026.12.29: it was skin, as faint as
-    # the shadow under it.)
-    case = trichoscopy_benchmark_set(count=48)[47]
-    rgb, truth = case.render()
-    result = measure_trichoscopy(rgb, px_per_mm=case.px_per_mm)
-    assert max(h.shafts for h in result.hairs) == 2
-    assert abs(result.figures["hair_count"] - truth.hair_count) <= 2
+def test_hairs_hidden_by_others_are_estimated_from_the_untraced_hair():
+    # Where hair crowds the photo, more hairs lie under or merged with another shaft and
+    # no trace shows them; the mask there holds more hair than the traces account for.
+    # Counting traces only, the denser half of the first 20 benchmark photos (by true
+    # density) read 5.3 % low on average, the sparser half 0.2 %; counting some traces as
+    # two touching shafts (2026.12.29), 3.3 % low and 3.2 % high.
+    cases = trichoscopy_benchmark_set(count=20)
+    density, error = [], []
+    for case in cases:
+        rgb, truth = case.render()
+        found = measure_trichoscopy(rgb, px_per_mm=case.px_per_mm).figures["hair_count"]
+        density.append(truth.hair_count / truth.area_cm2)
+        error.append(100 * (found - truth.hair_count) / truth.hair_count)
+    denser = np.asarray(density) > np.median(density)
+    error = np.asarray(error)
+    assert abs(error[denser].mean()) <= 1.5
+    assert abs(error[~denser].mean()) <= 3.0
 
 
 def test_a_wide_trace_far_fainter_than_the_shafts_is_not_hair():
@@ -649,8 +656,8 @@ def test_a_wide_trace_far_fainter_than_the_shafts_is_not_hair():
     case = trichoscopy_benchmark_set(count=55)[54]
     rgb, truth = case.render()
     assert truth.hair_count == 31
-    found = measure_trichoscopy(rgb, px_per_mm=case.px_per_mm).figures["hair_count"]
-    assert abs(found - truth.hair_count) <= 2
+    result = measure_trichoscopy(rgb, px_per_mm=case.px_per_mm)
+    assert abs(sum(h.counted for h in result.hairs) - truth.hair_count) <= 2
 
 
 def test_pale_thin_vellus_shafts_are_found_by_the_thin_shaft_pass():
@@ -990,7 +997,6 @@ def test_a_faint_trace_through_the_skin_between_shafts_is_no_hair():
         seed=542816602,
     )
     result, truth, _ = measure(scene, conditions)
-    assert max(h.shafts for h in result.hairs if h.counted) <= 4
     assert result.figures["hair_count"] == pytest.approx(truth.hair_count, rel=0.08)
 
 

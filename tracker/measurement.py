@@ -64,7 +64,7 @@ class Measurement:
     ``figures`` holds exactly the names of ``FIGURES_BY_VIEW[view]``; per-cm² and µm
     figures are ``None`` when the pixel size is unknown. ``overlay_rgb`` is an (h, w, 3)
     uint8 picture of what was detected, the photo or a smaller copy (None when it was not
-    asked for). ``widths_um`` lists every counted hair's shaft width (empty without
+    asked for). ``widths_um`` lists every counted trace's shaft width (empty without
     calibration or for global photos). ``notes`` tell people what limits the figures
     without being a fault of the photo (no calibration, marker not found).
     ``trichoscopy`` keeps a close-up's traced hairs and units (None for global photos), so

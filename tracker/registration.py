@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from tracker.imaging.trichoscopy import TrichoscopyResult
+from tracker.imaging.trichoscopy import TrichoscopyResult, hair_figures
 from tracker.measurement import QualityIssue
 
 ORB_FEATURES = 3000
@@ -34,6 +34,15 @@ REFERENCE_MARGIN_FRACTION = 0.15
 # Measuring a partly covered region would count missing scalp as bald; allow edge pixels.
 MIN_REFERENCE_COVERAGE = 0.99
 DIFFERENT_SPOT = "different_spot"
+# What progress reads of the hairs on the baseline's reference region.
+REGION_FIGURES = (
+    "area_cm2",
+    "hair_count",
+    "density_per_cm2",
+    "terminal_count",
+    "vellus_fraction",
+    "mean_width_um",
+)
 
 
 @dataclass(frozen=True)
@@ -207,7 +216,8 @@ def figures_in_region(
     """Figures of the hairs whose midpoint lies in ``region`` (a mask in photo pixels).
 
     The engine segments the whole photo, so a hair crossing the region's edge is traced
-    whole and then counted by its midpoint, like the engine counts at the frame border.
+    whole and then counted by its midpoint, like the engine counts at the frame border. The
+    hairs no trace shows are estimated from the whole photo's untraced hair.
     """
     height, width = region.shape
     inside = []
@@ -216,18 +226,6 @@ def figures_in_region(
         y = round((hair.start_px[1] + hair.end_px[1]) / 2)
         if hair.counted and 0 <= x < width and 0 <= y < height and region[y, x]:
             inside.append(hair)
-    # A trace may stand for several touching shafts; count and weigh each, as the engine does.
-    count = sum(hair.shafts for hair in inside)
-    vellus = sum(hair.shafts for hair in inside if hair.vellus)
-    widths = [
-        hair.width_um for hair in inside if hair.width_um is not None for _ in range(hair.shafts)
-    ]
     area_cm2 = float(region.sum()) / px_per_mm**2 / 100.0
-    return {
-        "area_cm2": area_cm2,
-        "hair_count": count,
-        "density_per_cm2": count / area_cm2 if area_cm2 else None,
-        "terminal_count": count - vellus,
-        "vellus_fraction": vellus / count if count else None,
-        "mean_width_um": float(np.mean(widths)) if widths else None,
-    }
+    figures = hair_figures(inside, area_cm2=area_cm2, untraced_share=result.untraced_share)
+    return {name: figures[name] for name in REGION_FIGURES}

@@ -38,13 +38,13 @@ Pipeline (every length below is physical and converted with the pixel size):
    over hairs, since a profile running into a neighbour only reads wider), both modelled
    as the profile is measured, cut where it falls below ``PROFILE_CUTOFF`` of its peak.
    Thin shafts: integral over the contrast of the photo's resolved shafts. A trace at least
-   ``MERGED_WIDTH_RATIO`` times the typical terminal width counts as that many touching
-   shafts, unless it is shorter than ``MIN_MERGED_LENGTH_MM`` (where a fan's or a knot's
-   shafts overlap) or cut by the border of the analysed area (where the wedge of a unit
-   whose opening lies at the edge may be all that shows).
+   ``MERGED_WIDTH_RATIO`` times the typical terminal width reads as that many touching
+   shafts for its width.
 6. A hair counts when its midpoint lies in the analysed area. Of the hairs cut by the
    border, as many count as are expected to have their midpoint inside, given the
-   photo's hair lengths (those showing the longest parts).
+   photo's hair lengths (those showing the longest parts). Each counted trace is one
+   hair; the hairs no trace shows (under or merged with another shaft) are estimated from
+   the hair the mask shows beyond the traces (``HIDDEN_HAIRS_PER_UNTRACED_SHARE``).
 7. Follicular units: counted hairs whose ends meet within ``UNIT_RADIUS_MM`` and that
    leave that point as a fan, within ``UNIT_MAX_FAN_DEG`` of each other.
 
@@ -183,23 +183,25 @@ MAX_JUNCTION_SPAN_MM = 2 * JUNCTION_RADIUS_MM + BRIDGE_MAX_MM + MAX_HAIR_WIDTH_M
 # -2.64 at 0.5 / 1.5, -2.40 at 0.25 / 1.5 with count MAPE 6.28 against 5.88 %).
 JUNCTION_STRAY_TOLERANCES = 0.5
 BEND_STRAY_TOLERANCES = 1.5
-# A trace this many times the typical terminal width is that many touching shafts (rounded).
-# Fitted on the phantom set (--quick: count bias -9.4 % at 1.75, -6.6 % at 1.5; mean width
-# error 6.7 % -> 5.8 %): beside a partner, a shaft's profile is cut at PROFILE_CUTOFF and
-# a merged pair reads a little under twice a single shaft.
+# A trace this many times the typical terminal width reads as that many touching shafts
+# (rounded) for its width. Fitted on the phantom set (--quick: mean width error 6.7 % ->
+# 5.8 %): beside a partner, a shaft's profile is cut at PROFILE_CUTOFF and a merged pair
+# reads a little under twice a single shaft. Read whole instead, the fixed set's mean
+# width error was 7.18 % against 5.12 % (2026.12.30).
 MERGED_WIDTH_RATIO = 1.5
-# A trace adds at most this many hairs (its width is still read per shaft). Two shafts of
-# a unit often leave their opening touching along their whole length; three rarely stay
-# side by side that far (they fan out), and a trace reading 2.5-4 shafts wide was mostly
-# where the shafts of a fan or a crossing overlap, whose arms were counted on their own as
-# well. On the 200-phantom set count MAPE 6.49 -> 6.20 %, bias -1.06 -> -1.80 % (at most
-# one: 6.83 %, -4.22 %); held-out seed 7: 6.24 -> 5.99 %; FDU r 0.603 -> 0.614.
-MAX_HAIRS_PER_TRACE = 2
-# A piece shorter than this is where the shafts of a fan or a knot overlap, whose arms are
-# traced on their own: however wide, it adds one hair (its width is still read per shaft).
-# Set on the quick set, where such pieces as wide as n shafts held 23 true hairs for 135
-# counted shafts (count MAPE 7.6 -> 7.2 %), and checked on phantoms 40-79 (10.3 -> 9.6 %).
-MIN_MERGED_LENGTH_MM = 0.2
+# Every trace counts one hair, however wide: on the phantoms a trace read two shafts wide or
+# more held 0.70 hair on average and two or more only in 11 % of cases (fitting seeds 11,
+# 13, 17 and 19, 2,963 such traces; of those 2.5 wide or more, 65 % held none): mostly a
+# fan's overlap, or a shaft with its shadow. The hairs under or merged with another shaft,
+# which no trace shows, lie where the mask holds more hair than the traces account for
+# (knots, merged fans): the count is the traced hairs times (1 + this times that untraced
+# hair's share of the analysed area, the mask less each trace's length × width). Fitted to
+# leave no bias on those seeds (``benchmarks/count_fitting.py``: no bias at 1.64, MAPE
+# 4.57-4.61 % from 1.3 to 1.8, 5.71 % counting traces alone), apart from the reported sets.
+# Against counting a trace as up to two touching shafts: fixed set MAPE 5.47 -> 4.80 %
+# (bias -1.25 -> -0.22 %), held-out seed 7 4.80 -> 4.17 %, FDU r 0.654 -> 0.660. Scaling
+# by the mask's whole share instead over-counted orderly scenes where every hair shows.
+HIDDEN_HAIRS_PER_UNTRACED_SHARE = 1.6
 # Width profiles are integrated outward from the shaft's centre while they stay above this
 # fraction of their peak. Lower cut-offs let skin mottling and noise beside thin, pale
 # shafts into the integral (a window that stops at the first dip only ever grows into
@@ -366,9 +368,9 @@ class TracedHair:
     """One hair found in the photo, in input-image pixels ((x, y), y down).
 
     ``start_px``/``end_px`` are its visible ends, ``width_um`` its shaft width (None
-    without calibration), ``vellus`` whether it is narrower than the vellus threshold (None
-    without calibration), ``shafts`` how many touching shafts the trace stands for (each
-    ``width_um`` wide), ``unit`` the index of its follicular unit in
+    without calibration; a trace as wide as touching shafts is read per shaft), ``vellus``
+    whether it is narrower than the vellus threshold (None without calibration), ``unit``
+    the index of its follicular unit in
     ``TrichoscopyResult.unit_centres_px`` and ``counted`` whether it enters the figures.
     """
 
@@ -378,7 +380,6 @@ class TracedHair:
     width_px: float
     width_um: float | None
     vellus: bool | None
-    shafts: int
     unit: int
     counted: bool
 
@@ -389,7 +390,9 @@ class TrichoscopyResult:
 
     ``figures`` holds exactly ``TRICHOSCOPY_FIGURES``; ``widths_um`` the widths of the
     counted hairs (empty without calibration); ``analysed_rows`` the (first, stop) input
-    rows that were measured (a caption band is outside them).
+    rows that were measured (a caption band is outside them); ``untraced_share`` the share
+    (0-1) of them where the hair mask shows more hair than the traces account for, from
+    which the hairs no trace shows are estimated (``hair_figures``).
     """
 
     figures: dict[str, Figure]
@@ -398,6 +401,7 @@ class TrichoscopyResult:
     unit_centres_px: tuple[tuple[float, float], ...]
     analysed_rows: tuple[int, int]
     px_per_mm: float | None
+    untraced_share: float
 
 
 @dataclass(frozen=True)
@@ -637,22 +641,9 @@ def measure_trichoscopy(
     to_input = 1.0 / view.zoom
     hairs = []
     vellus_flags = is_vellus if is_vellus is not None else [None] * len(shaft_widths_px)
-    for (start, end), length, shaft_width_px, width_um, vellus, n_wide, is_counted, is_cut in zip(
-        ends,
-        lengths,
-        shaft_widths_px,
-        shaft_widths_um,
-        vellus_flags,
-        shafts,
-        counted,
-        cut,
-        strict=True,
+    for (start, end), length, shaft_width_px, width_um, vellus, is_counted in zip(
+        ends, lengths, shaft_widths_px, shaft_widths_um, vellus_flags, counted, strict=True
     ):
-        # At the frame's edge the part that tells touching shafts from a fan's overlap may
-        # be outside it: such wedges, read as 2-3 shafts, flipped the count of re-shot
-        # scalps with the pose (density CV 3.08 -> 2.77 % counting them as one hair).
-        whole_and_long = length >= MIN_MERGED_LENGTH_MM * work_px_per_mm and not is_cut
-        n_shafts = min(n_wide, MAX_HAIRS_PER_TRACE) if whole_and_long else 1
         hairs.append(
             TracedHair(
                 start_px=(float(start[0] * to_input), float(start[1] * to_input)),
@@ -661,22 +652,25 @@ def measure_trichoscopy(
                 width_px=float(shaft_width_px * to_input),
                 width_um=None if width_um is None else float(width_um),
                 vellus=vellus,
-                shafts=n_shafts,
                 unit=next(unit_of) if is_counted else -1,
                 counted=bool(is_counted),
             )
         )
     counted_hairs = [h for h in hairs if h.counted]
     area_cm2 = view.analysed_px / view.input_px_per_mm**2 / 100.0 if calibrated else None
+    # Hair the mask shows beyond the traced hairs' own area (each trace's length × width, at
+    # the border too): knots and merged shafts, where the hairs no trace shows lie.
+    traced_area_px = sum(length * width for length, width in zip(lengths, widths_px, strict=True))
+    mask_px = np.count_nonzero(view.mask & view.analysed)
+    untraced_share = max(0.0, mask_px - traced_area_px) / max(np.count_nonzero(view.analysed), 1)
     return TrichoscopyResult(
-        figures=_figures(counted_hairs, area_cm2=area_cm2),
-        widths_um=tuple(
-            h.width_um for h in counted_hairs if h.width_um is not None for _ in range(h.shafts)
-        ),
+        figures=hair_figures(counted_hairs, area_cm2=area_cm2, untraced_share=untraced_share),
+        widths_um=tuple(h.width_um for h in counted_hairs if h.width_um is not None),
         hairs=tuple(hairs),
         unit_centres_px=_unit_centres(counted_hairs),
         analysed_rows=view.analysed_rows,
         px_per_mm=px_per_mm,
+        untraced_share=untraced_share,
     )
 
 
@@ -1238,12 +1232,12 @@ def _share_outside(mask: np.ndarray, group: list[_Segment]) -> float:
 
 
 def _side_by_side_shafts(widths_px: list[float]) -> list[int]:
-    """How many shafts each trace stands for.
+    """How many shafts wide each trace reads, for its shaft width.
 
     Hairs of one unit often leave the opening touching along their whole length and
     segment as one trace of about twice the width. A trace at least
     ``MERGED_WIDTH_RATIO`` times as wide as the typical terminal shaft (median of those
-    wider than half the 90th-percentile width) counts as that many shafts.
+    wider than half the 90th-percentile width) reads as that many shafts.
     """
     widths = np.asarray(widths_px, dtype=float)
     if widths.size == 0:
@@ -2216,21 +2210,33 @@ def _unit_centres(hairs: list[TracedHair]) -> tuple[tuple[float, float], ...]:
     return tuple(centres)
 
 
-def _figures(hairs: list[TracedHair], *, area_cm2: float | None) -> dict[str, Figure]:
-    count = sum(h.shafts for h in hairs)
+def hair_figures(
+    hairs: list[TracedHair], *, area_cm2: float | None, untraced_share: float
+) -> dict[str, Figure]:
+    """``TRICHOSCOPY_FIGURES`` of the counted ``hairs`` of an area of ``area_cm2`` (None
+    without calibration), in a photo where hair that no trace accounts for covers
+    ``untraced_share`` (0-1) of the analysed area.
+
+    Each trace is one hair; ``hair_count`` adds the hairs no trace shows, in proportion
+    to that share (``HIDDEN_HAIRS_PER_UNTRACED_SHARE``), and ``vellus_count`` its share of
+    them. ``vellus_fraction`` and ``mean_width_um`` are of the traced hairs.
+    """
+    hidden_factor = 1.0 + HIDDEN_HAIRS_PER_UNTRACED_SHARE * untraced_share
+    count = round(len(hairs) * hidden_factor)
     units = len({h.unit for h in hairs})
     figures: dict[str, Figure] = dict.fromkeys(TRICHOSCOPY_FIGURES)
     figures["hair_count"] = count
     figures["follicular_units"] = units
     figures["hairs_per_unit"] = count / units if units else None
     if area_cm2 is not None:
-        widths = [h.width_um for h in hairs if h.width_um is not None for _ in range(h.shafts)]
-        vellus = sum(h.shafts for h in hairs if h.vellus)
+        widths = [h.width_um for h in hairs if h.width_um is not None]
+        traced_vellus = sum(1 for h in hairs if h.vellus)
+        vellus = round(traced_vellus * hidden_factor)
         figures["area_cm2"] = area_cm2
         figures["density_per_cm2"] = count / area_cm2 if area_cm2 > 0 else None
         figures["vellus_count"] = vellus
         figures["terminal_count"] = count - vellus
-        figures["vellus_fraction"] = vellus / count if count else None
+        figures["vellus_fraction"] = traced_vellus / len(hairs) if hairs else None
         figures["mean_width_um"] = float(np.mean(widths)) if widths else None
     return figures
 
