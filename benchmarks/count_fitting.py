@@ -5,11 +5,12 @@ these, seeds 11, 13, 17 and 19 drawn the same way, are kept apart from them. Eac
 hairs are counted as ``traced × (1 + k × untraced share)``: the hairs no trace shows (under
 or merged with another shaft) grow in number with the hair the mask shows beyond the traced
 hairs' own area, as a share of the analysed area.
+
 Prints the count MAPE and bias over k, the k with the least MAPE and the k that leaves no
 bias (the engine's ``HIDDEN_HAIRS_PER_UNTRACED_SHARE`` is that k, to 0.1: the MAPE is flat
 about it), and the engine's figures.
 
-    python benchmarks/count_fitting.py            # 4 × 200 photos, about 6 min on 2 cores
+    python benchmarks/count_fitting.py            # 4 × 200 photos, about 3.5 min on 2 cores
     python benchmarks/count_fitting.py --quick    # 4 × 50 photos
 """
 

@@ -370,8 +370,8 @@ class TracedHair:
     ``start_px``/``end_px`` are its visible ends, ``width_um`` its shaft width (None
     without calibration; a trace as wide as touching shafts is read per shaft), ``vellus``
     whether it is narrower than the vellus threshold (None without calibration), ``unit``
-    the index of its follicular unit in
-    ``TrichoscopyResult.unit_centres_px`` and ``counted`` whether it enters the figures.
+    the index of its follicular unit in ``TrichoscopyResult.unit_centres_px`` and
+    ``counted`` whether it enters the figures (as one hair).
     """
 
     start_px: tuple[float, float]
@@ -593,14 +593,14 @@ def measure_trichoscopy(
     ]
     groups = [g for g, keep in zip(groups, shaft_like, strict=True) if keep]
     widths_px = [w for w, keep in zip(widths_px, shaft_like, strict=True) if keep]
-    shafts = _side_by_side_shafts(widths_px)
+    shafts_wide = _side_by_side_shafts(widths_px)
     shaft_profiles = profiles.of(np.flatnonzero(shaft_like))
     sibling_groups, sibling_widths_px, shaft_profiles = _fan_siblings(
         view, forks, groups, widths_px, profiles=shaft_profiles
     )
     groups += sibling_groups
     widths_px += sibling_widths_px
-    shafts += [1] * len(sibling_groups)
+    shafts_wide += [1] * len(sibling_groups)
     thin_groups, thin_widths_px = _thin_shafts(view, groups, widths_px, profiles=shaft_profiles)
     groups += thin_groups
     widths_px += thin_widths_px
@@ -616,12 +616,14 @@ def measure_trichoscopy(
     )
     groups += knot_groups
     widths_px += knot_widths_px
-    shafts += [1] * (len(thin_groups) + len(pale_groups) + len(yellow_groups) + len(knot_groups))
+    shafts_wide += [1] * (
+        len(thin_groups) + len(pale_groups) + len(yellow_groups) + len(knot_groups)
+    )
     ends = [_farthest_ends(group) for group in groups]
     lengths = [_path_length(group) for group in groups]
     cut = _cut_by_border(ends, view.analysed)
     calibrated = px_per_mm is not None
-    shaft_widths_px = [width / n_wide for width, n_wide in zip(widths_px, shafts, strict=True)]
+    shaft_widths_px = [width / n_wide for width, n_wide in zip(widths_px, shafts_wide, strict=True)]
     shaft_widths_um: list[float | None]
     is_vellus: list[bool] | None
     if calibrated:
