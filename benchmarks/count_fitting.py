@@ -66,7 +66,8 @@ def main() -> None:
     print(f"fitting seeds {', '.join(map(str, FITTING_SEEDS))}: {len(rows)} photos")
     print(
         f"  untraced hair share: median {np.median(untraced):.3f}, "
-        f"5-95 % {np.percentile(untraced, 5):.3f}-{np.percentile(untraced, 95):.3f}"
+        f"5-95 % {np.percentile(untraced, 5):.3f}-{np.percentile(untraced, 95):.3f}, "
+        f"largest {np.max(untraced):.3f}"
     )
     print("  k      count MAPE   bias")
     mapes, biases = [], []

@@ -5,7 +5,7 @@ half are unchanged. Each visit (sessions 0–5) is photographed ``--replicates``
 changing conditions: lighting, exposure, white balance, blur, sensor noise, JPEG and pose.
 The dermatoscope is re-placed at every visit (a relocation shift and turn shared by the
 visit's photos) and every photo adds a small jitter. Every photo goes through the
-product path: the quality gate, the engine (``measure_trichoscopy``) and
+product path: the quality gate and the engine (``tracker.analysis.analyze_image``) and
 ``tracker.registration.measure_on_baseline`` (what photo intake runs: registration to the
 site's baseline photo, "different spot" check, hairs counted on the baseline's reference
 region); verdicts come from ``tracker.progress`` as the service computes them, the verdict
@@ -37,8 +37,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tracker.imaging.quality import assess_quality
-from tracker.imaging.trichoscopy import measure_trichoscopy
+from tracker.analysis import analyze_image
 from tracker.phantoms import (
     TrichoscopyConditions,
     TrichoscopyScene,
@@ -130,13 +129,15 @@ def photograph_patient(task: tuple[int, bool, int, float, int]) -> PatientPhotos
                 scene, px_per_mm=PX_PER_MM, size_px=(FRAME_PX, FRAME_PX), conditions=conditions
             )
             session_truth.append(truth.density_per_cm2)
-            # Like the product: a photo failing the quality gate does not count.
-            if not assess_quality(rgb, view="trichoscopy", px_per_mm=PX_PER_MM).ok:
+            # Like the product: a photo the quality gate or the engine flags does not count.
+            measurement = analyze_image(rgb, view="trichoscopy", px_per_mm=PX_PER_MM, overlay=False)
+            if not measurement.quality.ok:
                 failed_quality += 1
                 session_full.append(None)
                 session_registered.append(None)
                 continue
-            result = measure_trichoscopy(rgb, px_per_mm=PX_PER_MM)
+            result = measurement.trichoscopy
+            assert result is not None  # a close-up's measurement keeps its traced hairs
             # The first photo passing the gate is the site's baseline, as at intake.
             registration, in_region = measure_on_baseline(rgb, result, baseline_rgb=baseline_rgb)
             if baseline_rgb is None:

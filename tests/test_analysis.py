@@ -254,3 +254,18 @@ def test_bad_arguments_are_refused() -> None:
         analyze_image(rgb.astype(np.float32), view="trichoscopy")
     with pytest.raises(ValueError, match="positive"):
         analyze_image(rgb, view="trichoscopy", px_per_mm=-1.0)
+
+
+@pytest.mark.parametrize(("lengths_mm", "flagged"), [((0.4, 1.2), False), ((1.5, 3.0), True)])
+def test_long_hairs_heaped_across_each_other_are_flagged(lengths_mm, flagged) -> None:
+    # 300 hairs/cm²: short hairs leave 0.034 of the photo as hair no trace accounts for;
+    # hairs 1.5-3 mm long lie across each other in heaps (0.091), beyond what the count's
+    # estimate of hidden hairs was fitted on (0.07), and read 192 for 132.
+    scene = make_trichoscopy_scene(
+        seed=5, density_per_cm2=300.0, field_mm=(9.0, 7.0), lengths_mm=lengths_mm
+    )
+    rgb, _truth = render_trichoscopy(scene, px_per_mm=80.0, size_px=(640, 480))
+    measurement = analyze_image(rgb, view="trichoscopy", px_per_mm=80.0, overlay=False)
+    codes = [issue.code for issue in measurement.quality.issues]
+    assert ("hairs_overlap" in codes) == flagged
+    assert measurement.figures["hair_count"] is not None  # flagged, still measured

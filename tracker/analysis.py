@@ -27,8 +27,9 @@ from tracker.imaging.trichoscopy import (
     TrichoscopyResult,
     draw_trichoscopy_overlay,
     measure_trichoscopy,
+    overlap_issue,
 )
-from tracker.measurement import VIEWS, Measurement, View
+from tracker.measurement import VIEWS, Measurement, Quality, View
 
 # Stored with every measurement; change it whenever a change to the engine can move a
 # figure, so old and new numbers are never compared unknowingly.
@@ -99,6 +100,9 @@ def analyze_image(
         vellus_threshold_um=vellus_threshold_um,
         exclude_mask=exclude_mask,
     )
+    issue = overlap_issue(result)
+    if issue is not None:
+        quality = Quality(issues=(*quality.issues, issue))
     drawn = None
     if overlay:
         marker_xy = None if calibration.marker is None else calibration.marker.corners_xy

@@ -71,7 +71,7 @@ from skimage.filters import apply_hysteresis_threshold
 from skimage.morphology import skeletonize
 
 from tracker.imaging.normalize import normalize_illumination
-from tracker.measurement import TRICHOSCOPY_FIGURES, Figure
+from tracker.measurement import TRICHOSCOPY_FIGURES, Figure, QualityIssue
 
 WORKING_PX_PER_MM = 80.0
 MAX_HAIR_WIDTH_MM = 0.13
@@ -202,6 +202,11 @@ MERGED_WIDTH_RATIO = 1.5
 # (bias -1.25 -> -0.22 %), held-out seed 7 4.80 -> 4.17 %, FDU r 0.654 -> 0.660. Scaling
 # by the mask's whole share instead over-counted orderly scenes where every hair shows.
 HIDDEN_HAIRS_PER_UNTRACED_SHARE = 1.6
+# Above this untraced share the photo is flagged: the estimate was fitted on shares up to it
+# (the largest of the fitting seeds' 800 photos, 0.070; FDU's largest 0.060), and beyond it
+# lie long hairs crossing in heaps, which the engine also breaks into extra pieces (a
+# phantom of 1.5-3 mm hairs at 300 /cm² traced 168 for 132, share 0.091, counted 192).
+MAX_UNTRACED_SHARE = 0.07
 # Width profiles are integrated outward from the shaft's centre while they stay above this
 # fraction of their peak. Lower cut-offs let skin mottling and noise beside thin, pale
 # shafts into the integral (a window that stops at the first dip only ever grows into
@@ -664,7 +669,9 @@ def measure_trichoscopy(
     # the border too): knots and merged shafts, where the hairs no trace shows lie.
     traced_area_px = sum(length * width for length, width in zip(lengths, widths_px, strict=True))
     mask_px = np.count_nonzero(view.mask & view.analysed)
-    untraced_share = max(0.0, mask_px - traced_area_px) / max(np.count_nonzero(view.analysed), 1)
+    untraced_share = float(
+        max(0.0, mask_px - traced_area_px) / max(np.count_nonzero(view.analysed), 1)
+    )
     return TrichoscopyResult(
         figures=hair_figures(counted_hairs, area_cm2=area_cm2, untraced_share=untraced_share),
         widths_um=tuple(h.width_um for h in counted_hairs if h.width_um is not None),
@@ -2210,6 +2217,19 @@ def _unit_centres(hairs: list[TracedHair]) -> tuple[tuple[float, float], ...]:
         ]
         centres.append((float(close[:, 0].mean()), float(close[:, 1].mean())))
     return tuple(centres)
+
+
+def overlap_issue(result: TrichoscopyResult) -> QualityIssue | None:
+    """The quality issue of a photo whose hairs overlap beyond ``MAX_UNTRACED_SHARE``, where
+    the count's estimate of hidden hairs is not to be trusted; None otherwise."""
+    if result.untraced_share <= MAX_UNTRACED_SHARE:
+        return None
+    return QualityIssue(
+        "hairs_overlap",
+        "The hairs overlap too much to be counted reliably (long hairs lying across each "
+        "other): clip the hair short in this spot and retake the photo.",
+        round(result.untraced_share, 3),
+    )
 
 
 def hair_figures(
