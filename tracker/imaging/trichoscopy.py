@@ -189,18 +189,19 @@ BEND_STRAY_TOLERANCES = 1.5
 # reads a little under twice a single shaft. Read whole instead, the fixed set's mean
 # width error was 7.18 % against 5.12 % (2026.12.30).
 MERGED_WIDTH_RATIO = 1.5
-# Every trace counts one hair, however wide: on the phantoms a trace read two shafts wide or
-# more held 0.70 hair on average and two or more only in 11 % of cases (fitting seeds 11,
-# 13, 17 and 19, 2,963 such traces; of those 2.5 wide or more, 65 % held none): mostly a
-# fan's overlap, or a shaft with its shadow. The hairs under or merged with another shaft,
-# which no trace shows, lie where the mask holds more hair than the traces account for
-# (knots, merged fans): the count is the traced hairs times (1 + this times that untraced
-# hair's share of the analysed area, the mask less each trace's length × width). Fitted to
-# leave no bias on those seeds (``benchmarks/count_fitting.py``: no bias at 1.64, MAPE
-# 4.57-4.61 % from 1.3 to 1.8, 5.71 % counting traces alone), apart from the reported sets.
-# Against counting a trace as up to two touching shafts: fixed set MAPE 5.47 -> 4.80 %
-# (bias -1.25 -> -0.22 %), held-out seed 7 4.80 -> 4.17 %, FDU r 0.654 -> 0.660. Scaling
-# by the mask's whole share instead over-counted orderly scenes where every hair shows.
+# Every trace counts one hair, however wide: on the phantoms a trace read two shafts wide
+# or more held 0.70 hair on average and two or more only in 11 % of cases (fitting seeds
+# 11, 13, 17 and 19, 2,963 such traces; of those 2.5 wide or more, 65 % held none); earlier
+# checks found them where a fan's or a crossing's shafts overlap, or over skin between two.
+# The hairs under or merged with another shaft, which no trace shows, lie where the mask
+# holds more hair than the traces account for (knots, merged fans): the count is the traced
+# hairs times (1 + this times that untraced hair's share of the analysed area, the mask
+# less each trace's length × width). Fitted to leave no bias on those seeds
+# (``benchmarks/count_fitting.py``: no bias at 1.64, MAPE 4.57-4.61 % from 1.3 to 1.8, 5.71
+# % counting traces alone), apart from the reported sets. Against counting a trace as up to
+# two touching shafts: fixed set MAPE 5.47 -> 4.80 % (bias -1.25 -> -0.22 %), held-out seed
+# 7 4.80 -> 4.17 %, FDU r 0.654 -> 0.660. Scaling by the mask's whole share instead
+# over-counted orderly scenes where every hair shows.
 HIDDEN_HAIRS_PER_UNTRACED_SHARE = 1.6
 # Above this untraced share the photo is flagged: the estimate was fitted on shares up to it
 # (the largest of the fitting seeds' 800 photos, 0.070; FDU's largest 0.060), and beyond it
