@@ -181,3 +181,17 @@ def test_benchmark_set_is_fixed_and_spans_the_targets():
     assert any(c.conditions.bubbles for c in cases)
     assert any(c.scene.tattoo_mm for c in cases)
     assert any(c.conditions.caption for c in cases)
+
+
+def test_benchmark_set_with_long_hair_keeps_its_scenes():
+    short = trichoscopy_benchmark_set(count=6)
+    long = trichoscopy_benchmark_set(count=6, lengths_mm=(1.5, 3.0))
+    for default, longer in zip(short, long, strict=True):
+        assert (longer.px_per_mm, longer.conditions) == (default.px_per_mm, default.conditions)
+        assert (longer.scene.skin_rgb, longer.scene.hair_colour) == (
+            default.scene.skin_rgb,
+            default.scene.hair_colour,
+        )
+        assert len(longer.scene.hairs) == len(default.scene.hairs)
+        terminal = [h.length_mm for h in longer.scene.hairs if h.width_um >= 30]
+        assert min(terminal) >= 1.5 and max(terminal) <= 3.0

@@ -166,6 +166,7 @@ def region_result(untraced_share: float) -> TrichoscopyResult:
         analysed_rows=(0, 100),
         px_per_mm=50.0,
         untraced_share=untraced_share,
+        long_length_mm=0.4,
     )
 
 

@@ -25,9 +25,9 @@ from tracker.imaging.quality import assess_quality
 from tracker.imaging.resample import shrink_to_long_side
 from tracker.imaging.trichoscopy import (
     TrichoscopyResult,
+    count_issues,
     draw_trichoscopy_overlay,
     measure_trichoscopy,
-    overlap_issue,
 )
 from tracker.measurement import VIEWS, Measurement, Quality, View
 
@@ -100,9 +100,7 @@ def analyze_image(
         vellus_threshold_um=vellus_threshold_um,
         exclude_mask=exclude_mask,
     )
-    issue = overlap_issue(result)
-    if issue is not None:
-        quality = Quality(issues=(*quality.issues, issue))
+    quality = Quality(issues=(*quality.issues, *count_issues(result)))
     drawn = None
     if overlay:
         marker_xy = None if calibration.marker is None else calibration.marker.corners_xy

@@ -672,6 +672,7 @@ def trichoscopy_benchmark_set(
     count: int = 200,
     seed: int = TRICHOSCOPY_BENCHMARK_SEED,
     size_px: tuple[int, int] = (800, 600),
+    lengths_mm: tuple[float, float] = (0.4, 1.2),
 ) -> list[TrichoscopyCase]:
     """The fixed, seeded benchmark set.
 
@@ -680,7 +681,9 @@ def trichoscopy_benchmark_set(
     skin have the skin's brightness or more, which the engine does not handle), 70–140
     px/mm, and conditions of
     severity 0–1 (blur, noise, JPEG, bubbles, shadows, captions, pose). Every fifth case
-    carries a tattoo dot.
+    carries a tattoo dot. ``lengths_mm`` is the scenes' range of hair lengths (see
+    ``make_trichoscopy_scene``); another range keeps every other draw, so the same scenes
+    grow longer or shorter hair.
     """
     rng = np.random.default_rng(seed)
     cases = []
@@ -698,6 +701,7 @@ def trichoscopy_benchmark_set(
             field_mm=(float(frame_mm[0] + 5.0), float(frame_mm[1] + 5.0)),
             skin_tone=skin_tone,
             hair_colour=colours[int(rng.integers(len(colours)))],
+            lengths_mm=lengths_mm,
             tattoo=index % 5 == 0,
         )
         conditions = random_conditions(rng, severity=float(rng.uniform(0.0, 1.0)))

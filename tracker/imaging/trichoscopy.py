@@ -53,7 +53,9 @@ lying against terminal shafts of their unit merge into them, dense knots of cros
 hairs and fans of three or more hairs leaving one opening are under-split, the flat top of
 a wide shaft sometimes reads as a trough and is traced twice, blond and grey counts
 scatter more than dark ones, and shafts lighter than the skin are not seen. On real
-shaved scalps the trace runs on into the shaft's shadow under the skin.
+shaved scalps the trace runs on into the shaft's shadow under the skin. Hairs longer than
+about 1 mm (not clipped) break into pieces where they cross and over-count; such photos
+are flagged (``count_issues``).
 """
 
 from __future__ import annotations
@@ -208,6 +210,13 @@ HIDDEN_HAIRS_PER_UNTRACED_SHARE = 1.6
 # lie long hairs crossing in heaps, which the engine also breaks into extra pieces (a
 # phantom of 1.5-3 mm hairs at 300 /cm² traced 168 for 132, share 0.091, counted 192).
 MAX_UNTRACED_SHARE = 0.07
+# A photo whose traced hairs run longer than this (their 90th percentile) is flagged: the
+# engine was built on hairs 0.4-1.2 mm long (clipped, as for a phototrichogram), and longer
+# ones crossing each other break into extra pieces. The fixed set's 200 photos, with the
+# same scenes' hairs 1-2 / 1.5-3 mm long (``trichoscopy_accuracy.py --hair-lengths``):
+# count bias +0.4 / +17.3 / +41.0 % on every fourth photo, 90th-percentile traced length
+# 0.78-1.00 / 1.30-1.66 / 1.57-2.42 mm (5-95 %).
+MAX_TRACED_LENGTH_MM = 1.2
 # Width profiles are integrated outward from the shaft's centre while they stay above this
 # fraction of their peak. Lower cut-offs let skin mottling and noise beside thin, pale
 # shafts into the integral (a window that stops at the first dip only ever grows into
@@ -398,7 +407,9 @@ class TrichoscopyResult:
     counted hairs (empty without calibration); ``analysed_rows`` the (first, stop) input
     rows that were measured (a caption band is outside them); ``untraced_share`` the share
     (0-1) of them where the hair mask shows more hair than the traces account for, from
-    which the hairs no trace shows are estimated (``hair_figures``).
+    which the hairs no trace shows are estimated (``hair_figures``); ``long_length_mm`` the
+    90th percentile of the counted hairs' traced lengths (0 without any; at the estimated
+    scale without calibration).
     """
 
     figures: dict[str, Figure]
@@ -408,6 +419,7 @@ class TrichoscopyResult:
     analysed_rows: tuple[int, int]
     px_per_mm: float | None
     untraced_share: float
+    long_length_mm: float
 
 
 @dataclass(frozen=True)
@@ -681,7 +693,14 @@ def measure_trichoscopy(
         analysed_rows=view.analysed_rows,
         px_per_mm=px_per_mm,
         untraced_share=untraced_share,
+        long_length_mm=_long_length_mm(lengths, counted, px_per_mm=work_px_per_mm),
     )
+
+
+def _long_length_mm(lengths_px: list[float], counted: list[bool], *, px_per_mm: float) -> float:
+    """90th percentile (mm) of the counted traces' ``lengths_px`` at ``px_per_mm``; 0 if none."""
+    counted_px = [length for length, keep in zip(lengths_px, counted, strict=True) if keep]
+    return float(np.percentile(counted_px, 90)) / px_per_mm if counted_px else 0.0
 
 
 def _traced_groups(mask: np.ndarray, *, px_per_mm: float) -> list[list[_Segment]]:
@@ -2220,17 +2239,31 @@ def _unit_centres(hairs: list[TracedHair]) -> tuple[tuple[float, float], ...]:
     return tuple(centres)
 
 
-def overlap_issue(result: TrichoscopyResult) -> QualityIssue | None:
-    """The quality issue of a photo whose hairs overlap beyond ``MAX_UNTRACED_SHARE``, where
-    the count's estimate of hidden hairs is not to be trusted; None otherwise."""
-    if result.untraced_share <= MAX_UNTRACED_SHARE:
-        return None
-    return QualityIssue(
-        "hairs_overlap",
-        "The hairs overlap too much to be counted reliably (long hairs lying across each "
-        "other): clip the hair short in this spot and retake the photo.",
-        round(result.untraced_share, 3),
-    )
+def count_issues(result: TrichoscopyResult) -> tuple[QualityIssue, ...]:
+    """The quality issues of a photo whose hairs the engine cannot count reliably: hairs
+    longer than ``MAX_TRACED_LENGTH_MM`` (not clipped), or overlapping beyond
+    ``MAX_UNTRACED_SHARE``, where the count's estimate of hidden hairs is not to be trusted.
+    """
+    retake = "clip the hair to about 1 mm in this spot and retake the photo."
+    issues = []
+    if result.long_length_mm > MAX_TRACED_LENGTH_MM:
+        issues.append(
+            QualityIssue(
+                "hairs_too_long",
+                f"The hairs are too long to be counted reliably (they break into pieces where "
+                f"they cross): {retake}",
+                round(result.long_length_mm, 2),
+            )
+        )
+    if result.untraced_share > MAX_UNTRACED_SHARE:
+        issues.append(
+            QualityIssue(
+                "hairs_overlap",
+                f"The hairs overlap too much to be counted reliably: {retake}",
+                round(result.untraced_share, 3),
+            )
+        )
+    return tuple(issues)
 
 
 def hair_figures(
