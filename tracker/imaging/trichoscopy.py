@@ -678,13 +678,7 @@ def measure_trichoscopy(
         )
     counted_hairs = [h for h in hairs if h.counted]
     area_cm2 = view.analysed_px / view.input_px_per_mm**2 / 100.0 if calibrated else None
-    # Hair the mask shows beyond the traced hairs' own area (each trace's length × width, at
-    # the border too): knots and merged shafts, where the hairs no trace shows lie.
-    traced_area_px = sum(length * width for length, width in zip(lengths, widths_px, strict=True))
-    mask_px = np.count_nonzero(view.mask & view.analysed)
-    untraced_share = float(
-        max(0.0, mask_px - traced_area_px) / max(np.count_nonzero(view.analysed), 1)
-    )
+    untraced_share = _untraced_share(view, lengths, widths_px)
     return TrichoscopyResult(
         figures=hair_figures(counted_hairs, area_cm2=area_cm2, untraced_share=untraced_share),
         widths_um=tuple(h.width_um for h in counted_hairs if h.width_um is not None),
@@ -695,6 +689,15 @@ def measure_trichoscopy(
         untraced_share=untraced_share,
         long_length_mm=_long_length_mm(lengths, counted, px_per_mm=work_px_per_mm),
     )
+
+
+def _untraced_share(view: _WorkingView, lengths_px: list[float], widths_px: list[float]) -> float:
+    """Share (0-1) of ``view``'s analysed area where its mask shows hair beyond the traces'
+    own area (each trace's length × width, working px; those at the border too): knots and
+    merged shafts, where the hairs no trace shows lie."""
+    traced_px = sum(length * width for length, width in zip(lengths_px, widths_px, strict=True))
+    mask_px = np.count_nonzero(view.mask & view.analysed)
+    return float(max(0.0, mask_px - traced_px) / max(np.count_nonzero(view.analysed), 1))
 
 
 def _long_length_mm(lengths_px: list[float], counted: list[bool], *, px_per_mm: float) -> float:
