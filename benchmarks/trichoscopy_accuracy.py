@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tracker.imaging.trichoscopy import measure_trichoscopy
 from tracker.phantoms import (
+    HAIR_LENGTHS_MM,
     TRICHOSCOPY_BENCHMARK_SEED,
     TrichoscopyConditions,
     make_trichoscopy_scene,
@@ -40,7 +41,7 @@ def accuracy(
     *,
     start: int = 0,
     seed: int = TRICHOSCOPY_BENCHMARK_SEED,
-    lengths_mm: tuple[float, float] = (0.4, 1.2),
+    lengths_mm: tuple[float, float] = HAIR_LENGTHS_MM,
 ) -> None:
     rows = []
     by_colour: dict[str, list[float]] = defaultdict(list)
@@ -162,9 +163,10 @@ def main() -> None:
         "--hair-lengths",
         type=float,
         nargs=2,
-        default=(0.4, 1.2),
+        default=HAIR_LENGTHS_MM,
         metavar=("MIN_MM", "MAX_MM"),
-        help="the same scenes with hairs of this length range (the set's is 0.4-1.2 mm)",
+        help="the same scenes with hairs of this length range (the set's is "
+        f"{HAIR_LENGTHS_MM[0]}-{HAIR_LENGTHS_MM[1]} mm)",
     )
     args = parser.parse_args()
     cv2.setNumThreads(1)

@@ -207,6 +207,10 @@ def _random_hair(
     )
 
 
+# Hair lengths of the phantom scenes (mm): short, as clipped for a phototrichogram.
+HAIR_LENGTHS_MM = (0.4, 1.2)
+
+
 def make_trichoscopy_scene(
     *,
     seed: int,
@@ -215,7 +219,7 @@ def make_trichoscopy_scene(
     field_mm: tuple[float, float] = (10.0, 8.0),
     skin_tone: int = 2,
     hair_colour: HairColour = "dark",
-    lengths_mm: tuple[float, float] = (0.4, 1.2),
+    lengths_mm: tuple[float, float] = HAIR_LENGTHS_MM,
     empty_follicle_fraction: float = 0.08,
     yellow_dots_per_cm2: float = 10.0,
     tattoo: bool = False,
@@ -672,7 +676,7 @@ def trichoscopy_benchmark_set(
     count: int = 200,
     seed: int = TRICHOSCOPY_BENCHMARK_SEED,
     size_px: tuple[int, int] = (800, 600),
-    lengths_mm: tuple[float, float] = (0.4, 1.2),
+    lengths_mm: tuple[float, float] = HAIR_LENGTHS_MM,
 ) -> list[TrichoscopyCase]:
     """The fixed, seeded benchmark set.
 
