@@ -146,6 +146,19 @@ def speed() -> None:
     )
 
 
+def add_hair_lengths_argument(parser: argparse.ArgumentParser) -> None:
+    """``--hair-lengths MIN_MM MAX_MM``: the benchmark set's scenes with other hair lengths."""
+    parser.add_argument(
+        "--hair-lengths",
+        type=float,
+        nargs=2,
+        default=HAIR_LENGTHS_MM,
+        metavar=("MIN_MM", "MAX_MM"),
+        help="the same scenes with hairs of this length range (the set's is "
+        f"{HAIR_LENGTHS_MM[0]}-{HAIR_LENGTHS_MM[1]} mm)",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="40 images and 4 re-shot scenes")
@@ -159,15 +172,7 @@ def main() -> None:
         help="draw the set from another seed: a held-out check that a change fitted on the "
         "fixed set is not fitted to its images",
     )
-    parser.add_argument(
-        "--hair-lengths",
-        type=float,
-        nargs=2,
-        default=HAIR_LENGTHS_MM,
-        metavar=("MIN_MM", "MAX_MM"),
-        help="the same scenes with hairs of this length range (the set's is "
-        f"{HAIR_LENGTHS_MM[0]}-{HAIR_LENGTHS_MM[1]} mm)",
-    )
+    add_hair_lengths_argument(parser)
     args = parser.parse_args()
     cv2.setNumThreads(1)
     accuracy(

@@ -28,6 +28,7 @@ scatter they explain.
     python benchmarks/trichoscopy_errors.py            # the fixed set, 200 images
     python benchmarks/trichoscopy_errors.py --seed 7   # the held-out set
     python benchmarks/trichoscopy_errors.py --quick    # its first 40 images
+    python benchmarks/trichoscopy_errors.py --hair-lengths 1 2   # its scenes, long hair
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from trichoscopy_accuracy import add_hair_lengths_argument
 
 from tracker.imaging.trichoscopy import MIN_HAIR_LENGTH_MM, measure_trichoscopy
 from tracker.phantoms import TRICHOSCOPY_BENCHMARK_SEED, TrichoscopyCase, trichoscopy_benchmark_set
@@ -344,8 +347,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="the first 40 images")
     parser.add_argument("--seed", type=int, default=TRICHOSCOPY_BENCHMARK_SEED)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    add_hair_lengths_argument(parser)
     args = parser.parse_args()
-    cases = trichoscopy_benchmark_set(count=40 if args.quick else 200, seed=args.seed)
+    cases = trichoscopy_benchmark_set(
+        count=40 if args.quick else 200,
+        seed=args.seed,
+        lengths_mm=(args.hair_lengths[0], args.hair_lengths[1]),
+    )
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         rows = list(pool.map(budget, cases, chunksize=4))
     report(rows, args.seed)
