@@ -24,7 +24,8 @@ st.caption(
     f"{patient.condition.value.replace('_', ' ')}"
     + (f" · {patient.stage_scale.value.replace('_', '–')} {patient.stage}" if patient.stage else "")
     + (
-        f" · {course.treatment} {course.product}, {course.planned_sessions} sessions"
+        f" · {course.treatment} {course.product}, {course.planned_sessions} sessions, "
+        f"{course.status.value}"
         if course
         else ""
     )

@@ -10,7 +10,7 @@ from datetime import date
 import streamlit as st
 
 from app_pages import browser_session, views
-from models import GLOBAL_SITES, PhotoView, Role, Severity, SideEffectKind
+from models import GLOBAL_SITES, CourseStatus, PhotoView, Role, Severity, SideEffectKind
 from tracker.imaging.intake import IntakeError, prepare_image
 from tracker.services import patients, photos, visits
 from tracker.services.errors import ServiceError
@@ -179,8 +179,26 @@ suggested = max(recorded) + 1 if recorded else 0
 st.caption(
     f"Course: {course.course.treatment} {course.course.product}, "
     f"{len(recorded)} of {course.course.planned_sessions + 1} sessions recorded "
-    "(session 0 is the baseline)."
+    f"(session 0 is the baseline); {course.course.status.value}."
 )
+with (
+    st.expander("Course status: completed, or stopped early"),
+    st.form(f"course_status_{course.course.id}"),
+):
+    status = st.radio(
+        "Course status",
+        list(CourseStatus),
+        index=list(CourseStatus).index(course.course.status),
+        format_func=lambda s: s.value.capitalize(),
+        horizontal=True,
+    )
+    if st.form_submit_button("Save course status") and status is not course.course.status:
+        try:
+            visits.set_course_status(actor, course.course.id, status)
+        except ServiceError as error:
+            st.error(str(error))
+        else:
+            st.rerun()
 
 use_camera = st.toggle("Take photos with this device's camera (tablet)")
 with st.form(f"visit_{course.course.id}_{len(recorded)}"):

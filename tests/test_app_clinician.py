@@ -12,7 +12,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from app_pages.views import VERDICT_BADGES
-from models import Role
+from models import CourseStatus, Role
 from tests.conftest import QUICK_ALGORITHM_VERSION, dark_pixel_measure, scalp_png
 from tests.test_app_helpers import (
     DemoClinic,
@@ -140,6 +140,19 @@ def test_an_empty_visit_form_is_refused(demo_clinic: DemoClinic):
     assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2]
 
 
+def test_a_course_can_be_marked_stopped_early(demo_clinic: DemoClinic):
+    app = visit_form(demo_clinic, demo_clinic.other_patient_id)
+    assert "(session 0 is the baseline); active." in texts(app)
+    by_label(app.radio, "Course status").set_value(CourseStatus.STOPPED)
+    (save,) = [b for b in app.button if b.label == "Save course status"]
+    save.click().run()
+    assert not app.exception
+    assert "(session 0 is the baseline); stopped." in texts(app)
+    record = patients.patient_file(demo_clinic.staff.clinician, demo_clinic.other_patient_id)
+    assert record.courses[-1].course.status is CourseStatus.STOPPED
+    assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2]
+
+
 def test_a_flagged_photo_can_be_accepted(demo_clinic: DemoClinic):
     app = visit_form(demo_clinic, demo_clinic.other_patient_id)
     dark = io.BytesIO()
@@ -167,6 +180,7 @@ def test_patient_record_shows_charts_verdicts_photos_and_visits(demo_clinic: Dem
     assert app.title[0].value == "P-001 — Patient P-001"
     expected = progress.get_patient_progress(demo_clinic.staff.clinician, demo_clinic.patient_id)
     page = texts(app)
+    assert f"{expected.course.planned_sessions} sessions, active" in page
     for measure in expected.sites[0].measures.values():
         if measure.points:
             assert measure.explanation in page

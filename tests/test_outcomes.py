@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tracker.outcomes import (
@@ -48,6 +50,7 @@ def course(
     consented: bool = True,
     planned: int = 5,
     effects: dict[int, tuple[str, ...]] | None = None,
+    marked_ended: bool = False,
 ) -> PatientCourse:
     return PatientCourse(
         code=code,
@@ -58,6 +61,7 @@ def course(
         sessions_done=max(verdicts),
         checkpoints={s: Checkpoint(s, v, c) for s, (v, c) in verdicts.items()},  # type: ignore[arg-type]
         side_effects_by_session=effects or {},
+        marked_ended=marked_ended,
     )
 
 
@@ -99,6 +103,16 @@ def test_cohort_counts_only_consenting_patients(courses: list[PatientCourse]) ->
     assert (end.improving.successes, end.improving.total) == (2, 2)
     assert cohort.measured_success == end.improving
     assert cohort.advertised_success_pct == 90.0
+
+
+def test_a_course_stopped_early_counts_at_end_of_course_at_its_last_session(
+    courses: list[PatientCourse],
+) -> None:
+    stopped = [*courses[:2], replace(courses[2], marked_ended=True), *courses[3:]]
+    end = cohort_outcome(stopped, advertised_success_pct=None).overall.checkpoints[-1]
+    # P3 stopped after session 3, unchanged there: the share drops from 2 of 2 to 2 of 3.
+    assert (end.improving.successes, end.improving.total) == (2, 3)
+    assert cohort_outcome(stopped, advertised_success_pct=None).adherence.completed.successes == 2
 
 
 def test_cohort_splits_by_condition_and_treatment(courses: list[PatientCourse]) -> None:

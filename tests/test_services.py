@@ -19,6 +19,7 @@ from models import (
     AuditAction,
     AuditEvent,
     ContraindicationKind,
+    CourseStatus,
     HairCondition,
     PhotoView,
     Role,
@@ -35,6 +36,7 @@ from tests.conftest import (
     scalp_png,
 )
 from tracker.measurement import Measurement, Quality, QualityIssue
+from tracker.outcomes import END_OF_COURSE
 from tracker.photostore import OVERLAY_EXTENSION, default_store
 from tracker.registration import Registration
 from tracker.services import clinics, integrity, patients, photos, progress, users, visits
@@ -126,6 +128,26 @@ def test_duplicate_session_number_saves_nothing(clinic: ClinicStaff) -> None:
         )
     with read_session() as session:
         assert session.scalar(select(func.count()).select_from(Visit)) == 1
+
+
+def test_a_course_is_completed_or_stopped_and_the_change_is_audited(clinic: ClinicStaff) -> None:
+    patient_id = register(clinic)
+    course_id, _ = course_with_baseline(clinic, patient_id)
+    stopped = visits.set_course_status(clinic.clinician, course_id, CourseStatus.STOPPED)
+    assert stopped.status is CourseStatus.STOPPED
+    (course,) = patients.patient_file(clinic.clinician, patient_id).courses
+    assert course.course.status is CourseStatus.STOPPED
+    with read_session() as session:
+        changed = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == AuditAction.CHANGE, AuditEvent.entity == "course"
+            )
+        ).one()
+    assert (changed.entity_id, changed.patient_id, changed.detail) == (
+        course_id,
+        patient_id,
+        "status stopped",
+    )
 
 
 def test_visit_keeps_side_effects_and_clinician(clinic: ClinicStaff) -> None:
@@ -513,7 +535,7 @@ def test_clinic_outcomes_count_consenting_patients_only_and_carry_no_names(
         photos.add_photos(clinic.clinician, later.id, [upload(3)])
         return course_id
 
-    treated("P001", SideEffectKind.REDNESS, consent=True)
+    consenting_course = treated("P001", SideEffectKind.REDNESS, consent=True)
     treated("P002", SideEffectKind.PAIN, consent=False)
 
     cohort = progress.clinic_cohort(clinic.admin).cohort
@@ -530,6 +552,11 @@ def test_clinic_outcomes_count_consenting_patients_only_and_carry_no_names(
         ("P001", None),
         ("P002", None),
     }
+    # After 1 of 6 sessions the course is not over; stopped there, it ends at session 1.
+    assert cohort.overall.checkpoints[-1].improving.total == 0
+    visits.set_course_status(clinic.clinician, consenting_course, CourseStatus.STOPPED)
+    ended = progress.clinic_cohort(clinic.admin).cohort.overall.checkpoints[-1]
+    assert (ended.label, ended.improving.total) == (END_OF_COURSE, 1)
 
 
 @pytest.mark.usefixtures("quick_measure")

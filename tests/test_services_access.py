@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from db import read_session, write_session
-from models import AuditAction, AuditEvent, HairCondition, PhotoView, Role, User
+from models import AuditAction, AuditEvent, CourseStatus, HairCondition, PhotoView, Role, User
 from tests.conftest import TEST_PASSWORD, ClinicStaff, make_clinic, scalp_png
 from tracker.services import audit, clinics, patients, photos, progress, users, visits
 from tracker.services.access import AccessDenied, AccountInactive, Actor
@@ -74,11 +74,14 @@ def test_patient_account_cannot_use_staff_functions(clinic: ClinicStaff) -> None
         patients.list_patients(account)
     with pytest.raises(AccessDenied):
         visits.start_course(account, own, CourseInput(4, 7, date(2026, 1, 1)))
+    course = visits.start_course(clinic.clinician, own, CourseInput(4, 7, date(2026, 1, 1)))
+    with pytest.raises(AccessDenied):
+        visits.set_course_status(account, course.id, CourseStatus.STOPPED)
     with pytest.raises(AccessDenied):
         progress.clinic_cohort(account)
     with pytest.raises(AccessDenied):
         progress.clinic_summary(account)
-    assert len(_denials()) == 4
+    assert len(_denials()) == 5
 
 
 def test_clinician_sees_own_clinic_and_not_the_other(
@@ -93,6 +96,11 @@ def test_clinician_sees_own_clinic_and_not_the_other(
         patients.patient_file(clinic_a.clinician, patient_b)
     with pytest.raises(AccessDenied):
         visits.start_course(clinic_a.clinician, patient_b, CourseInput(4, 7, date(2026, 1, 1)))
+    course_b = visits.start_course(
+        clinic_b.clinician, patient_b, CourseInput(4, 7, date(2026, 1, 1))
+    )
+    with pytest.raises(AccessDenied):
+        visits.set_course_status(clinic_a.clinician, course_b.id, CourseStatus.COMPLETED)
     with pytest.raises(AccessDenied):
         patients.delete_patient(clinic_a.admin, patient_b)
     assert patients.get_patient(clinic_b.clinician, patient_b).id == patient_b

@@ -38,14 +38,22 @@ class PatientCourse:
     checkpoints: Mapping[int, Checkpoint]
     # Session number -> side effects recorded after it; every done session is listed.
     side_effects_by_session: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+    # A clinician marked the course completed or stopped early.
+    marked_ended: bool = False
 
     @property
     def completed(self) -> bool:
         return self.sessions_done >= self.planned_sessions
 
+    @property
+    def over(self) -> bool:
+        """Every planned session done, or the course marked completed or stopped: a course
+        stopped early ends too, and leaving it out would count only those who stayed."""
+        return self.completed or self.marked_ended
+
     def checkpoint(self, label: int | str) -> Checkpoint | None:
         if label == END_OF_COURSE:
-            if not self.completed or not self.checkpoints:
+            if not self.over or not self.checkpoints:
                 return None
             return self.checkpoints[max(self.checkpoints)]
         return self.checkpoints.get(int(label))

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from models import (
     AuditAction,
     Clinic,
+    CourseStatus,
     HairCondition,
     Measurement,
     Patient,
@@ -356,6 +357,8 @@ def _checkpoints(series: Series) -> dict[int, Checkpoint]:
 
 
 NO_COURSE = "no course"
+# A course a clinician marked so is over, however many sessions were done.
+ENDED_STATUSES = frozenset({CourseStatus.COMPLETED, CourseStatus.STOPPED})
 
 
 def _treatment_label(treatment: str, product: str) -> str:
@@ -397,6 +400,7 @@ class _CurrentCourse:
     course_id: int | None
     treatment: str
     planned_sessions: int
+    marked_ended: bool
 
 
 def _patients_in_scope(
@@ -424,6 +428,7 @@ def _current_courses(
             TreatmentCourse.product,
             TreatmentCourse.planned_sessions,
             TreatmentCourse.start_date,
+            enum_as_text(TreatmentCourse.status),
         )
         .outerjoin(TreatmentCourse, TreatmentCourse.patient_id == Patient.id)
         .where(*_patients_in_scope(clinic_id, patient_ids))
@@ -440,6 +445,7 @@ def _current_courses(
         product,
         planned,
         start,
+        status,
     ) in rows:
         order = (start, course_id) if course_id is not None else (date.min, 0)
         if patient_id in latest and latest[patient_id][0] >= order:
@@ -454,6 +460,7 @@ def _current_courses(
                 course_id=course_id,
                 treatment=_treatment_label(treatment, product) if course_id else NO_COURSE,
                 planned_sessions=planned if course_id else 0,
+                marked_ended=status in ENDED_STATUSES,
             ),
         )
     return [course for _order, course in latest.values()]
@@ -568,6 +575,7 @@ def clinic_cohort(actor: Actor) -> ClinicCohort:
                 consented=course.consented,
                 planned_sessions=course.planned_sessions,
                 sessions_done=len(sessions),
+                marked_ended=course.marked_ended,
                 checkpoints=_checkpoints(series) if series else {},
                 side_effects_by_session=sessions,
             )
