@@ -108,6 +108,15 @@ def test_scene_reaches_its_coverage_target_and_gains_what_is_asked():
     assert grown_truth.coverage_pct - truth.coverage_pct == pytest.approx(8.0, abs=2.0)
 
 
+def test_invalid_scene_parameters_are_refused():
+    with pytest.raises(ValueError, match="Fitzpatrick"):
+        make_global_scene(seed=0, coverage_target=50.0, skin_tone=0)
+    with pytest.raises(ValueError, match="hair_colour"):
+        make_global_scene(seed=0, coverage_target=50.0, hair_colour="dark")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="pattern"):
+        make_global_scene(seed=0, coverage_target=50.0, pattern="crown")  # type: ignore[arg-type]
+
+
 def test_next_visit_changes_the_shot_not_the_head():
     rng = np.random.default_rng(5)
     conditions = random_global_conditions(rng, shine=True)

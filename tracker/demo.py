@@ -90,7 +90,6 @@ class DemoPatient:
     """One demo patient: who they are and how much hair their course adds by its end."""
 
     number: int
-    responder: bool
     final_gain: float
     baseline_density: float
 
@@ -105,7 +104,6 @@ def demo_patients(count: int) -> list[DemoPatient]:
     return [
         DemoPatient(
             number=number,
-            responder=number % 2 == 1,
             final_gain=float(
                 rng.uniform(0.15, 0.35) if number % 2 == 1 else rng.uniform(-0.04, 0.0)
             ),

@@ -1011,6 +1011,12 @@ def make_global_scene(
     ``skin_tone`` is the Fitzpatrick type 1–6; ``strand_width`` the range of strand widths
     in frame widths (strands are locks of a few hairs; 0.003 is 2 px in a 640-px photo).
     """
+    if skin_tone not in _GLOBAL_SKIN_SRGB:
+        raise ValueError(f"skin_tone must be a Fitzpatrick type 1–6, got {skin_tone}")
+    if hair_colour not in GLOBAL_HAIR_COLOURS:
+        raise ValueError(f"hair_colour must be one of {GLOBAL_HAIR_COLOURS}, got {hair_colour!r}")
+    if pattern not in THINNING_PATTERNS:
+        raise ValueError(f"pattern must be one of {THINNING_PATTERNS}, got {pattern!r}")
     rng = np.random.default_rng([seed, 11])
     centre = (0.5 + rng.uniform(-0.08, 0.08), 0.5 + rng.uniform(-0.08, 0.08))
     empty = GlobalScene(
