@@ -4,7 +4,7 @@ from datetime import date
 
 import streamlit as st
 
-from app_pages import browser_session
+from app_pages import browser_session, views
 from models import ContraindicationKind, HairCondition, Role, StageScale
 from tracker.services import patients, visits
 from tracker.services.errors import ServiceError
@@ -77,11 +77,7 @@ with st.form(f"new_patient_{st.session_state.get(FORM_ROUND_KEY, 0)}"):
     consent_photography = st.checkbox("Consents to scalp photography", value=True)
     consent_statistics = st.checkbox("Consents to anonymous use in clinic outcome statistics")
     st.markdown("**Treatment course**")
-    course_left, course_mid, course_right = st.columns(3)
-    planned_sessions = course_left.number_input("Planned sessions", 1, 40, 10)
-    interval_days = course_mid.number_input("Days between sessions", 1, 180, 7)
-    start_date = course_right.date_input("Start date", value=date.today())
-    product = st.text_input("Product / cocktail", placeholder="e.g. dutasteride 0.01 %")
+    course = views.course_inputs(key=f"new-course-{st.session_state.get(FORM_ROUND_KEY, 0)}")
     submitted = st.form_submit_button("Register patient", type="primary")
 
 if submitted:
@@ -97,12 +93,6 @@ if submitted:
         consent_photography=consent_photography,
         consent_outcome_statistics=consent_statistics,
         contraindications=frozenset(kind for kind, yes in answers.items() if yes),
-    )
-    course = CourseInput(
-        planned_sessions=int(planned_sessions),
-        interval_days=int(interval_days),
-        start_date=start_date,
-        product=product,
     )
     if not code.strip() or not name.strip():
         st.error("Enter the patient's code and name; nothing was saved.")

@@ -1,4 +1,5 @@
-"""Pieces several pages show: verdicts, progress charts with their noise band, photo pairs.
+"""Pieces several pages show: verdicts, progress charts with their noise band, photo pairs,
+the treatment course's fields.
 
 Not a page. Everything shown here was fetched through the services by the calling page or
 is fetched here through them with the same actor, so access is checked as usual.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import date
 
 import altair as alt
 import pandas as pd
@@ -24,7 +26,7 @@ from tracker.reports.records import VisitSummary
 from tracker.services import photos
 from tracker.services.access import Actor
 from tracker.services.progress import CountedPhoto, PatientProgress
-from tracker.services.records import PhotoRecord
+from tracker.services.records import CourseInput, PhotoRecord
 
 VERDICT_BADGES: dict[str, tuple[str, str]] = {
     "improving": ("Improving", "green"),
@@ -283,4 +285,21 @@ def figure_table(figures: dict[str, float | int | None]) -> pd.DataFrame:
             "Figure": [name.replace("_", " ") for name in figures],
             "Value": ["not measurable" if v is None else f"{v:.4g}" for v in figures.values()],
         }
+    )
+
+
+def course_inputs(*, key: str) -> CourseInput:
+    """A treatment course's fields, inside the calling page's form."""
+    left, middle, right = st.columns(3)
+    planned_sessions = left.number_input("Planned sessions", 1, 40, 10, key=f"{key}-sessions")
+    interval_days = middle.number_input("Days between sessions", 1, 180, 7, key=f"{key}-interval")
+    start_date = right.date_input("Start date", value=date.today(), key=f"{key}-start")
+    product = st.text_input(
+        "Product / cocktail", placeholder="e.g. dutasteride 0.01 %", key=f"{key}-product"
+    )
+    return CourseInput(
+        planned_sessions=int(planned_sessions),
+        interval_days=int(interval_days),
+        start_date=start_date,
+        product=product,
     )

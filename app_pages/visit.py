@@ -170,10 +170,25 @@ patient = patient_file.patient
 st.markdown(f"**{patient.code} — {patient.name}**")
 for warning in patient.contraindication_warnings:
     st.warning(warning)
-if not patient_file.courses:
-    st.info("This patient has no treatment course; start one on the patient's registration.")
+latest = patient_file.courses[-1] if patient_file.courses else None
+if latest is None or latest.course.status.ended:
+    with st.form(f"next_course_{patient.id}_{len(patient_file.courses)}"):
+        st.markdown(
+            f"**Start the next treatment course** (the last one is {latest.course.status.value})"
+            if latest
+            else "**Start a treatment course** (this patient has none)"
+        )
+        next_course = views.course_inputs(key=f"next-course-{len(patient_file.courses)}")
+        if st.form_submit_button("Start course"):
+            try:
+                visits.start_course(actor, patient.id, next_course)
+            except ServiceError as error:
+                st.error(str(error))
+            else:
+                st.rerun()
+if latest is None:
     st.stop()
-course = patient_file.courses[-1]
+course = latest
 recorded = [visit_file.visit.session_number for visit_file in course.visits]
 suggested = max(recorded) + 1 if recorded else 0
 st.caption(

@@ -37,6 +37,11 @@ class CourseStatus(StrEnum):
     COMPLETED = "completed"
     STOPPED = "stopped"
 
+    @property
+    def ended(self) -> bool:
+        """Marked completed or stopped: over, however many sessions were done."""
+        return self in (CourseStatus.COMPLETED, CourseStatus.STOPPED)
+
 
 class SideEffectKind(StrEnum):
     PAIN = "pain"

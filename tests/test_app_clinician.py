@@ -140,9 +140,10 @@ def test_an_empty_visit_form_is_refused(demo_clinic: DemoClinic):
     assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2]
 
 
-def test_a_course_can_be_marked_stopped_early(demo_clinic: DemoClinic):
+def test_a_course_stopped_early_is_followed_by_the_next(demo_clinic: DemoClinic):
     app = visit_form(demo_clinic, demo_clinic.other_patient_id)
     assert "(session 0 is the baseline); active." in texts(app)
+    assert not [b for b in app.button if b.label == "Start course"]
     by_label(app.radio, "Course status").set_value(CourseStatus.STOPPED)
     (save,) = [b for b in app.button if b.label == "Save course status"]
     save.click().run()
@@ -151,6 +152,18 @@ def test_a_course_can_be_marked_stopped_early(demo_clinic: DemoClinic):
     record = patients.patient_file(demo_clinic.staff.clinician, demo_clinic.other_patient_id)
     assert record.courses[-1].course.status is CourseStatus.STOPPED
     assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2]
+
+    by_label(app.number_input, "Planned sessions").set_value(6)
+    by_label(app.text_input, "Product / cocktail").input("maintenance")
+    (start,) = [b for b in app.button if b.label == "Start course"]
+    start.click().run()
+    assert not app.exception
+    assert "0 of 7 sessions recorded (session 0 is the baseline); active." in texts(app)
+    record = patients.patient_file(demo_clinic.staff.clinician, demo_clinic.other_patient_id)
+    assert [(c.course.product, c.course.status) for c in record.courses] == [
+        (record.courses[0].course.product, CourseStatus.STOPPED),
+        ("maintenance", CourseStatus.ACTIVE),
+    ]
 
 
 def test_a_flagged_photo_can_be_accepted(demo_clinic: DemoClinic):

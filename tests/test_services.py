@@ -150,6 +150,23 @@ def test_a_course_is_completed_or_stopped_and_the_change_is_audited(clinic: Clin
     )
 
 
+def test_the_next_course_starts_only_after_the_last_has_ended(clinic: ClinicStaff) -> None:
+    patient_id = register(clinic)
+    course_id, _ = course_with_baseline(clinic, patient_id)
+    next_course = CourseInput(planned_sessions=4, interval_days=14, start_date=date(2026, 3, 2))
+    with pytest.raises(InvalidInput, match="still active: mark it completed or stopped"):
+        visits.start_course(clinic.clinician, patient_id, next_course)
+    visits.set_course_status(clinic.clinician, course_id, CourseStatus.COMPLETED)
+    with pytest.raises(InvalidInput, match="must start on or after 2026-01-05"):
+        visits.start_course(
+            clinic.clinician, patient_id, replace(next_course, start_date=date(2026, 1, 4))
+        )
+    started = visits.start_course(clinic.clinician, patient_id, next_course)
+    courses = patients.patient_file(clinic.clinician, patient_id).courses
+    assert [course.course.id for course in courses] == [course_id, started.id]
+    assert progress.get_patient_progress(clinic.clinician, patient_id).course == started
+
+
 def test_visit_keeps_side_effects_and_clinician(clinic: ClinicStaff) -> None:
     course_id, _ = course_with_baseline(clinic, register(clinic))
     effects = (

@@ -357,8 +357,6 @@ def _checkpoints(series: Series) -> dict[int, Checkpoint]:
 
 
 NO_COURSE = "no course"
-# A course a clinician marked so is over, however many sessions were done.
-ENDED_STATUSES = frozenset({CourseStatus.COMPLETED, CourseStatus.STOPPED})
 
 
 def _treatment_label(treatment: str, product: str) -> str:
@@ -460,7 +458,7 @@ def _current_courses(
                 course_id=course_id,
                 treatment=_treatment_label(treatment, product) if course_id else NO_COURSE,
                 planned_sessions=planned if course_id else 0,
-                marked_ended=status in ENDED_STATUSES,
+                marked_ended=status is not None and CourseStatus(status).ended,
             ),
         )
     return [course for _order, course in latest.values()]

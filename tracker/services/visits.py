@@ -27,6 +27,22 @@ def start_course(actor: Actor, patient_id: int, course: CourseInput) -> CourseRe
         raise InvalidInput("A course needs at least one session and an interval of a day or more.")
     with writing_session() as session:
         patient = patient_for(session, actor, patient_id, doing="start a course for")
+        latest = session.scalars(
+            select(TreatmentCourse)
+            .where(TreatmentCourse.patient_id == patient.id)
+            .order_by(TreatmentCourse.start_date.desc(), TreatmentCourse.id.desc())
+            .limit(1)
+        ).first()
+        if latest is not None and not latest.status.ended:
+            raise InvalidInput(
+                f"{patient.code}'s course is still {latest.status.value}: mark it completed "
+                "or stopped before starting the next. Nothing was saved."
+            )
+        if latest is not None and course.start_date < latest.start_date:
+            raise InvalidInput(
+                f"The next course must start on or after {latest.start_date}, when "
+                f"{patient.code}'s last course started. Nothing was saved."
+            )
         row = TreatmentCourse(
             patient_id=patient.id,
             treatment=course.treatment.strip() or "mesotherapy",
