@@ -94,7 +94,12 @@ def photos_of(
 
 
 def course_of(
-    rng: np.random.Generator, start: date, *, gain: float, older_session: int | None = None
+    rng: np.random.Generator,
+    start: date,
+    *,
+    gain: float,
+    older_session: int | None = None,
+    status: CourseStatus = CourseStatus.ACTIVE,
 ) -> TreatmentCourse:
     first = int(rng.integers(0, 2))  # some courses have no baseline visit
     last = int(rng.integers(1, 8))
@@ -154,7 +159,7 @@ def course_of(
         planned_sessions=int(rng.integers(3, 7)),
         interval_days=7,
         start_date=start,
-        status=CourseStatus.ACTIVE,
+        status=status,
         visits=visits,
     )
 
@@ -169,7 +174,11 @@ def write_clinic(clinic_id: int, *, patients: int, seed: int) -> list[int]:
                 # Half the patients have their baseline, a quarter session 2, of an older engine.
                 older = {0: 0, 1: 0, 2: 2}.get(number % 4)
                 gain = float(rng.uniform(-0.2, 0.4))
-                courses.append(course_of(rng, START, gain=gain, older_session=older))
+                # Every sixth course was stopped early: it ends at its last session.
+                stopped = CourseStatus.STOPPED if number % 6 == 5 else CourseStatus.ACTIVE
+                courses.append(
+                    course_of(rng, START, gain=gain, older_session=older, status=stopped)
+                )
             if number % 5 == 1:  # an older course that must not count
                 courses.append(course_of(rng, START - timedelta(days=400), gain=-0.5))
             patient = Patient(

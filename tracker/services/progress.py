@@ -331,6 +331,7 @@ def patient_course(progress: PatientProgress) -> PatientCourse:
         consented=progress.patient.consent_outcome_statistics,
         planned_sessions=course.planned_sessions if course else 0,
         sessions_done=sum(1 for visit in progress.visits if visit.session >= 1),
+        marked_ended=course.status.ended if course else False,
         checkpoints=_checkpoints(series) if series else {},
         side_effects_by_session={
             visit.session: visit.side_effects for visit in progress.visits if visit.session >= 1
