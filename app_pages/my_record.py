@@ -6,7 +6,7 @@ import streamlit as st
 
 from app_pages import browser_session, views
 from models import Role
-from tracker.services import exports, progress
+from tracker.services import exports
 from tracker.services.errors import ServiceError
 
 actor = browser_session.require_page(Role.PATIENT, doing="open their own progress")
@@ -14,18 +14,23 @@ if actor.patient_id is None:
     st.error("This account is not linked to a patient record; ask the clinic to link it.")
     st.stop()
 try:
-    record = progress.get_patient_progress(actor, actor.patient_id)
+    record, heading = views.progress_of_chosen_course(actor, actor.patient_id)
 except ServiceError as refusal:
     browser_session.stop_on_refusal(refusal)
 
-st.title(f"Your progress, {record.patient.name}")
+heading.title(f"Your progress, {record.patient.name}")
 course = record.course
 if course is not None:
     done = sum(1 for visit in record.visits if visit.session >= 1)
     remaining = max(course.planned_sessions - done, 0)
     st.write(
         f"Treatment: {course.treatment} {course.product}. "
-        f"{done} of {course.planned_sessions} sessions done; {remaining} to come."
+        f"{done} of {course.planned_sessions} sessions done; "
+        + (
+            f"the course was {course.status.value}."
+            if course.status.ended
+            else f"{remaining} to come."
+        )
     )
 
 if not record.sites:

@@ -4,7 +4,6 @@ import streamlit as st
 
 from app_pages import browser_session, views
 from models import Role
-from tracker.services import progress
 from tracker.services.errors import ServiceError
 
 actor = browser_session.require_page(Role.CLINICIAN, Role.ADMIN, doing="open patient records")
@@ -14,13 +13,13 @@ if patient_id is None:
     st.page_link("app_pages/patients.py", label="Patients")
     st.stop()
 try:
-    record = progress.get_patient_progress(actor, patient_id)
+    record, heading = views.progress_of_chosen_course(actor, patient_id)
 except ServiceError as refusal:
     browser_session.stop_on_refusal(refusal)
 
 patient, course = record.patient, record.course
-st.title(f"{patient.code} — {patient.name}")
-st.caption(
+heading.title(f"{patient.code} — {patient.name}")
+heading.caption(
     f"{patient.condition.value.replace('_', ' ')}"
     + (f" · {patient.stage_scale.value.replace('_', '–')} {patient.stage}" if patient.stage else "")
     + (

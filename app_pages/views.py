@@ -1,5 +1,5 @@
 """Pieces several pages show: verdicts, progress charts with their noise band, photo pairs,
-the treatment course's fields.
+the treatment course's fields and the choice of a patient's course.
 
 Not a page. Everything shown here was fetched through the services by the calling page or
 is fetched here through them with the same actor, so access is checked as usual.
@@ -14,6 +14,7 @@ from datetime import date
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from tracker.progress import (
     MEASURES,
@@ -23,7 +24,7 @@ from tracker.progress import (
     format_value,
 )
 from tracker.reports.records import VisitSummary
-from tracker.services import photos
+from tracker.services import photos, progress, visits
 from tracker.services.access import Actor
 from tracker.services.progress import CountedPhoto, PatientProgress
 from tracker.services.records import CourseInput, PhotoRecord
@@ -303,3 +304,26 @@ def course_inputs(*, key: str) -> CourseInput:
         start_date=start_date,
         product=product,
     )
+
+
+def progress_of_chosen_course(
+    actor: Actor, patient_id: int
+) -> tuple[PatientProgress, DeltaGenerator]:
+    """The patient's progress over the current course or, when they have had several, the
+    one chosen here; and a slot above the choice for the page's heading."""
+    record = progress.get_patient_progress(actor, patient_id)
+    heading = st.container()
+    courses = visits.list_courses(actor, patient_id)
+    if len(courses) < 2:
+        return record, heading
+    newest_first = courses[::-1]
+    chosen = st.selectbox(
+        "Course",
+        newest_first,
+        format_func=lambda c: (
+            f"{c.treatment} {c.product}, started {c.start_date} ({c.status.value})"
+        ),
+    )
+    if chosen != newest_first[0]:
+        record = progress.get_patient_progress(actor, patient_id, course_id=chosen.id)
+    return record, heading

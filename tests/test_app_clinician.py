@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import replace
+from datetime import date
 
 import numpy as np
 import pytest
@@ -22,7 +23,8 @@ from tests.test_app_helpers import (
     texts,
 )
 from tracker.registration import Registration
-from tracker.services import patients, photos, progress
+from tracker.services import patients, photos, progress, visits
+from tracker.services.records import CourseInput
 
 pytestmark = sqlite_only
 
@@ -203,6 +205,25 @@ def test_patient_record_shows_charts_verdicts_photos_and_visits(demo_clinic: Dem
     app.select_slider[0].set_value(1).run()
     captions = [caption for image in app.image for caption in image.captions]
     assert captions == ["Session 0", "Session 1"]
+
+
+def test_an_earlier_course_can_be_shown_on_the_record(demo_clinic: DemoClinic):
+    clinician, patient_id = demo_clinic.staff.clinician, demo_clinic.other_patient_id
+    (first,) = patients.patient_file(clinician, patient_id).courses
+    visits.set_course_status(clinician, first.course.id, CourseStatus.STOPPED)
+    visits.start_course(
+        clinician, patient_id, CourseInput(4, 7, date.today(), product="maintenance")
+    )
+    app = open_page(app_signed_in_as(clinician), "app_pages/patient.py", patient=patient_id)
+    assert not app.exception
+    assert "maintenance, 4 sessions, active" in texts(app)
+    course_choice = by_label(app.selectbox, "Course")
+    assert len(course_choice.options) == 2
+    course_choice.set_value(course_choice.options[1]).run()
+    assert not app.exception
+    page = texts(app)
+    assert f"{first.course.planned_sessions} sessions, stopped" in page
+    assert "from baseline to session 2" in page
 
 
 def test_a_patient_of_another_clinic_is_refused(demo_clinic: DemoClinic):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import date
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages import browser_session
 from app_pages.views import PLAIN_VERDICTS
+from models import CourseStatus
 from tests.test_app_helpers import (
     APP,
     RUN_TIMEOUT_S,
@@ -17,7 +19,8 @@ from tests.test_app_helpers import (
     sqlite_only,
     texts,
 )
-from tracker.services import audit, progress
+from tracker.services import audit, patients, progress, visits
+from tracker.services.records import CourseInput
 
 pytestmark = sqlite_only
 
@@ -32,6 +35,22 @@ def test_a_patient_sees_exactly_their_own_progress(demo_clinic: DemoClinic):
     assert "3 of 3 sessions done; 0 to come." in page
     assert "P-002" not in page
     assert len(app.get("vega_lite_chart")) == len(own.sites)
+    captions = [caption for image in app.image for caption in image.captions]
+    assert captions == ["Session 0", "Session 3"]
+
+
+def test_a_patient_with_a_new_course_can_look_back_at_the_last(demo_clinic: DemoClinic):
+    clinician, patient_id = demo_clinic.staff.clinician, demo_clinic.patient_id
+    (first,) = patients.patient_file(clinician, patient_id).courses
+    visits.set_course_status(clinician, first.course.id, CourseStatus.COMPLETED)
+    visits.start_course(clinician, patient_id, CourseInput(6, 7, date.today()))
+    app = app_signed_in_as(demo_clinic.patient)
+    assert not app.exception
+    assert "0 of 6 sessions done; 6 to come." in texts(app)
+    (course_choice,) = app.selectbox
+    course_choice.set_value(course_choice.options[1]).run()
+    assert not app.exception
+    assert "3 of 3 sessions done; the course was completed." in texts(app)
     captions = [caption for image in app.image for caption in image.captions]
     assert captions == ["Session 0", "Session 3"]
 

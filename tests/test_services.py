@@ -164,7 +164,14 @@ def test_the_next_course_starts_only_after_the_last_has_ended(clinic: ClinicStaf
     started = visits.start_course(clinic.clinician, patient_id, next_course)
     courses = patients.patient_file(clinic.clinician, patient_id).courses
     assert [course.course.id for course in courses] == [course_id, started.id]
-    assert progress.get_patient_progress(clinic.clinician, patient_id).course == started
+    current = progress.get_patient_progress(clinic.clinician, patient_id)
+    assert (current.course, current.visits) == (started, ())
+    earlier = progress.get_patient_progress(clinic.clinician, patient_id, course_id=course_id)
+    assert earlier.course is not None and earlier.course.status is CourseStatus.COMPLETED
+    assert [visit.session for visit in earlier.visits] == [0]
+    other_course, _ = course_with_baseline(clinic, register(clinic, "P002"))
+    with pytest.raises(NotFound, match="has no course with id"):
+        progress.get_patient_progress(clinic.clinician, patient_id, course_id=other_course)
 
 
 def test_visit_keeps_side_effects_and_clinician(clinic: ClinicStaff) -> None:

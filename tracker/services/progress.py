@@ -119,9 +119,15 @@ class ClinicCohort:
 
 
 def _load_progress(
-    session: Session, clinic_id: int, patient_ids: Sequence[int] | None, *, with_name: bool
+    session: Session,
+    clinic_id: int,
+    patient_ids: Sequence[int] | None,
+    *,
+    with_name: bool,
+    course_ids: set[int] | None = None,
 ) -> list[PatientProgress]:
-    """The progress of the listed patients of a clinic (all with None), by patient code.
+    """The progress of the listed patients of a clinic (all with None), by patient code,
+    over each one's current course or, given ``course_ids``, over those courses.
 
     Read as plain rows: loading every photo and measurement as ORM objects took seconds at
     clinic scale. A photo counts when usable (passed the gate or accepted) and not of a
@@ -129,11 +135,15 @@ def _load_progress(
     """
     scope = _patients_in_scope(clinic_id, patient_ids)
     patients = list(session.scalars(select(Patient).where(*scope).order_by(Patient.code)))
-    current_ids = {
-        course.course_id
-        for course in _current_courses(session, clinic_id, patient_ids)
-        if course.course_id is not None
-    }
+    current_ids = (
+        course_ids
+        if course_ids is not None
+        else {
+            course.course_id
+            for course in _current_courses(session, clinic_id, patient_ids)
+            if course.course_id is not None
+        }
+    )
     current = {
         course.patient_id: course
         for course in session.scalars(
@@ -307,12 +317,29 @@ def _figures(photo: CountedPhoto) -> PhotoFigures:
     )
 
 
-def get_patient_progress(actor: Actor, patient_id: int) -> PatientProgress:
-    """The patient's progress, for their clinic's staff or the patient themself."""
+def get_patient_progress(
+    actor: Actor, patient_id: int, *, course_id: int | None = None
+) -> PatientProgress:
+    """The patient's progress over their current course, or over the earlier course
+    ``course_id``, for their clinic's staff or the patient themself."""
     with reading_session() as session:
         patient = patient_for(session, actor, patient_id, doing="view the progress of")
+        if (
+            course_id is not None
+            and session.scalar(
+                select(TreatmentCourse.id).where(
+                    TreatmentCourse.id == course_id, TreatmentCourse.patient_id == patient.id
+                )
+            )
+            is None
+        ):
+            raise NotFound(f"Patient {patient.code} has no course with id {course_id}.")
         (progress,) = _load_progress(
-            session, patient.clinic_id, [patient.id], with_name=actor.role is Role.PATIENT
+            session,
+            patient.clinic_id,
+            [patient.id],
+            with_name=actor.role is Role.PATIENT,
+            course_ids=None if course_id is None else {course_id},
         )
         record_audit(
             session, actor, AuditAction.VIEW, "progress", patient.id, patient_id=patient.id
