@@ -24,7 +24,7 @@ from tracker.progress import (
     format_value,
 )
 from tracker.reports.records import VisitSummary
-from tracker.services import photos, progress, visits
+from tracker.services import photos, progress
 from tracker.services.access import Actor
 from tracker.services.progress import CountedPhoto, PatientProgress
 from tracker.services.records import CourseInput, PhotoRecord
@@ -313,10 +313,9 @@ def progress_of_chosen_course(
     one chosen here; and a slot above the choice for the page's heading."""
     record = progress.get_patient_progress(actor, patient_id)
     heading = st.container()
-    courses = visits.list_courses(actor, patient_id)
-    if len(courses) < 2:
+    if len(record.courses) < 2:
         return record, heading
-    newest_first = courses[::-1]
+    newest_first = record.courses[::-1]
     chosen = st.selectbox(
         "Course",
         newest_first,

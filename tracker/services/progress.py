@@ -86,10 +86,12 @@ class CountedPhoto:
 
 @dataclass(frozen=True)
 class PatientProgress:
-    """One patient's current course: visits, counted photos and progress per view and site."""
+    """One patient's course (the current one unless another was asked for): visits, counted
+    photos and progress per view and site; ``courses`` lists all of theirs, oldest first."""
 
     patient: PatientRecord
     course: CourseRecord | None
+    courses: tuple[CourseRecord, ...]
     visits: tuple[VisitSummary, ...]
     photos: tuple[CountedPhoto, ...]
     sites: tuple[SiteProgress, ...]
@@ -135,20 +137,24 @@ def _load_progress(
     """
     scope = _patients_in_scope(clinic_id, patient_ids)
     patients = list(session.scalars(select(Patient).where(*scope).order_by(Patient.code)))
+    courses_of: dict[int, list[TreatmentCourse]] = defaultdict(list)
+    for course in session.scalars(
+        select(TreatmentCourse)
+        .join(Patient, Patient.id == TreatmentCourse.patient_id)
+        .where(*scope)
+        .order_by(TreatmentCourse.start_date, TreatmentCourse.id)
+    ):
+        courses_of[course.patient_id].append(course)
     current_ids = (
         course_ids
         if course_ids is not None
-        else {
-            course.course_id
-            for course in _current_courses(session, clinic_id, patient_ids)
-            if course.course_id is not None
-        }
+        else {courses[-1].id for courses in courses_of.values()}
     )
     current = {
         course.patient_id: course
-        for course in session.scalars(
-            select(TreatmentCourse).where(TreatmentCourse.id.in_(current_ids))
-        )
+        for courses in courses_of.values()
+        for course in courses
+        if course.id in current_ids
     }
     effects: dict[int, list[str]] = defaultdict(list)
     for visit_id, kind in session.execute(
@@ -204,6 +210,7 @@ def _load_progress(
             PatientProgress(
                 patient=patient_record(patient),
                 course=course_record(course) if course else None,
+                courses=tuple(course_record(c) for c in courses_of.get(patient.id, [])),
                 visits=tuple(visits.get(course.id, [])) if course else (),
                 photos=tuple(counted),
                 sites=tuple(progress_of_site(s) for s in series),
