@@ -60,7 +60,12 @@ views.visit_table(record.visits)
 if st.button("Prepare my PDF report", icon=":material/picture_as_pdf:"):
     st.download_button(
         "Download my report (PDF)",
-        exports.export_patient_pdf(actor, record.patient.id, today=date.today()),
+        exports.export_patient_pdf(
+            actor,
+            record.patient.id,
+            today=date.today(),
+            course_id=record.course.id if record.course else None,
+        ),
         file_name=f"hair-progress-{record.patient.code}.pdf",
         mime="application/pdf",
         on_click="ignore",

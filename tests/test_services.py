@@ -10,6 +10,7 @@ from datetime import date
 import numpy as np
 import pytest
 from PIL import Image
+from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -39,7 +40,16 @@ from tracker.measurement import Measurement, Quality, QualityIssue
 from tracker.outcomes import END_OF_COURSE
 from tracker.photostore import OVERLAY_EXTENSION, default_store
 from tracker.registration import Registration
-from tracker.services import clinics, integrity, patients, photos, progress, users, visits
+from tracker.services import (
+    clinics,
+    exports,
+    integrity,
+    patients,
+    photos,
+    progress,
+    users,
+    visits,
+)
 from tracker.services.auth import authenticate
 from tracker.services.errors import (
     AuthenticationFailed,
@@ -172,6 +182,12 @@ def test_the_next_course_starts_only_after_the_last_has_ended(clinic: ClinicStaf
     other_course, _ = course_with_baseline(clinic, register(clinic, "P002"))
     with pytest.raises(NotFound, match="has no course with id"):
         progress.get_patient_progress(clinic.clinician, patient_id, course_id=other_course)
+    for shown, planned in ((None, 4), (course_id, 6)):
+        pdf = exports.export_patient_pdf(
+            clinic.clinician, patient_id, today=date(2026, 3, 3), course_id=shown
+        )
+        text = " ".join(PdfReader(io.BytesIO(pdf)).pages[0].extract_text().split())
+        assert f"{planned} planned sessions" in text, text
 
 
 def test_visit_keeps_side_effects_and_clinician(clinic: ClinicStaff) -> None:

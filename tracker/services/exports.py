@@ -93,8 +93,11 @@ def _photo_pairs(progress: PatientProgress) -> tuple[PhotoPair, ...]:
     return tuple(pairs)
 
 
-def export_patient_pdf(actor: Actor, patient_id: int, *, today: date) -> bytes:
-    progress = get_patient_progress(actor, patient_id)
+def export_patient_pdf(
+    actor: Actor, patient_id: int, *, today: date, course_id: int | None = None
+) -> bytes:
+    """The patient's report over their current course, or over the earlier ``course_id``."""
+    progress = get_patient_progress(actor, patient_id, course_id=course_id)
     course = progress.course
     report = PatientReport(
         patient_code=progress.patient.code,
