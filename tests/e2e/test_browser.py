@@ -93,6 +93,15 @@ def test_clinician_creates_a_patient_and_records_a_measured_visit(page, app_serv
     expect_text(page, "density per cm2")
     shot(page, "clinician-visit-measured")
 
+    page.get_by_text("Course status: completed, or stopped early").click()
+    page.get_by_text("Stopped", exact=True).click()
+    page.get_by_role("button", name="Save course status").click()
+    expect_text(page, "(session 0 is the baseline); stopped.")
+    page.get_by_label("Product / cocktail", exact=True).fill("maintenance")
+    page.get_by_role("button", name="Start course").click()
+    expect_text(page, "0 of 11 sessions recorded (session 0 is the baseline); active.")
+    shot(page, "clinician-next-course")
+
 
 def test_patient_sees_exactly_their_own_chart(page, app_server: RunningApp):
     log_in(page, app_server, "patient D-001")
