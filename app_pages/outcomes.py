@@ -113,7 +113,8 @@ adherence = cohort.adherence
 st.write(
     f"{adherence.sessions_done} of {adherence.sessions_planned} planned sessions done"
     + (f" ({100 * adherence.done_share:.0f} %)" if adherence.done_share is not None else "")
-    + f"; courses completed: {share(adherence.completed)}."
+    + f"; courses completed: {share(adherence.completed)}"
+    + f"; stopped early: {share(adherence.stopped_early)}."
 )
 
 st.subheader("Export")

@@ -45,6 +45,7 @@ def test_outcomes_show_the_clinic_cohort(demo_clinic: DemoClinic):
     ]
     reached_session_3 = cohort.overall.checkpoints[0].improving
     assert f"{reached_session_3.successes} of {reached_session_3.total}" in page
+    assert f"stopped early: 0 of {cohort.adherence.patients} (0 %" in page
     assert len(app.dataframe) == 3, "by condition, by treatment, side effects"
 
 

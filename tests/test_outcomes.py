@@ -7,6 +7,7 @@ import pytest
 from tracker.outcomes import (
     END_OF_COURSE,
     Checkpoint,
+    MarkedEnd,
     PatientCourse,
     cohort_json,
     cohort_outcome,
@@ -50,7 +51,7 @@ def course(
     consented: bool = True,
     planned: int = 5,
     effects: dict[int, tuple[str, ...]] | None = None,
-    marked_ended: bool = False,
+    marked: MarkedEnd | None = None,
 ) -> PatientCourse:
     return PatientCourse(
         code=code,
@@ -61,7 +62,7 @@ def course(
         sessions_done=max(verdicts),
         checkpoints={s: Checkpoint(s, v, c) for s, (v, c) in verdicts.items()},  # type: ignore[arg-type]
         side_effects_by_session=effects or {},
-        marked_ended=marked_ended,
+        marked=marked,
     )
 
 
@@ -108,11 +109,17 @@ def test_cohort_counts_only_consenting_patients(courses: list[PatientCourse]) ->
 def test_a_course_stopped_early_counts_at_end_of_course_at_its_last_session(
     courses: list[PatientCourse],
 ) -> None:
-    stopped = [*courses[:2], replace(courses[2], marked_ended=True), *courses[3:]]
-    end = cohort_outcome(stopped, advertised_success_pct=None).overall.checkpoints[-1]
+    stopped = [*courses[:2], replace(courses[2], marked="stopped"), *courses[3:]]
+    cohort = cohort_outcome(stopped, advertised_success_pct=None)
     # P3 stopped after session 3, unchanged there: the share drops from 2 of 2 to 2 of 3.
+    end = cohort.overall.checkpoints[-1]
     assert (end.improving.successes, end.improving.total) == (2, 3)
-    assert cohort_outcome(stopped, advertised_success_pct=None).adherence.completed.successes == 2
+    assert cohort.adherence.completed.successes == 2
+    stopped_early = cohort.adherence.stopped_early
+    assert (stopped_early.successes, stopped_early.total) == (1, 3)
+    marked_done = [replace(courses[0], marked="completed"), *courses[1:]]
+    marked_done_cohort = cohort_outcome(marked_done, advertised_success_pct=None)
+    assert marked_done_cohort.adherence.stopped_early.successes == 0
 
 
 def test_cohort_splits_by_condition_and_treatment(courses: list[PatientCourse]) -> None:

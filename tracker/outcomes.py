@@ -9,10 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
 from tracker.progress import Z_95, Verdict
+
+MarkedEnd = Literal["completed", "stopped"]
 
 CHECKPOINT_SESSIONS: tuple[int, ...] = (3, 5)
 END_OF_COURSE = "end of course"
@@ -38,8 +41,8 @@ class PatientCourse:
     checkpoints: Mapping[int, Checkpoint]
     # Session number -> side effects recorded after it; every done session is listed.
     side_effects_by_session: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
-    # A clinician marked the course completed or stopped early.
-    marked_ended: bool = False
+    # What a clinician marked the course, if anything: completed, or stopped early.
+    marked: MarkedEnd | None = None
 
     @property
     def completed(self) -> bool:
@@ -49,7 +52,7 @@ class PatientCourse:
     def over(self) -> bool:
         """Every planned session done, or the course marked completed or stopped: a course
         stopped early ends too, and leaving it out would count only those who stayed."""
-        return self.completed or self.marked_ended
+        return self.completed or self.marked is not None
 
     def checkpoint(self, label: int | str) -> Checkpoint | None:
         if label == END_OF_COURSE:
@@ -130,6 +133,8 @@ class Adherence:
     sessions_done: int
     sessions_planned: int
     completed: Proportion
+    # Courses a clinician marked stopped before their planned end.
+    stopped_early: Proportion
 
     @property
     def done_share(self) -> float | None:
@@ -215,6 +220,9 @@ def adherence(courses: Sequence[PatientCourse]) -> Adherence:
         sessions_done=sum(min(c.sessions_done, c.planned_sessions) for c in courses),
         sessions_planned=sum(c.planned_sessions for c in courses),
         completed=wilson_interval(sum(1 for c in courses if c.completed), len(courses)),
+        stopped_early=wilson_interval(
+            sum(1 for c in courses if c.marked == "stopped" and not c.completed), len(courses)
+        ),
     )
 
 
@@ -279,6 +287,7 @@ def cohort_json(cohort: CohortOutcome) -> dict[str, object]:
             "sessions_planned": cohort.adherence.sessions_planned,
             "done_share": cohort.adherence.done_share,
             "completed": proportion_json(cohort.adherence.completed),
+            "stopped_early": proportion_json(cohort.adherence.stopped_early),
         },
         "advertised_success_pct": cohort.advertised_success_pct,
         "measured_success": proportion_json(cohort.measured_success),

@@ -318,6 +318,7 @@ def clinic_pdf(cohort: CohortOutcome, *, clinic_name: str, generated_on: date) -
     pdf.paragraph(
         f"{cohort.adherence.sessions_done} of {cohort.adherence.sessions_planned} planned "
         f"sessions done ({'-' if done is None else f'{100 * done:.0f} %'}); "
-        f"completed the course: {_share(cohort.adherence.completed)}."
+        f"completed the course: {_share(cohort.adherence.completed)}; stopped early: "
+        f"{_share(cohort.adherence.stopped_early)}."
     )
     return bytes(pdf.output())

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
@@ -38,6 +38,7 @@ from tracker.outcomes import (
     CHECKPOINT_SESSIONS,
     Checkpoint,
     CohortOutcome,
+    MarkedEnd,
     PatientCourse,
     cohort_outcome,
 )
@@ -365,12 +366,17 @@ def patient_course(progress: PatientProgress) -> PatientCourse:
         consented=progress.patient.consent_outcome_statistics,
         planned_sessions=course.planned_sessions if course else 0,
         sessions_done=sum(1 for visit in progress.visits if visit.session >= 1),
-        marked_ended=course.status.ended if course else False,
+        marked=_marked_end(course.status) if course else None,
         checkpoints=_checkpoints(series) if series else {},
         side_effects_by_session={
             visit.session: visit.side_effects for visit in progress.visits if visit.session >= 1
         },
     )
+
+
+def _marked_end(status: CourseStatus) -> MarkedEnd | None:
+    """How a clinician ended the course, for the outcomes; None while it runs."""
+    return cast(MarkedEnd, status.value) if status.ended else None
 
 
 def _checkpoints(series: Series) -> dict[int, Checkpoint]:
@@ -433,7 +439,7 @@ class _CurrentCourse:
     course_id: int | None
     treatment: str
     planned_sessions: int
-    marked_ended: bool
+    marked: MarkedEnd | None
 
 
 def _patients_in_scope(
@@ -493,7 +499,7 @@ def _current_courses(
                 course_id=course_id,
                 treatment=_treatment_label(treatment, product) if course_id else NO_COURSE,
                 planned_sessions=planned if course_id else 0,
-                marked_ended=status is not None and CourseStatus(status).ended,
+                marked=_marked_end(CourseStatus(status)) if status is not None else None,
             ),
         )
     return [course for _order, course in latest.values()]
@@ -608,7 +614,7 @@ def clinic_cohort(actor: Actor) -> ClinicCohort:
                 consented=course.consented,
                 planned_sessions=course.planned_sessions,
                 sessions_done=len(sessions),
-                marked_ended=course.marked_ended,
+                marked=course.marked,
                 checkpoints=_checkpoints(series) if series else {},
                 side_effects_by_session=sessions,
             )
