@@ -14,6 +14,7 @@ from models.enums import (
     StageScale,
 )
 from models.records import (
+    COURSES_OLDEST_FIRST,
     AuditEvent,
     Clinic,
     Measurement,
@@ -26,6 +27,7 @@ from models.records import (
 )
 
 __all__ = [
+    "COURSES_OLDEST_FIRST",
     "GLOBAL_SITES",
     "AuditAction",
     "AuditEvent",

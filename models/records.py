@@ -141,6 +141,11 @@ class TreatmentCourse(Base):
     )
 
 
+# A patient's courses in this order end with the current one: the latest start date, and
+# of two started the same day the later record.
+COURSES_OLDEST_FIRST = (TreatmentCourse.start_date, TreatmentCourse.id)
+
+
 class Visit(Base):
     __tablename__ = "visits"
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from models import (
+    COURSES_OLDEST_FIRST,
     AuditAction,
     ContraindicationKind,
     Measurement,
@@ -178,7 +179,7 @@ def patient_file(actor: Actor, patient_id: int) -> PatientFile:
         courses = session.scalars(
             select(TreatmentCourse)
             .where(TreatmentCourse.patient_id == patient.id)
-            .order_by(TreatmentCourse.start_date, TreatmentCourse.id)
+            .order_by(*COURSES_OLDEST_FIRST)
             .options(
                 selectinload(TreatmentCourse.visits).selectinload(Visit.side_effects),
                 selectinload(TreatmentCourse.visits)

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import (
+    COURSES_OLDEST_FIRST,
     AuditAction,
     Clinic,
     CourseStatus,
@@ -143,7 +144,7 @@ def _load_progress(
         select(TreatmentCourse)
         .join(Patient, Patient.id == TreatmentCourse.patient_id)
         .where(*scope)
-        .order_by(TreatmentCourse.start_date, TreatmentCourse.id)
+        .order_by(*COURSES_OLDEST_FIRST)
     ):
         courses_of[course.patient_id].append(course)
     current_ids = (
@@ -332,16 +333,6 @@ def get_patient_progress(
     ``course_id``, for their clinic's staff or the patient themself."""
     with reading_session() as session:
         patient = patient_for(session, actor, patient_id, doing="view the progress of")
-        if (
-            course_id is not None
-            and session.scalar(
-                select(TreatmentCourse.id).where(
-                    TreatmentCourse.id == course_id, TreatmentCourse.patient_id == patient.id
-                )
-            )
-            is None
-        ):
-            raise NotFound(f"Patient {patient.code} has no course with id {course_id}.")
         (progress,) = _load_progress(
             session,
             patient.clinic_id,
@@ -349,6 +340,8 @@ def get_patient_progress(
             with_name=actor.role is Role.PATIENT,
             course_ids=None if course_id is None else {course_id},
         )
+        if course_id is not None and progress.course is None:
+            raise NotFound(f"Patient {patient.code} has no course with id {course_id}.")
         record_audit(
             session, actor, AuditAction.VIEW, "progress", patient.id, patient_id=patient.id
         )

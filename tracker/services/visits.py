@@ -6,7 +6,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import AuditAction, CourseStatus, SideEffect, TreatmentCourse, Visit
+from models import (
+    COURSES_OLDEST_FIRST,
+    AuditAction,
+    CourseStatus,
+    SideEffect,
+    TreatmentCourse,
+    Visit,
+)
 from tracker.services.access import (
     Actor,
     course_for,
@@ -27,12 +34,12 @@ def start_course(actor: Actor, patient_id: int, course: CourseInput) -> CourseRe
         raise InvalidInput("A course needs at least one session and an interval of a day or more.")
     with writing_session() as session:
         patient = patient_for(session, actor, patient_id, doing="start a course for")
-        latest = session.scalars(
+        courses = session.scalars(
             select(TreatmentCourse)
             .where(TreatmentCourse.patient_id == patient.id)
-            .order_by(TreatmentCourse.start_date.desc(), TreatmentCourse.id.desc())
-            .limit(1)
-        ).first()
+            .order_by(*COURSES_OLDEST_FIRST)
+        ).all()
+        latest = courses[-1] if courses else None
         if latest is not None and not latest.status.ended:
             raise InvalidInput(
                 f"{patient.code}'s course is still {latest.status.value}: mark it completed "
@@ -65,7 +72,7 @@ def list_courses(actor: Actor, patient_id: int) -> list[CourseRecord]:
         courses = session.scalars(
             select(TreatmentCourse)
             .where(TreatmentCourse.patient_id == patient.id)
-            .order_by(TreatmentCourse.start_date, TreatmentCourse.id)
+            .order_by(*COURSES_OLDEST_FIRST)
         )
         record_audit(session, actor, AuditAction.VIEW, "courses", patient_id=patient.id)
         return [course_record(course) for course in courses]
