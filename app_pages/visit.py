@@ -236,6 +236,11 @@ with st.form(f"visit_{course.course.id}_{len(recorded)}"):
     view, site, px_per_mm, aruco_mm = photo_settings("visit")
     files = st.file_uploader("Photos", type=PHOTO_TYPES, accept_multiple_files=True)
     camera_photo = st.camera_input("Camera") if use_camera else None
+    # A visit after the course has ended is a follow-up of it, or belongs to a next course
+    # not yet started: the clinician says which.
+    follow_up = course.course.status.ended and st.checkbox(
+        f"Record it as a follow-up visit of this {course.course.status.value} course"
+    )
     submitted = st.form_submit_button("Save visit", type="primary")
 
 if submitted:
@@ -250,6 +255,12 @@ if submitted:
     problems = unusable(uploads, photography_consent=patient.consent_photography)
     if not uploads and not side_effects and injections is None and not notes.strip():
         st.error("The form is empty: add photos or the session's details. Nothing was saved.")
+    elif course.course.status.ended and not follow_up:
+        st.error(
+            f"Nothing was saved — this course is {course.course.status.value}. Tick "
+            "“Record it as a follow-up visit” to add the visit to it, or start the next "
+            "course above."
+        )
     elif problems:
         for problem in problems:
             st.error(f"Nothing was saved — {problem}")

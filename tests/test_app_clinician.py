@@ -155,6 +155,19 @@ def test_a_course_stopped_early_is_followed_by_the_next(demo_clinic: DemoClinic)
     assert record.courses[-1].course.status is CourseStatus.STOPPED
     assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2]
 
+    # A visit in the stopped course is saved only as a follow-up, once the clinician says so.
+    by_label(app.text_area, "Notes").input("check-up after stopping")
+    (submit,) = [b for b in app.button if b.label == "Save visit"]
+    submit.click().run()
+    assert "Nothing was saved — this course is stopped." in texts(app)
+    assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2]
+    assert by_label(app.text_area, "Notes").value == "check-up after stopping"
+    by_label(app.checkbox, "Record it as a follow-up visit of this stopped course").check()
+    (submit,) = [b for b in app.button if b.label == "Save visit"]
+    submit.click().run()
+    assert not app.exception
+    assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2, 3]
+
     by_label(app.number_input, "Planned sessions").set_value(6)
     by_label(app.text_input, "Product / cocktail").input("maintenance")
     (start,) = [b for b in app.button if b.label == "Start course"]
