@@ -311,18 +311,21 @@ def progress_of_chosen_course(
 ) -> tuple[PatientProgress, DeltaGenerator]:
     """The patient's progress over the current course or, when they have had several, the
     one chosen here; and a slot above the choice for the page's heading."""
-    record = progress.get_patient_progress(actor, patient_id)
+    key = f"course-of-patient-{patient_id}"
+    # The choice is read before the record is loaded, so only the course shown is loaded
+    # (and audited as viewed).
+    record = progress.get_patient_progress(actor, patient_id, course_id=st.session_state.get(key))
     heading = st.container()
     if len(record.courses) < 2:
         return record, heading
-    newest_first = record.courses[::-1]
-    chosen = st.selectbox(
+    courses = {course.id: course for course in record.courses[::-1]}
+    st.selectbox(
         "Course",
-        newest_first,
-        format_func=lambda c: (
-            f"{c.treatment} {c.product}, started {c.start_date} ({c.status.value})"
+        list(courses),
+        format_func=lambda course_id: (
+            f"{courses[course_id].treatment} {courses[course_id].product}, "
+            f"started {courses[course_id].start_date} ({courses[course_id].status.value})"
         ),
+        key=key,
     )
-    if chosen != newest_first[0]:
-        record = progress.get_patient_progress(actor, patient_id, course_id=chosen.id)
     return record, heading

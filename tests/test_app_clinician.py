@@ -13,7 +13,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from app_pages.views import VERDICT_BADGES
-from models import CourseStatus, Role
+from models import AuditAction, CourseStatus, Role
 from tests.conftest import QUICK_ALGORITHM_VERSION, dark_pixel_measure, scalp_png
 from tests.test_app_helpers import (
     DemoClinic,
@@ -23,7 +23,7 @@ from tests.test_app_helpers import (
     texts,
 )
 from tracker.registration import Registration
-from tracker.services import patients, photos, progress, visits
+from tracker.services import audit, patients, photos, progress, visits
 from tracker.services.records import CourseInput
 
 pytestmark = sqlite_only
@@ -38,6 +38,11 @@ def visit_form(demo_clinic: DemoClinic, patient_id: int) -> AppTest:
     return open_page(
         app_signed_in_as(demo_clinic.staff.clinician), "app_pages/visit.py", patient=patient_id
     )
+
+
+def progress_views(demo_clinic: DemoClinic, patient_id: int) -> int:
+    events = audit.list_audit_events(demo_clinic.staff.admin, patient_id=patient_id)
+    return sum(event.action == AuditAction.VIEW and event.entity == "progress" for event in events)
 
 
 def saved_sessions(demo_clinic: DemoClinic, patient_id: int) -> list[int]:
@@ -232,11 +237,14 @@ def test_an_earlier_course_can_be_shown_on_the_record(demo_clinic: DemoClinic):
     assert "maintenance, 4 sessions, active" in texts(app)
     course_choice = by_label(app.selectbox, "Course")
     assert len(course_choice.options) == 2
-    course_choice.set_value(course_choice.options[1]).run()
+    views_before = progress_views(demo_clinic, patient_id)
+    course_choice.select_index(1).run()
     assert not app.exception
     page = texts(app)
     assert f"{first.course.planned_sessions} sessions, stopped" in page
     assert "from baseline to session 2" in page
+    # Only the chosen course was loaded, and viewed once.
+    assert progress_views(demo_clinic, patient_id) == views_before + 1
 
 
 def test_a_patient_of_another_clinic_is_refused(demo_clinic: DemoClinic):
