@@ -134,6 +134,34 @@ def test_crossing_hairs_are_two_hairs():
     assert all(h.length_px > 100 for h in result.hairs)  # each traced through the crossing
 
 
+@pytest.mark.parametrize("angle_deg", [70, 90])
+@pytest.mark.parametrize("widths_um", [(40.0, 40.0), (40.0, 70.0), (70.0, 40.0)])
+@pytest.mark.parametrize("blur_sigma_px", [0.6, 1.5])
+def test_a_hair_broken_where_another_crosses_it_is_one_hair(angle_deg, widths_um, blur_sigma_px):
+    # The valley cuts that part touching shafts also parted a through-going shaft from the
+    # one crossing it, a pixel on each side, and the gap join, which needs the gap on the
+    # mask, left its two pieces apart: 3-4 hairs for 2.
+    direction = np.array([np.cos(np.radians(angle_deg)), np.sin(np.radians(angle_deg))])
+    scene = scene_of(
+        shaft(2.0, 4.0, 0, unit=0, length_mm=2.0, width_um=widths_um[0]),
+        shaft(
+            *(np.array([3.0, 4.0]) - 0.8 * direction),
+            angle_deg,
+            unit=1,
+            length_mm=1.6,
+            width_um=widths_um[1],
+        ),
+    )
+    conditions = TrichoscopyConditions(
+        blur_sigma_px=blur_sigma_px, noise_sigma=0.01, jpeg_quality=92
+    )
+    result, truth, _ = measure(scene, conditions)
+    assert truth.hair_count == 2
+    assert result.figures["hair_count"] == 2
+    # Each runs through the crossing, end to end (160 and 200 px).
+    assert all(np.hypot(*np.subtract(h.end_px, h.start_px)) > 140 for h in result.hairs)
+
+
 @pytest.mark.parametrize("angle_deg", [30, 40])
 @pytest.mark.parametrize("offset_mm", [0.0, 0.3, 0.6])
 def test_hairs_crossing_at_a_shallow_angle_are_two_hairs(angle_deg, offset_mm):

@@ -33,7 +33,7 @@ from tracker.measurement import VIEWS, Measurement, Quality, View
 
 # Stored with every measurement; change it whenever a change to the engine can move a
 # figure, so old and new numbers are never compared unknowingly.
-ALGORITHM_VERSION = "2026.12.30"
+ALGORITHM_VERSION = "2026.12.31"
 
 MARKER_OUTLINE_RGB = (255, 0, 255)
 

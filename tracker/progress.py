@@ -63,10 +63,10 @@ MEASURES: dict[str, MeasureSpec] = {
     for spec in (
         MeasureSpec("density_per_cm2", "Density", "hairs/cm²", True, 0.03, 0.005, 0.02),
         MeasureSpec(
-            "terminal_density_per_cm2", "Terminal density", "hairs/cm²", True, 0.035, 0.005, 0.02
+            "terminal_density_per_cm2", "Terminal density", "hairs/cm²", True, 0.035, 0.005, 0.025
         ),
         MeasureSpec("mean_width_um", "Mean shaft width", "µm", True, 0.03, 0.005, 0.005),
-        MeasureSpec("vellus_fraction", "Vellus fraction", "", False, 0.11, 0.04, 0.045),
+        MeasureSpec("vellus_fraction", "Vellus fraction", "", False, 0.115, 0.04, 0.045),
         # Not benchmarked yet (no global phantom series): provisional.
         MeasureSpec("coverage_pct", "Coverage", "%", True, 0.05, 0.0, 0.0),
     )
