@@ -19,6 +19,7 @@ RECORD_VISIT = st.Page("app_pages/visit.py", title="Record a visit", icon=":mate
 MY_RECORD = st.Page("app_pages/my_record.py", title="My progress", icon=":material/monitoring:")
 OUTCOMES = st.Page("app_pages/outcomes.py", title="Clinic outcomes", icon=":material/analytics:")
 USERS = st.Page("app_pages/users.py", title="Accounts", icon=":material/manage_accounts:")
+LOG_IN = "app_pages/login.py"
 PAGES_BY_ROLE: dict[Role, list[st.Page]] = {
     Role.CLINICIAN: [PATIENTS, PATIENT, NEW_PATIENT, RECORD_VISIT],
     Role.ADMIN: [OUTCOMES, USERS, PATIENTS, PATIENT],
@@ -27,8 +28,14 @@ PAGES_BY_ROLE: dict[Role, list[st.Page]] = {
 
 actor = browser_session.signed_in_actor()
 if actor is None:
+    # Every page's address shows the log-in form while signed out: a reload, a bookmark or
+    # a sign-out after idling keeps the address (with its ?patient=), and the page it names
+    # opens once signed in, instead of "page not found".
+    addresses = sorted({page.url_path for pages in PAGES_BY_ROLE.values() for page in pages})
     current = st.navigation(
-        [st.Page("app_pages/login.py", title="Log in", icon=":material/login:")]
+        [st.Page(LOG_IN, title="Log in", icon=":material/login:", default=True)]
+        + [st.Page(LOG_IN, title="Log in", url_path=address) for address in addresses],
+        position="hidden",
     )
 else:
     current = st.navigation(PAGES_BY_ROLE[actor.role])

@@ -103,6 +103,29 @@ def test_clinician_creates_a_patient_and_records_a_measured_visit(page, app_serv
     shot(page, "clinician-next-course")
 
 
+def test_a_link_opened_signed_out_opens_its_page_after_log_in(page, app_server: RunningApp):
+    log_in(page, app_server, "clinician")
+    page.get_by_role("link", name="Patients").first.click()
+    row = page.locator("[data-testid='stHorizontalBlock']").filter(has_text="D-002")
+    row.get_by_role("link", name="Open").click()
+    expect_text(page, "D-002 — ")
+    record_address = page.url
+    assert "patient=" in record_address
+
+    # A new browser session (a reload, a bookmark, a link in a message) starts signed out.
+    fresh = page.context.new_page()
+    fresh.goto(record_address)
+    fresh.get_by_role("button", name="Log in").wait_for()
+    assert fresh.get_by_text("Page not found").count() == 0
+    login = LOGINS["clinician"]
+    fresh.get_by_label("Email", exact=True).fill(login.email)
+    fresh.get_by_label("Password", exact=True).fill(login.password)
+    fresh.get_by_role("button", name="Log in").click()
+    expect_text(fresh, "D-002 — ")
+    assert fresh.url == record_address
+    shot(fresh, "clinician-link-after-log-in")
+
+
 def test_patient_sees_exactly_their_own_chart(page, app_server: RunningApp):
     log_in(page, app_server, "patient D-001")
     expect_text(page, "Your progress, Demo Patient 1")
