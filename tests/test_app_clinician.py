@@ -13,9 +13,10 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from app_pages.views import VERDICT_BADGES
-from models import AuditAction, CourseStatus, Role
+from models import AuditAction, CourseStatus, PhotoView, Role
 from tests.conftest import QUICK_ALGORITHM_VERSION, dark_pixel_measure, scalp_png
 from tests.test_app_helpers import (
+    PX_PER_MM,
     DemoClinic,
     app_signed_in_as,
     open_page,
@@ -24,7 +25,7 @@ from tests.test_app_helpers import (
 )
 from tracker.registration import Registration
 from tracker.services import audit, patients, photos, progress, visits
-from tracker.services.records import CourseInput
+from tracker.services.records import CourseInput, PhotoUpload, VisitInput
 
 pytestmark = sqlite_only
 
@@ -274,6 +275,40 @@ def test_a_photo_taken_with_the_tablet_camera_is_measured(demo_clinic: DemoClini
     (photo,) = record.courses[-1].visits[-1].photos
     assert photo.latest_measurement is not None
     assert "image.jpg" in texts(app)
+
+
+def test_the_close_up_site_and_calibration_are_filled_in_from_the_last_close_up(
+    demo_clinic: DemoClinic,
+):
+    clinician = demo_clinic.staff.clinician
+    px_label = "Dermatoscope pixels per mm (device setting)"
+    app = visit_form(demo_clinic, demo_clinic.other_patient_id)
+    assert by_label(app.number_input, px_label).value == PX_PER_MM
+    assert by_label(app.text_input, "Close-up target site").value == "vertex target"
+
+    course = patients.patient_file(clinician, demo_clinic.other_patient_id).courses[-1]
+    visit = visits.record_visit(
+        clinician,
+        course.course.id,
+        VisitInput(session_number=3, visit_date=date(2026, 1, 26)),
+    )
+    photos.add_photos(
+        clinician,
+        visit.id,
+        [
+            PhotoUpload(
+                data=scalp_png(seed=43),
+                view=PhotoView.TRICHOSCOPY,
+                site="crown target",
+                filename="marked.png",
+                aruco_mm=5.0,
+            )
+        ],
+    )
+    app = visit_form(demo_clinic, demo_clinic.other_patient_id)
+    assert by_label(app.number_input, px_label).value is None, "the last one had no setting"
+    assert by_label(app.number_input, "Marker side in mm").value == 5.0
+    assert by_label(app.text_input, "Close-up target site").value == "crown target"
 
 
 def test_a_photo_of_a_different_spot_is_flagged_and_cannot_be_accepted(

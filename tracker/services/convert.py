@@ -161,6 +161,7 @@ def photo_record(photo: models.Photo) -> PhotoRecord:
         height_px=photo.height_px,
         px_per_mm=photo.px_per_mm,
         px_per_mm_source=photo.px_per_mm_source,
+        aruco_mm=photo.aruco_mm,
         original_filename=photo.original_filename,
         quality_ok=photo.quality_ok,
         quality_issues=quality_issues(photo.quality_issues),

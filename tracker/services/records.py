@@ -184,6 +184,8 @@ class PhotoRecord:
     height_px: int
     px_per_mm: float | None
     px_per_mm_source: str | None
+    # The ArUco marker side the upload gave; None when it gave none.
+    aruco_mm: float | None
     original_filename: str
     quality_ok: bool
     quality_issues: tuple[QualityIssue, ...]
@@ -230,11 +232,41 @@ class CourseFile:
 
 
 @dataclass(frozen=True)
+class CloseUpSettings:
+    """The target site and calibration a close-up (trichoscopy) photo was uploaded with:
+    ``px_per_mm`` the device setting given, ``aruco_mm`` the marker side given."""
+
+    site: str
+    px_per_mm: float | None
+    aruco_mm: float | None
+
+
+@dataclass(frozen=True)
 class PatientFile:
     """Everything recorded about one patient: courses, visits, photos, measurements."""
 
     patient: PatientRecord
     courses: tuple[CourseFile, ...]
+
+    @property
+    def last_close_up(self) -> CloseUpSettings | None:
+        """What the patient's most recently added close-up was uploaded with (the next
+        visit's close-ups are of the same spot with the same dermatoscope), or None."""
+        close_ups = [
+            photo
+            for course in self.courses
+            for visit in course.visits
+            for photo in visit.photos
+            if photo.view is PhotoView.TRICHOSCOPY
+        ]
+        if not close_ups:
+            return None
+        last = max(close_ups, key=lambda photo: (photo.created_at, photo.id))
+        return CloseUpSettings(
+            site=last.site,
+            px_per_mm=last.px_per_mm if last.px_per_mm_source == "device" else None,
+            aruco_mm=last.aruco_mm,
+        )
 
 
 @dataclass(frozen=True)
