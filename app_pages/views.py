@@ -51,6 +51,8 @@ PLAIN_VERDICTS: dict[str, str] = {
 }
 # Verdicts that carry no measured change to quote.
 UNJUDGED = ("insufficient data", "not comparable")
+# Before/after photos are shown this large at most: a column of a wide page, zoomed in.
+BEFORE_AFTER_PX = 1600
 
 
 def verdict_badge(verdict: str) -> None:
@@ -215,9 +217,16 @@ def before_after(actor: Actor, progress: PatientProgress, *, key: str) -> None:
             )
         baseline, later = first_by_session[sessions[0]], first_by_session[chosen]
         left, right = st.columns(2)
-        left.image(photo_bytes(actor, baseline.photo_id), caption=f"Session {sessions[0]}")
+        image, _laid_on = photos.photo_on_baseline(
+            actor, baseline.photo_id, long_side_px=BEFORE_AFTER_PX
+        )
+        left.image(image, caption=f"Session {sessions[0]}")
         if chosen != sessions[0]:
-            right.image(photo_bytes(actor, later.photo_id), caption=f"Session {chosen}")
+            image, laid_on = photos.photo_on_baseline(
+                actor, later.photo_id, long_side_px=BEFORE_AFTER_PX
+            )
+            aligned = ", laid onto the baseline photo" if laid_on else ""
+            right.image(image, caption=f"Session {chosen}{aligned}")
 
 
 def photo_bytes(actor: Actor, photo_id: int) -> bytes:

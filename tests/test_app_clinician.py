@@ -220,10 +220,12 @@ def test_patient_record_shows_charts_verdicts_photos_and_visits(demo_clinic: Dem
             assert measure.explanation in page
     assert len(app.get("vega_lite_chart")) >= 1
     captions = [caption for image in app.image for caption in image.captions]
-    assert captions == ["Session 0", "Session 3"], "baseline beside the chosen session"
+    assert captions == ["Session 0", "Session 3, laid onto the baseline photo"], (
+        "baseline beside the chosen session"
+    )
     app.select_slider[0].set_value(1).run()
     captions = [caption for image in app.image for caption in image.captions]
-    assert captions == ["Session 0", "Session 1"]
+    assert captions == ["Session 0", "Session 1, laid onto the baseline photo"]
 
 
 def test_an_earlier_course_can_be_shown_on_the_record(demo_clinic: DemoClinic):

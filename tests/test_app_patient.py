@@ -36,7 +36,7 @@ def test_a_patient_sees_exactly_their_own_progress(demo_clinic: DemoClinic):
     assert "P-002" not in page
     assert len(app.get("vega_lite_chart")) == len(own.sites)
     captions = [caption for image in app.image for caption in image.captions]
-    assert captions == ["Session 0", "Session 3"]
+    assert captions == ["Session 0", "Session 3, laid onto the baseline photo"]
 
 
 def test_a_patient_with_a_new_course_can_look_back_at_the_last(demo_clinic: DemoClinic):
@@ -52,7 +52,7 @@ def test_a_patient_with_a_new_course_can_look_back_at_the_last(demo_clinic: Demo
     assert not app.exception
     assert "3 of 3 sessions done; the course was completed." in texts(app)
     captions = [caption for image in app.image for caption in image.captions]
-    assert captions == ["Session 0", "Session 3"]
+    assert captions == ["Session 0", "Session 3, laid onto the baseline photo"]
 
 
 def test_a_patient_downloads_their_own_pdf(demo_clinic: DemoClinic):

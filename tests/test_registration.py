@@ -12,6 +12,7 @@ from tracker.imaging.trichoscopy import (
 from tracker.registration import (
     figures_in_region,
     identity_registration,
+    onto_baseline,
     reference_region,
     region_in_photo,
     register,
@@ -62,6 +63,35 @@ def test_recovers_a_known_rotation_and_shift() -> None:
     recovered = np.c_[photo_points, np.ones(3)] @ registration.matrix.T
     np.testing.assert_allclose(recovered, baseline_points, atol=1.5)
     assert registration.reference_coverage == 1.0
+
+
+def test_a_moved_photo_laid_onto_the_baseline_shows_the_same_patch_in_the_same_place() -> None:
+    field = hairy_field(1)
+    baseline = field[CROP, CROP]
+    photo, field_map = moved_photo(field, degrees=4.0, shift_px=(25.0, -18.0))
+    # Photo pixel p is field pixel field_map⁻¹(p + 200), baseline pixel that minus 200.
+    to_field = cv2.invertAffineTransform(field_map)
+    matrix = to_field.copy()
+    matrix[:, 2] += to_field[:, :2] @ [200.0, 200.0] - 200.0
+
+    shown = onto_baseline(photo, matrix, baseline_shape=baseline.shape[:2], long_side_px=300)
+    assert shown.shape == (300, 300, 3)
+    expected = cv2.resize(baseline, (300, 300), interpolation=cv2.INTER_AREA).astype(float)
+    expected = expected * (0.8, 0.75, 0.7) + 12  # the follow-up's light
+    centre = slice(60, 240)
+    darkness = 255 - expected[centre, centre].mean(axis=2)
+    error = np.abs(shown[centre, centre].astype(float) - expected[centre, centre]).mean(axis=2)
+    assert error.mean() < 0.1 * darkness.mean()
+    # Unmoved, the hairs would lie elsewhere: the error is many times larger.
+    unmoved = cv2.resize(photo, (300, 300), interpolation=cv2.INTER_AREA).astype(float)
+    assert np.abs(unmoved - expected)[centre, centre].mean() > 3 * error.mean()
+    # Where the photo does not reach (a pixel clear of its edge), the frame is grey.
+    footprint = cv2.warpAffine(
+        np.ones(photo.shape[:2], np.uint8), matrix * [[1, 1, 0.5], [1, 1, 0.5]], (300, 300)
+    )
+    outside = cv2.dilate(footprint, np.ones((3, 3), np.uint8)) == 0
+    assert outside.sum() > 1000
+    assert (shown[outside] == 128).all()
 
 
 def test_large_photos_are_matched_on_a_reduced_copy_but_mapped_in_full_pixels() -> None:

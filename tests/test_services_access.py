@@ -125,6 +125,8 @@ def test_photos_of_another_clinic_are_refused(
     with pytest.raises(AccessDenied):
         photos.photo_file(clinic_a.clinician, added.photo.id)
     with pytest.raises(AccessDenied):
+        photos.photo_on_baseline(clinic_a.clinician, added.photo.id, long_side_px=100)
+    with pytest.raises(AccessDenied):
         visits.record_visit(clinic_a.clinician, course.id, VisitInput(1, date(2026, 1, 8)))
     assert photos.photo_file(clinic_b.clinician, added.photo.id)[1] == "png"
 

@@ -126,6 +126,30 @@ def test_follow_up_photos_are_registered_to_the_sites_baseline(clinic: ClinicSta
         assert figures is not None
         assert figures["area_cm2"] == pytest.approx(expected_cm2, rel=0.02)
 
+    # Before/after views show the follow-up laid onto the baseline's frame: the same hairs
+    # in the same place, closer to the baseline than the photo as taken.
+    def shown(photo_id: int) -> tuple[np.ndarray, bool]:
+        jpeg, laid_on = photos.photo_on_baseline(clinic.clinician, photo_id, long_side_px=320)
+        return np.asarray(Image.open(io.BytesIO(jpeg)).convert("L"), float), laid_on
+
+    baseline_shown, baseline_laid_on = shown(baseline.photo.id)
+    same_shown, same_laid_on = shown(same.photo.id)
+    assert (baseline_laid_on, same_laid_on, shown(other.photo.id)[1]) == (False, True, False)
+    assert baseline_shown.shape == same_shown.shape == (320, 320)
+    as_taken = np.asarray(
+        Image.open(io.BytesIO(photos.photo_file(clinic.clinician, same.photo.id)[0]))
+        .convert("L")
+        .resize((320, 320), Image.Resampling.BOX),
+        float,
+    )
+    centre = (slice(60, 260), slice(60, 260))
+
+    def agreement(image: np.ndarray) -> float:  # the follow-up was shot darker: correlation
+        return float(np.corrcoef(image[centre].ravel(), baseline_shown[centre].ravel())[0, 1])
+
+    assert agreement(same_shown) > 0.9
+    assert agreement(as_taken) < 0.5
+
     assert other.photo.different_spot is True
     assert not other.photo.usable
     (issue,) = other.photo.quality_issues

@@ -166,6 +166,37 @@ def region_in_photo(
     return mask.astype(bool)
 
 
+def onto_baseline(
+    photo_rgb: np.ndarray,
+    matrix: np.ndarray,
+    *,
+    baseline_shape: tuple[int, int],
+    long_side_px: int,
+) -> np.ndarray:
+    """``photo_rgb`` (H, W, 3) uint8 turned, shifted and scaled by ``matrix`` (2, 3; photo
+    px -> baseline px) onto the baseline frame of ``baseline_shape`` (height, width),
+    shrunk to at most ``long_side_px`` on its long side; where the photo does not reach is
+    mid-grey. Shown beside the baseline, the same patch of scalp lies in the same place.
+
+    The photo is shrunk before the warp, by area, so that thin shafts do not alias.
+    """
+    height, width = baseline_shape
+    scale = min(1.0, long_side_px / max(height, width))
+    shrunk = cv2.resize(
+        np.ascontiguousarray(photo_rgb), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA
+    )
+    shrunk_matrix = np.asarray(matrix, dtype=float).copy()
+    shrunk_matrix[:, 2] *= scale
+    return cv2.warpAffine(
+        shrunk,
+        shrunk_matrix,
+        (max(1, round(width * scale)), max(1, round(height * scale))),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(128, 128, 128),
+    )
+
+
 def measure_on_baseline(
     photo_rgb: np.ndarray, result: TrichoscopyResult, *, baseline_rgb: np.ndarray | None
 ) -> tuple[Registration, dict[str, float | None] | None]:

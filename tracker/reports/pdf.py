@@ -210,7 +210,11 @@ def patient_pdf(report: PatientReport, *, generated_on: date) -> bytes:
             top = pdf.get_y() + 1
             captions = (
                 (pair.baseline_image, f"Baseline (session {pair.baseline_session})"),
-                (pair.latest_image, f"Session {pair.latest_session}"),
+                (
+                    pair.latest_image,
+                    f"Session {pair.latest_session}"
+                    + (", laid onto the baseline photo" if pair.latest_laid_on_baseline else ""),
+                ),
             )
             bottom = top
             for column, (image, caption) in enumerate(captions):

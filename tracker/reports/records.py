@@ -50,6 +50,8 @@ class PhotoPair:
     baseline_image: bytes
     latest_session: int
     latest_image: bytes
+    # The latest photo is turned, shifted and scaled onto the baseline photo's frame.
+    latest_laid_on_baseline: bool = False
 
 
 @dataclass(frozen=True)

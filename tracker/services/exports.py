@@ -10,12 +10,12 @@ import io
 from datetime import date
 
 from models import AuditAction, Role
-from tracker.photostore import default_store
 from tracker.reports.csv import write_measurements_csv
 from tracker.reports.fhir import measurements_bundle
 from tracker.reports.pdf import clinic_pdf, patient_pdf
 from tracker.reports.records import MeasurementRecord, PatientReport, PhotoPair
 from tracker.services.access import Actor, patient_for, reading_session, record_audit
+from tracker.services.photos import photo_on_baseline
 from tracker.services.progress import (
     CountedPhoto,
     PatientProgress,
@@ -23,6 +23,9 @@ from tracker.services.progress import (
     clinic_summary,
     get_patient_progress,
 )
+
+# Before/after photos in the PDF: sharp at 300 dpi in a half-page column.
+PDF_PHOTO_PX = 1200
 
 
 def _audit_export(actor: Actor, *, what: str, patient_id: int | None) -> None:
@@ -65,13 +68,13 @@ def export_fhir(actor: Actor, *, patient_id: int | None) -> dict[str, object]:
     return bundle
 
 
-def _photo_pairs(progress: PatientProgress) -> tuple[PhotoPair, ...]:
-    """First replicate at the first and at the latest counted session of each view and site."""
+def _photo_pairs(actor: Actor, progress: PatientProgress) -> tuple[PhotoPair, ...]:
+    """First replicate at the first and at the latest counted session of each view and site,
+    the latest laid onto the baseline where it was registered to it."""
     by_site: dict[tuple[str, str], list[CountedPhoto]] = {}
     for photo in progress.photos:
         record = photo.measurement
         by_site.setdefault((record.view, record.site), []).append(photo)
-    store = default_store()
     pairs = []
     for (view, site), photos in sorted(by_site.items()):
         ordered = sorted(photos, key=lambda p: (p.measurement.session, p.measurement.replicate))
@@ -80,14 +83,17 @@ def _photo_pairs(progress: PatientProgress) -> tuple[PhotoPair, ...]:
         if last_session == first.measurement.session:
             continue
         last = next(p for p in ordered if p.measurement.session == last_session)
+        baseline_image, _ = photo_on_baseline(actor, first.photo_id, long_side_px=PDF_PHOTO_PX)
+        latest_image, laid_on = photo_on_baseline(actor, last.photo_id, long_side_px=PDF_PHOTO_PX)
         pairs.append(
             PhotoPair(
                 view=view,  # type: ignore[arg-type]
                 site=site,
                 baseline_session=first.measurement.session,
-                baseline_image=store.read(first.sha256, first.extension),
+                baseline_image=baseline_image,
                 latest_session=last_session,
-                latest_image=store.read(last.sha256, last.extension),
+                latest_image=latest_image,
+                latest_laid_on_baseline=laid_on,
             )
         )
     return tuple(pairs)
@@ -109,7 +115,7 @@ def export_patient_pdf(
         planned_sessions=course.planned_sessions if course else 0,
         sites=progress.sites,
         visits=progress.visits,
-        photo_pairs=_photo_pairs(progress),
+        photo_pairs=_photo_pairs(actor, progress),
     )
     pdf = patient_pdf(report, generated_on=today)
     _audit_export(actor, what="patient pdf", patient_id=patient_id)

@@ -33,6 +33,7 @@ from tracker.registration import (
     different_spot_issue,
     identity_registration,
     measure_on_baseline,
+    onto_baseline,
     register,
 )
 from tracker.services.access import (
@@ -409,20 +410,54 @@ def _accept_again(photo: models.Photo, before: _Verdict) -> str | None:
     return change + (", acceptance withdrawn" if withdrawn else "")
 
 
+def _viewed_photo(session: Session, actor: Actor, photo_id: int) -> models.Photo:
+    """The photo ``actor`` may view, its viewing audited."""
+    photo = photo_for(session, actor, photo_id, doing="view a photo of")
+    record_audit(
+        session,
+        actor,
+        AuditAction.VIEW,
+        "photo",
+        photo.id,
+        patient_id=photo.visit.course.patient_id,
+    )
+    return photo
+
+
 def photo_file(actor: Actor, photo_id: int) -> tuple[bytes, str]:
     """The stored photo's bytes and extension (``jpg`` or ``png``), for display."""
     with reading_session() as session:
-        photo = photo_for(session, actor, photo_id, doing="view a photo of")
-        record_audit(
-            session,
-            actor,
-            AuditAction.VIEW,
-            "photo",
-            photo.id,
-            patient_id=photo.visit.course.patient_id,
-        )
+        photo = _viewed_photo(session, actor, photo_id)
         sha256, extension = photo.sha256, photo.extension
     return default_store().read(sha256, extension), extension
+
+
+def photo_on_baseline(actor: Actor, photo_id: int, *, long_side_px: int) -> tuple[bytes, bool]:
+    """The photo as a JPEG of at most ``long_side_px``, for a before/after view, and whether
+    it was laid onto its baseline: a close-up registered to its site's baseline photo is
+    (:func:`tracker.registration.onto_baseline`); any other photo is shown as taken."""
+    with reading_session() as session:
+        photo = _viewed_photo(session, actor, photo_id)
+        baseline = (
+            session.get(models.Photo, photo.registered_to_id)
+            if photo.registered_to_id not in (None, photo.id)
+            and photo.registration_matrix
+            and not photo.different_spot
+            else None
+        )
+        baseline_shape = None if baseline is None else (baseline.height_px, baseline.width_px)
+        matrix, sha256, extension = photo.registration_matrix, photo.sha256, photo.extension
+    rgb = _decode(default_store().read(sha256, extension))
+    shown = (
+        shrink_to_long_side(rgb, long_side_px)
+        if baseline_shape is None
+        else onto_baseline(
+            rgb, np.asarray(matrix), baseline_shape=baseline_shape, long_side_px=long_side_px
+        )
+    )
+    buffer = io.BytesIO()
+    Image.fromarray(shown).save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue(), baseline_shape is not None
 
 
 def overlay_file(actor: Actor, measurement_id: int) -> bytes:
