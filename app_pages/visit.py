@@ -5,7 +5,7 @@ anything is written, so a bad file or a taken session number saves nothing and l
 nothing. Photos of a saved visit can be accepted despite quality flags or retaken.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 import streamlit as st
 
@@ -228,7 +228,9 @@ use_camera = st.toggle("Take photos with this device's camera (tablet)")
 with st.form(f"visit_{course.course.id}_{len(recorded)}"):
     left, middle, right = st.columns(3)
     session_number = left.number_input("Session number", min_value=0, value=suggested, step=1)
-    visit_date = middle.date_input("Date", value=date.today())
+    visit_date = middle.date_input(
+        "Date", value=date.today(), max_value=date.today() + timedelta(days=1)
+    )
     injections = right.number_input("Injections given", min_value=0, value=None, step=1)
     st.markdown("**Side effects since the last session**")
     effect_columns = st.columns(5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
@@ -138,6 +138,17 @@ def test_duplicate_session_number_saves_nothing(clinic: ClinicStaff) -> None:
         )
     with read_session() as session:
         assert session.scalar(select(func.count()).select_from(Visit)) == 1
+
+
+def test_a_visit_dated_in_the_future_saves_nothing(clinic: ClinicStaff) -> None:
+    course_id, _ = course_with_baseline(clinic, register(clinic))
+    in_two_days = date.today() + timedelta(days=2)
+    with pytest.raises(InvalidInput, match=f"{in_two_days.isoformat()} is in the future"):
+        visits.record_visit(clinic.clinician, course_id, VisitInput(1, in_two_days))
+    # Tomorrow is allowed: the clinic's calendar may be ahead of the server's.
+    visits.record_visit(clinic.clinician, course_id, VisitInput(1, date.today() + timedelta(1)))
+    with read_session() as session:
+        assert session.scalar(select(func.count()).select_from(Visit)) == 2
 
 
 def test_a_course_is_completed_or_stopped_and_the_change_is_audited(clinic: ClinicStaff) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -116,6 +118,11 @@ def record_visit(actor: Actor, course_id: int, visit: VisitInput) -> VisitRecord
     require_staff(actor, doing="record visits")
     if visit.session_number < 0:
         raise InvalidInput("Session numbers start at 0 (the baseline visit).")
+    # A day's grace: the clinic's calendar may already be on the server's tomorrow.
+    if visit.visit_date > date.today() + timedelta(days=1):
+        raise InvalidInput(
+            f"The visit date {visit.visit_date.isoformat()} is in the future; nothing was saved."
+        )
     if visit.injections_given is not None and visit.injections_given < 0:
         raise InvalidInput("The number of injections cannot be negative.")
     kinds = [entry.kind for entry in visit.side_effects]
