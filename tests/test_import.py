@@ -91,6 +91,27 @@ def test_import_is_idempotent_and_reports_what_it_skipped(
 
 
 @pytest.mark.usefixtures("quick_measure")
+def test_a_session_dated_in_the_future_is_skipped_and_the_others_imported(
+    clinic: ClinicStaff, tmp_path: Path
+) -> None:
+    archive = tmp_path / "archive"
+    for number, day in ((0, "2026-01-05"), (1, "2099-01-12"), (2, "2026-01-19")):
+        folder = archive / "P009" / str(number)
+        folder.mkdir(parents=True)
+        (folder / "a.png").write_bytes(scalp_png(10 + number))
+        (folder / "visit.json").write_text(json.dumps({"date": day}))
+
+    report = import_archive(clinic.operator, archive, view=PhotoView.TRICHOSCOPY, px_per_mm=100.0)
+
+    assert (report.visits_created, report.photos_added) == (2, 2)
+    (skipped,) = report.skipped
+    assert skipped[0] == "P009/1" and "2099-01-12 is in the future" in skipped[1]
+    (summary,) = patients.list_patients(clinic.clinician)
+    (course,) = patients.patient_file(clinic.clinician, summary.patient.id).courses
+    assert [visit.visit.session_number for visit in course.visits] == [0, 2]
+
+
+@pytest.mark.usefixtures("quick_measure")
 def test_new_patients_get_a_minimal_record_to_complete(clinic: ClinicStaff, tmp_path: Path) -> None:
     archive = build_archive(tmp_path / "archive")
     import_archive(clinic.operator, archive, view=PhotoView.GLOBAL)

@@ -21,7 +21,7 @@ from pathlib import Path
 from models import CourseStatus, HairCondition, PhotoView
 from tracker.services import patients, photos, visits
 from tracker.services.access import Actor
-from tracker.services.errors import NotFound, ServiceError
+from tracker.services.errors import InvalidInput, NotFound, ServiceError
 from tracker.services.records import CourseInput, PatientInput, PhotoUpload, VisitInput
 
 VISIT_FILE = "visit.json"
@@ -103,9 +103,15 @@ def _import_patient(
     for number, session_dir, settings in sessions:
         visit = visits.find_visit(actor, course_id, number)
         if visit is None:
-            visit = visits.record_visit(
-                actor, course_id, VisitInput(session_number=number, visit_date=settings.visit_date)
-            )
+            try:
+                visit = visits.record_visit(
+                    actor,
+                    course_id,
+                    VisitInput(session_number=number, visit_date=settings.visit_date),
+                )
+            except InvalidInput as refusal:
+                report.skip(session_dir, str(refusal))
+                continue
             report.visits_created += 1
         uploads = []
         for photo_path in _children(session_dir):
