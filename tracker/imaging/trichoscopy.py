@@ -740,8 +740,8 @@ def _knot_shafts(
     px_per_mm = view.px_per_mm
     mask_half_width = cv2.distanceTransform(view.mask.astype(np.uint8), cv2.DIST_L2, 3)
     covered_widths_px = [
-        max(width, 2 * _median_along(mask_half_width, group))
-        for group, width in zip(groups, widths_px, strict=True)
+        max(width, 2 * median)
+        for median, width in zip(_medians_along(mask_half_width, groups), widths_px, strict=True)
     ]
     covered = _bands_around(view.mask.shape, groups, covered_widths_px, KNOT_MARGIN_PX / 2)
     opening = np.ones((max(1, round(KNOT_OPENING_MM * px_per_mm)),) * 2, dtype=np.uint8)
@@ -785,26 +785,11 @@ def _fan_siblings(
     """
     if not forks:
         return [], [], profiles
-    hairs = [
-        (
-            _farthest_ends(group),
-            [
-                point
-                for segment in group
-                for point, node in (
-                    (segment.start, segment.start_node),
-                    (segment.end, segment.end_node),
-                )
-                if node <= 0
-            ],
-            width,
-        )
-        for group, width in zip(groups, widths_px, strict=True)
-    ]
+    openings = _hair_openings(groups, widths_px)
     fans = []
     for fork in forks:
         junction, tip = (fork.start, fork.end) if fork.start_node > 0 else (fork.end, fork.start)
-        opening = _fan_opening(junction, tip, hairs, px_per_mm=view.px_per_mm)
+        opening = _fan_opening(junction, tip, openings, px_per_mm=view.px_per_mm)
         if opening is not None:
             fans.append((fork, opening, junction, tip))
     if not fans:
@@ -832,51 +817,81 @@ def _fan_siblings(
     )
 
 
+@dataclass(frozen=True)
+class _Openings:
+    """Where hairs may leave their openings: per such end (a free end among a hair's two
+    farthest ends), ``at`` that end and ``far`` the hair's other end, (M, 2) working px
+    each, and ``width_px`` (M,) the hair's width."""
+
+    at: np.ndarray
+    far: np.ndarray
+    width_px: np.ndarray
+
+
+def _hair_openings(groups: list[list[_Segment]], widths_px: list[float]) -> _Openings:
+    """The :class:`_Openings` of ``groups`` (``widths_px`` wide), hair by hair."""
+    rows = []
+    for group, width in zip(groups, widths_px, strict=True):
+        start, end = _farthest_ends(group)
+        free_ends = [
+            point
+            for segment in group
+            for point, node in (
+                (segment.start, segment.start_node),
+                (segment.end, segment.end_node),
+            )
+            if node <= 0
+        ]
+        rows.extend(
+            (opening, far, width)
+            for opening, far in ((start, end), (end, start))
+            if any(np.hypot(*(opening - point)) <= 1.0 for point in free_ends)
+        )
+    if not rows:
+        return _Openings(np.empty((0, 2)), np.empty((0, 2)), np.empty(0))
+    at, far, width = zip(*rows, strict=True)
+    return _Openings(np.array(at, float), np.array(far, float), np.array(width, float))
+
+
 def _fan_opening(
-    junction: np.ndarray,
-    tip: np.ndarray,
-    hairs: list[tuple[tuple[np.ndarray, np.ndarray], list[np.ndarray], float]],
-    *,
-    px_per_mm: float,
+    junction: np.ndarray, tip: np.ndarray, openings: _Openings, *, px_per_mm: float
 ) -> np.ndarray | None:
     """The opening ((x, y) working px) a fork from ``junction`` to ``tip`` fans out of, or
-    None. ``hairs`` holds, per hair, its two farthest ends, its free ends and its width
-    (working px). The fork must lie on a hair past that hair's opening (a free end) by more
-    than a junction zone and at most ``FAN_MAX_STEM_MM``, run off it within ``FAN_MIN_DEG``
-    to ``FAN_MAX_DEG``, point back to the opening within the hair's width, and make a hair
-    of the least length from there. The nearest such opening to the fork's line wins."""
+    None. The fork must lie on a hair past that hair's opening by more than a junction zone
+    and at most ``FAN_MAX_STEM_MM``, run off it within ``FAN_MIN_DEG`` to ``FAN_MAX_DEG``,
+    point back to the opening within the hair's width, and make a hair of the least length
+    from there. The nearest such opening to the fork's line wins (the first of equals)."""
     direction = (tip - junction) / float(np.hypot(*(tip - junction)))
     least_cos, most_cos = np.cos(np.radians([FAN_MAX_DEG, FAN_MIN_DEG]))
-    best, best_offset = None, np.inf
-    for (start, end), free_ends, width in hairs:
-        for opening, far in ((start, end), (end, start)):
-            if not any(np.hypot(*(opening - point)) <= 1.0 for point in free_ends):
-                continue
-            stem_length = float(np.hypot(*(far - opening)))
-            if stem_length == 0:
-                continue
-            axis = (far - opening) / stem_length
-            stem = junction - opening
-            along = float(stem @ axis)
-            aside = abs(float(axis[0] * stem[1] - axis[1] * stem[0]))
-            if not (
-                JUNCTION_RADIUS_MM * px_per_mm
-                <= along
-                <= min(stem_length, FAN_MAX_STEM_MM * px_per_mm)
-                and aside <= 0.5 * width + JUNCTION_RADIUS_MM * px_per_mm
-                and least_cos <= float(direction @ axis) <= most_cos
-            ):
-                continue
-            behind = opening - junction
-            offset = abs(float(direction[0] * behind[1] - direction[1] * behind[0]))
-            if (
-                float(behind @ direction) <= 0
-                and offset <= max(width, 2.0)
-                and float(np.hypot(*(tip - opening))) >= MIN_HAIR_LENGTH_MM * px_per_mm
-                and offset < best_offset
-            ):
-                best, best_offset = opening, offset
-    return best
+    junction_px = JUNCTION_RADIUS_MM * px_per_mm
+    reach = openings.far - openings.at
+    stem_length = np.hypot(reach[:, 0], reach[:, 1])
+    axis = np.divide(
+        reach, stem_length[:, None], out=np.zeros_like(reach), where=stem_length[:, None] > 0
+    )
+    stem = junction - openings.at
+    along = stem[:, 0] * axis[:, 0] + stem[:, 1] * axis[:, 1]
+    aside = np.abs(axis[:, 0] * stem[:, 1] - axis[:, 1] * stem[:, 0])
+    turn_cos = direction[0] * axis[:, 0] + direction[1] * axis[:, 1]
+    behind = openings.at - junction
+    offset = np.abs(direction[0] * behind[:, 1] - direction[1] * behind[:, 0])
+    fits = (
+        (stem_length > 0)
+        & (junction_px <= along)
+        & (along <= np.minimum(stem_length, FAN_MAX_STEM_MM * px_per_mm))
+        & (aside <= 0.5 * openings.width_px + junction_px)
+        & (least_cos <= turn_cos)
+        & (turn_cos <= most_cos)
+        & (behind[:, 0] * direction[0] + behind[:, 1] * direction[1] <= 0)
+        & (offset <= np.maximum(openings.width_px, 2.0))
+        & (
+            np.hypot(tip[0] - openings.at[:, 0], tip[1] - openings.at[:, 1])
+            >= MIN_HAIR_LENGTH_MM * px_per_mm
+        )
+    )
+    if not fits.any():
+        return None
+    return openings.at[np.flatnonzero(fits)[np.argmin(offset[fits])]]
 
 
 def _thin_shafts(
@@ -1062,8 +1077,7 @@ def _yellow_shafts(
     blue_deficit = ((red + green) / 2 - blue).astype(np.float32)
     if (
         not groups
-        or float(np.median([_median_along(blue_deficit, group) for group in groups]))
-        < YELLOW_MIN_HAIR_DEFICIT
+        or float(np.median(_medians_along(blue_deficit, groups))) < YELLOW_MIN_HAIR_DEFICIT
     ):
         return [], []
 
@@ -1185,13 +1199,33 @@ def _continues_a_hair(
 
 def _median_along(image: np.ndarray, group: list[_Segment]) -> float:
     """Median of ``image`` (H, W) sampled one working px apart along ``group``."""
-    values = []
-    for segment in group:
-        samples = max(2, int(segment.length))
-        xs = np.linspace(segment.start[0], segment.end[0], samples)
-        ys = np.linspace(segment.start[1], segment.end[1], samples)
-        values.append(ndimage.map_coordinates(image, (ys, xs), order=1))
-    return float(np.median(np.concatenate(values)))
+    return float(_medians_along(image, [group])[0])
+
+
+def _medians_along(image: np.ndarray, groups: list[list[_Segment]]) -> np.ndarray:
+    """Per group, (G,) float64: the median of ``image`` (H, W) sampled one working px apart
+    along it, bilinearly, each segment from its start to its end inclusive (in
+    ``image``'s precision). One sampling and one sort for all groups."""
+    if not groups:
+        return np.empty(0)
+    segments = [segment for group in groups for segment in group]
+    samples = np.array([max(2, int(segment.length)) for segment in segments])
+    starts = np.array([segment.start for segment in segments], dtype=float)
+    ends = np.array([segment.end for segment in segments], dtype=float)
+    first = np.cumsum(samples) - samples
+    of_segment = np.repeat(np.arange(len(segments)), samples)
+    # As np.linspace: index × step + start, the last sample exactly at the end.
+    index = (np.arange(samples.sum()) - first[of_segment]).astype(float)[:, None]
+    points = index * ((ends - starts) / (samples - 1)[:, None])[of_segment] + starts[of_segment]
+    points[first + samples - 1] = ends
+    values = ndimage.map_coordinates(image, (points[:, 1], points[:, 0]), order=1)
+    group_first = np.cumsum([len(group) for group in groups]) - [len(group) for group in groups]
+    counts = np.add.reduceat(samples, group_first)
+    ordered = values[np.lexsort((values, np.repeat(np.arange(len(groups)), counts)))]
+    group_start = np.cumsum(counts) - counts
+    # As np.median: the middle value, or the mean of the middle two (x + x) / 2 = x.
+    middle = (ordered[group_start + (counts - 1) // 2] + ordered[group_start + counts // 2]) / 2
+    return middle.astype(float)
 
 
 def _shaft_model(
@@ -1596,14 +1630,14 @@ def _trace_segments(mask: np.ndarray, *, px_per_mm: float) -> list[_Segment]:
     tolerance = max(1.5, 0.03 * px_per_mm)
     spur_px = 0.5 * MAX_HAIR_WIDTH_MM * px_per_mm
 
+    branches = [
+        _straight_pieces(points, tolerance=tolerance) for points in _branch_points(branch_labels)
+    ]
+    ends = iter(_pieces_ends([piece for pieces in branches for piece in pieces]))
     segments: list[_Segment] = []
     next_node = node_count + 1
-    for index, window in enumerate(ndimage.find_objects(branch_labels), start=1):
-        if window is None:
-            continue
-        ys, xs = np.nonzero(branch_labels[window] == index)
-        points = np.column_stack((xs + window[1].start, ys + window[0].start)).astype(float)
-        pieces = [_piece_ends(piece) for piece in _straight_pieces(points, tolerance=tolerance)]
+    for branch in branches:
+        pieces = [next(ends) for _ in branch]
         nodes = [[_node_at(node_near, start), _node_at(node_near, end)] for start, end in pieces]
         # Where a branch was split at a bend, the touching ends share a new node.
         for i, j in itertools.combinations(range(len(pieces)), 2):
@@ -1651,6 +1685,16 @@ def _trace_segments(mask: np.ndarray, *, px_per_mm: float) -> list[_Segment]:
     ]
 
 
+def _branch_points(labels: np.ndarray) -> list[np.ndarray]:
+    """Per label of ``labels`` (H, W) int (0: none), in label order: its pixels, (N, 2)
+    float (x, y), in row-major order."""
+    ys, xs = np.nonzero(labels)
+    owners = labels[ys, xs]
+    order = np.argsort(owners, kind="stable")
+    points = np.column_stack((xs[order], ys[order])).astype(float)
+    return np.split(points, np.flatnonzero(np.diff(owners[order])) + 1) if len(points) else []
+
+
 def _node_at(node_near: np.ndarray, point: np.ndarray) -> int:
     x = min(max(round(float(point[0])), 0), node_near.shape[1] - 1)
     y = min(max(round(float(point[1])), 0), node_near.shape[0] - 1)
@@ -1683,14 +1727,25 @@ def _straight_pieces(points: np.ndarray, *, tolerance: float, depth: int = 0) ->
     )
 
 
-def _piece_ends(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The two ends of a near-straight (N, 2) run of skeleton points, along its axis."""
-    centre = points.mean(axis=0)
-    if len(points) == 1:
-        return centre, centre
-    _, _, axes = np.linalg.svd(points - centre, full_matrices=False)
-    along = (points - centre) @ axes[0]
-    return centre + along.min() * axes[0], centre + along.max() * axes[0]
+def _pieces_ends(pieces: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per near-straight (N, 2) run of skeleton points: its two ends along its principal
+    axis. Runs of one length share one stacked SVD (the cost is per call, not per run)."""
+    ends: list[tuple[np.ndarray, np.ndarray]] = [(np.empty(2), np.empty(2))] * len(pieces)
+    by_length: dict[int, list[int]] = {}
+    for index, piece in enumerate(pieces):
+        by_length.setdefault(len(piece), []).append(index)
+    for length, indices in by_length.items():
+        stacked = np.stack([pieces[index] for index in indices])
+        centres = stacked.mean(axis=1)
+        if length == 1:
+            for index, centre in zip(indices, centres, strict=True):
+                ends[index] = (centre, centre)
+            continue
+        _, _, axes = np.linalg.svd(stacked - centres[:, None, :], full_matrices=False)
+        for index, centre, axis in zip(indices, centres, axes[:, 0], strict=True):
+            along = (pieces[index] - centre) @ axis
+            ends[index] = (centre + along.min() * axis, centre + along.max() * axis)
+    return ends
 
 
 def _join_crossings(
