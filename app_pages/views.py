@@ -217,16 +217,14 @@ def before_after(actor: Actor, progress: PatientProgress, *, key: str) -> None:
             )
         baseline, later = first_by_session[sessions[0]], first_by_session[chosen]
         left, right = st.columns(2)
-        image, _laid_on = photos.photo_on_baseline(
-            actor, baseline.photo_id, long_side_px=BEFORE_AFTER_PX
-        )
-        left.image(image, caption=f"Session {sessions[0]}")
+        before = photos.photo_on_baseline(actor, baseline.photo_id, long_side_px=BEFORE_AFTER_PX)
+        left.image(before.jpeg, caption=f"Session {sessions[0]}")
         if chosen != sessions[0]:
-            image, laid_on = photos.photo_on_baseline(
-                actor, later.photo_id, long_side_px=BEFORE_AFTER_PX
-            )
-            aligned = ", laid onto the baseline photo" if laid_on else ""
-            right.image(image, caption=f"Session {chosen}{aligned}")
+            after = photos.photo_on_baseline(actor, later.photo_id, long_side_px=BEFORE_AFTER_PX)
+            aligned = ", laid onto the baseline photo" if after.laid_on_baseline else ""
+            right.image(after.jpeg, caption=f"Session {chosen}{aligned}")
+        if before.reference_box:
+            st.caption("The box marks the patch of scalp counted at every visit.")
 
 
 def photo_bytes(actor: Actor, photo_id: int) -> bytes:

@@ -223,6 +223,7 @@ def test_patient_record_shows_charts_verdicts_photos_and_visits(demo_clinic: Dem
     assert captions == ["Session 0", "Session 3, laid onto the baseline photo"], (
         "baseline beside the chosen session"
     )
+    assert "The box marks the patch of scalp counted at every visit." in texts(app)
     app.select_slider[0].set_value(1).run()
     captions = [caption for image in app.image for caption in image.captions]
     assert captions == ["Session 0", "Session 1, laid onto the baseline photo"]

@@ -141,7 +141,9 @@ def patient_report(*, name: str | None = None, baseline_version: str = "test-1")
             VisitSummary(1, START + timedelta(weeks=1), ("bruising", "pain")),
             VisitSummary(2, START + timedelta(weeks=2)),
         ),
-        photo_pairs=(PhotoPair("trichoscopy", "vertex", 0, png_bytes(90), 2, png_bytes(60), True),),
+        photo_pairs=(
+            PhotoPair("trichoscopy", "vertex", 0, png_bytes(90), 2, png_bytes(60), True, True),
+        ),
     )
 
 
@@ -172,6 +174,7 @@ def test_patient_pdf_text_has_verdicts_side_effects_and_no_name(tmp_path: Path) 
     assert "Before and after" in text
     assert "Baseline (session 0)" in text
     assert "Session 2, laid onto the baseline photo" in text
+    assert "The box marks the patch of scalp counted at every visit." in text
     assert "baseline ± MDC95" in text
 
 

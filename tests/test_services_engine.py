@@ -128,13 +128,19 @@ def test_follow_up_photos_are_registered_to_the_sites_baseline(clinic: ClinicSta
 
     # Before/after views show the follow-up laid onto the baseline's frame: the same hairs
     # in the same place, closer to the baseline than the photo as taken.
-    def shown(photo_id: int) -> tuple[np.ndarray, bool]:
-        jpeg, laid_on = photos.photo_on_baseline(clinic.clinician, photo_id, long_side_px=320)
-        return np.asarray(Image.open(io.BytesIO(jpeg)).convert("L"), float), laid_on
+    def shown(photo_id: int) -> tuple[np.ndarray, tuple[bool, bool]]:
+        view = photos.photo_on_baseline(clinic.clinician, photo_id, long_side_px=320)
+        image = np.asarray(Image.open(io.BytesIO(view.jpeg)).convert("L"), float)
+        return image, (view.laid_on_baseline, view.reference_box)
 
-    baseline_shown, baseline_laid_on = shown(baseline.photo.id)
-    same_shown, same_laid_on = shown(same.photo.id)
-    assert (baseline_laid_on, same_laid_on, shown(other.photo.id)[1]) == (False, True, False)
+    baseline_shown, baseline_flags = shown(baseline.photo.id)
+    same_shown, same_flags = shown(same.photo.id)
+    other_shown, other_flags = shown(other.photo.id)
+    # The baseline and the follow-up show the counted patch; the photo elsewhere neither.
+    laid_on_and_boxed = (baseline_flags, same_flags, other_flags)
+    assert laid_on_and_boxed == ((False, True), (True, True), (False, False))
+    box_edge = baseline_shown[48:272, 48]  # the box's left side: 15 % in from 320 px
+    assert np.abs(box_edge - 255).max() < 40 and np.median(other_shown[48:272, 48]) < 230
     assert baseline_shown.shape == same_shown.shape == (320, 320)
     as_taken = np.asarray(
         Image.open(io.BytesIO(photos.photo_file(clinic.clinician, same.photo.id)[0]))

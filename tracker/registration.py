@@ -83,13 +83,34 @@ def _features(rgb: np.ndarray) -> tuple[list[cv2.KeyPoint], np.ndarray | None]:
     return list(keypoints), descriptors
 
 
-def reference_region(baseline_shape: tuple[int, int]) -> np.ndarray:
-    """The fixed central region of the baseline frame on which progress is measured."""
+def reference_box(baseline_shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The fixed central region of the baseline frame on which progress is measured, as
+    (left, top, right, bottom) px of the (height, width) ``baseline_shape``, right and
+    bottom exclusive."""
     height, width = baseline_shape
     dy, dx = round(height * REFERENCE_MARGIN_FRACTION), round(width * REFERENCE_MARGIN_FRACTION)
+    return dx, dy, width - dx, height - dy
+
+
+def reference_region(baseline_shape: tuple[int, int]) -> np.ndarray:
+    """:func:`reference_box` as an (H, W) bool mask of the baseline frame."""
+    left, top, right, bottom = reference_box(baseline_shape)
     region = np.zeros(baseline_shape, dtype=bool)
-    region[dy : height - dy, dx : width - dx] = True
+    region[top:bottom, left:right] = True
     return region
+
+
+def draw_reference_box(shown: np.ndarray, *, baseline_shape: tuple[int, int]) -> np.ndarray:
+    """A copy of ``shown`` (h, w, 3) uint8, the baseline frame of ``baseline_shape`` (H, W)
+    at any size, with :func:`reference_box` outlined: white, edged in black to stand out
+    on any scalp."""
+    scale = shown.shape[1] / baseline_shape[1]
+    left, top, right, bottom = (round(scale * v) for v in reference_box(baseline_shape))
+    outlined = np.ascontiguousarray(shown).copy()
+    thickness = max(1, round(shown.shape[1] / 400))
+    for colour, width in (((0, 0, 0), 3 * thickness), ((255, 255, 255), thickness)):
+        cv2.rectangle(outlined, (left, top), (right - 1, bottom - 1), colour, width)
+    return outlined
 
 
 def reference_coverage(

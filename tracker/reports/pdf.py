@@ -202,6 +202,8 @@ def patient_pdf(report: PatientReport, *, generated_on: date) -> bytes:
     if report.photo_pairs:
         pdf.add_page()
         pdf.heading("Before and after", size=12)
+        if any(pair.reference_box for pair in report.photo_pairs):
+            pdf.paragraph("The box marks the patch of scalp counted at every visit.")
         image_width = (pdf.w - pdf.l_margin - pdf.r_margin - 6) / 2
         for pair in report.photo_pairs:
             pdf.ensure_space(image_width + 14)

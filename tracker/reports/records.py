@@ -52,6 +52,8 @@ class PhotoPair:
     latest_image: bytes
     # The latest photo is turned, shifted and scaled onto the baseline photo's frame.
     latest_laid_on_baseline: bool = False
+    # The patch of scalp counted at every visit is outlined on the photos.
+    reference_box: bool = False
 
 
 @dataclass(frozen=True)

@@ -83,17 +83,18 @@ def _photo_pairs(actor: Actor, progress: PatientProgress) -> tuple[PhotoPair, ..
         if last_session == first.measurement.session:
             continue
         last = next(p for p in ordered if p.measurement.session == last_session)
-        baseline_image, _ = photo_on_baseline(actor, first.photo_id, long_side_px=PDF_PHOTO_PX)
-        latest_image, laid_on = photo_on_baseline(actor, last.photo_id, long_side_px=PDF_PHOTO_PX)
+        before = photo_on_baseline(actor, first.photo_id, long_side_px=PDF_PHOTO_PX)
+        after = photo_on_baseline(actor, last.photo_id, long_side_px=PDF_PHOTO_PX)
         pairs.append(
             PhotoPair(
                 view=view,  # type: ignore[arg-type]
                 site=site,
                 baseline_session=first.measurement.session,
-                baseline_image=baseline_image,
+                baseline_image=before.jpeg,
                 latest_session=last_session,
-                latest_image=latest_image,
-                latest_laid_on_baseline=laid_on,
+                latest_image=after.jpeg,
+                latest_laid_on_baseline=after.laid_on_baseline,
+                reference_box=before.reference_box,
             )
         )
     return tuple(pairs)

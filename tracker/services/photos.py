@@ -31,6 +31,7 @@ from tracker.registration import (
     DIFFERENT_SPOT,
     Registration,
     different_spot_issue,
+    draw_reference_box,
     identity_registration,
     measure_on_baseline,
     onto_baseline,
@@ -432,15 +433,28 @@ def photo_file(actor: Actor, photo_id: int) -> tuple[bytes, str]:
     return default_store().read(sha256, extension), extension
 
 
-def photo_on_baseline(actor: Actor, photo_id: int, *, long_side_px: int) -> tuple[bytes, bool]:
-    """The photo as a JPEG of at most ``long_side_px``, for a before/after view, and whether
-    it was laid onto its baseline: a close-up registered to its site's baseline photo is
-    (:func:`tracker.registration.onto_baseline`); any other photo is shown as taken."""
+@dataclass(frozen=True)
+class ShownPhoto:
+    """A photo as a before/after view shows it: ``jpeg`` bytes; ``laid_on_baseline`` when
+    a follow-up close-up was laid onto its site's baseline frame; ``reference_box`` when
+    the patch counted at every visit is outlined on it."""
+
+    jpeg: bytes
+    laid_on_baseline: bool
+    reference_box: bool
+
+
+def photo_on_baseline(actor: Actor, photo_id: int, *, long_side_px: int) -> ShownPhoto:
+    """The photo, at most ``long_side_px``, for a before/after view: a close-up registered
+    to its site's baseline photo is laid onto the baseline's frame
+    (:func:`tracker.registration.onto_baseline`), and it and the baseline show the patch
+    counted at every visit; any other photo is shown as taken."""
     with reading_session() as session:
         photo = _viewed_photo(session, actor, photo_id)
+        is_baseline = photo.registered_to_id == photo.id
         baseline = (
             session.get(models.Photo, photo.registered_to_id)
-            if photo.registered_to_id not in (None, photo.id)
+            if photo.registered_to_id is not None
             and photo.registration_matrix
             and not photo.different_spot
             else None
@@ -448,16 +462,19 @@ def photo_on_baseline(actor: Actor, photo_id: int, *, long_side_px: int) -> tupl
         baseline_shape = None if baseline is None else (baseline.height_px, baseline.width_px)
         matrix, sha256, extension = photo.registration_matrix, photo.sha256, photo.extension
     rgb = _decode(default_store().read(sha256, extension))
+    laid_on = baseline_shape is not None and not is_baseline
     shown = (
-        shrink_to_long_side(rgb, long_side_px)
-        if baseline_shape is None
-        else onto_baseline(
+        onto_baseline(
             rgb, np.asarray(matrix), baseline_shape=baseline_shape, long_side_px=long_side_px
         )
+        if laid_on
+        else shrink_to_long_side(rgb, long_side_px)
     )
+    if baseline_shape is not None:
+        shown = draw_reference_box(shown, baseline_shape=baseline_shape)
     buffer = io.BytesIO()
     Image.fromarray(shown).save(buffer, format="JPEG", quality=90)
-    return buffer.getvalue(), baseline_shape is not None
+    return ShownPhoto(buffer.getvalue(), laid_on, baseline_shape is not None)
 
 
 def overlay_file(actor: Actor, measurement_id: int) -> bytes:
