@@ -25,6 +25,8 @@ from tracker.services.records import (
 PHOTO_TYPES = ["jpg", "jpeg", "png", "tif", "tiff", "heic", "heif", "webp"]
 SAVED_VISIT_KEY = "visit_saved"
 REJECTED_KEY = "visit_rejected"
+# (course id, session number, why it may be a slip) of a save held back for confirmation.
+SESSION_CONCERN_KEY = "visit_session_concern"
 NO_EFFECT = "none"
 
 
@@ -252,6 +254,12 @@ with st.form(f"visit_{course.course.id}_{len(recorded)}"):
     follow_up = course.course.status.ended and st.checkbox(
         f"Record it as a follow-up visit of this {course.course.status.value} course"
     )
+    held_back = st.session_state.get(SESSION_CONCERN_KEY)
+    confirmed_number = None
+    if held_back is not None and held_back[0] == course.course.id:
+        st.warning(f"Nothing was saved — {held_back[2]}. Check the session number.")
+        if st.checkbox(f"Session {held_back[1]} is right: record it as it is"):
+            confirmed_number = held_back[1]
     submitted = st.form_submit_button("Save visit", type="primary")
 
 if submitted:
@@ -264,6 +272,14 @@ if submitted:
         [*(files or []), *([camera_photo] if camera_photo else [])], view, site, px_per_mm, aruco_mm
     )
     problems = unusable(uploads, photography_consent=patient.consent_photography)
+    # A number that skips sessions or passes the plan is more often a slip than not.
+    concern = (
+        None
+        if follow_up or int(session_number) == confirmed_number
+        else visits.session_number_concern(
+            int(session_number), recorded=recorded, planned=course.course.planned_sessions
+        )
+    )
     if not uploads and not side_effects and injections is None and not notes.strip():
         st.error("The form is empty: add photos or the session's details. Nothing was saved.")
     elif course.course.status.ended and not follow_up:
@@ -275,7 +291,11 @@ if submitted:
     elif problems:
         for problem in problems:
             st.error(f"Nothing was saved — {problem}")
+    elif concern is not None:
+        st.session_state[SESSION_CONCERN_KEY] = (course.course.id, int(session_number), concern)
+        st.rerun()
     else:
+        st.session_state.pop(SESSION_CONCERN_KEY, None)
         try:
             saved = visits.record_visit(
                 actor,

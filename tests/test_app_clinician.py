@@ -140,6 +140,25 @@ def test_a_taken_session_number_saves_nothing(demo_clinic: DemoClinic):
     assert by_label(app.text_area, "Notes").value == "second try"
 
 
+def test_a_session_number_that_skips_sessions_is_saved_only_once_confirmed(
+    demo_clinic: DemoClinic,
+):
+    app = visit_form(demo_clinic, demo_clinic.other_patient_id)
+    by_label(app.number_input, "Session number").set_value(7)
+    by_label(app.text_area, "Notes").input("typed 7 for 3?")
+    (submit,) = [b for b in app.button if b.label == "Save visit"]
+    submit.click().run()
+    assert "Nothing was saved — session 7 skips sessions 3–6." in texts(app)
+    assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2]
+    assert by_label(app.text_area, "Notes").value == "typed 7 for 3?"
+
+    by_label(app.checkbox, "Session 7 is right: record it as it is").check()
+    (submit,) = [b for b in app.button if b.label == "Save visit"]
+    submit.click().run()
+    assert not app.exception
+    assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2, 7]
+
+
 def test_an_empty_visit_form_is_refused(demo_clinic: DemoClinic):
     app = visit_form(demo_clinic, demo_clinic.other_patient_id)
     (submit,) = [b for b in app.button if b.label == "Save visit"]

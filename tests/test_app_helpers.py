@@ -40,9 +40,17 @@ class DemoClinic:
 
 
 def patient_with_visits(
-    clinician: Actor, code: str, *, sessions: int, replicates: int, strokes_gained: int
+    clinician: Actor,
+    code: str,
+    *,
+    sessions: int,
+    replicates: int,
+    strokes_gained: int,
+    planned_sessions: int | None = None,
 ) -> int:
-    """A consenting patient whose photos gain ``strokes_gained`` hair strokes a session."""
+    """A consenting patient whose photos gain ``strokes_gained`` hair strokes a session,
+    photographed at sessions 0 to ``sessions`` of a course of ``planned_sessions`` (as
+    many by default)."""
     record = patients.register_patient(
         clinician,
         PatientInput(
@@ -57,7 +65,11 @@ def patient_with_visits(
     course = visits.start_course(
         clinician,
         record.id,
-        CourseInput(planned_sessions=sessions, interval_days=7, start_date=date(2026, 1, 5)),
+        CourseInput(
+            planned_sessions=planned_sessions or sessions,
+            interval_days=7,
+            start_date=date(2026, 1, 5),
+        ),
     )
     for number in range(sessions + 1):
         visit = visits.record_visit(
@@ -87,8 +99,9 @@ def build_demo_clinic(clinic: ClinicStaff) -> DemoClinic:
     patient_id = patient_with_visits(
         clinic.clinician, "P-001", sessions=3, replicates=2, strokes_gained=5
     )
+    # Half-way through its course: the visit form's next session is within the plan.
     other_id = patient_with_visits(
-        clinic.clinician, "P-002", sessions=2, replicates=1, strokes_gained=0
+        clinic.clinician, "P-002", sessions=2, replicates=1, strokes_gained=0, planned_sessions=4
     )
     email = "patient1@clinic-a.test"
     account = users.create_user(

@@ -140,6 +140,22 @@ def test_duplicate_session_number_saves_nothing(clinic: ClinicStaff) -> None:
         assert session.scalar(select(func.count()).select_from(Visit)) == 1
 
 
+@pytest.mark.parametrize(
+    ("number", "recorded", "concern"),
+    [
+        (3, [0, 1, 2], None),
+        (1, [0, 2, 3], None),  # filling a gap
+        (0, [], None),
+        (4, [0, 1, 2], "session 4 skips session 3"),
+        (12, [0, 1, 2], "session 12 skips sessions 3–11"),
+        (2, [], "session 2 skips sessions 0–1"),
+        (7, [0, 1, 2, 3, 4, 5, 6], "session 7 is beyond the 6 planned sessions"),
+    ],
+)
+def test_a_session_number_that_may_be_a_slip_is_named(number, recorded, concern) -> None:
+    assert visits.session_number_concern(number, recorded=recorded, planned=6) == concern
+
+
 def test_a_visit_dated_in_the_future_saves_nothing(clinic: ClinicStaff) -> None:
     course_id, _ = course_with_baseline(clinic, register(clinic))
     in_two_days = date.today() + timedelta(days=2)

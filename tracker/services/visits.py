@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -111,6 +112,18 @@ def set_course_status(actor: Actor, course_id: int, status: CourseStatus) -> Cou
             detail=f"status {status.value}",
         )
         return course_record(course)
+
+
+def session_number_concern(number: int, *, recorded: Sequence[int], planned: int) -> str | None:
+    """Why session ``number`` may be a slip, for the clinician to confirm, or None: it skips
+    sessions after the ``recorded`` ones, or lies beyond the ``planned`` sessions."""
+    following = max(recorded, default=-1) + 1
+    if number > following:
+        skipped = f"{following}" if number == following + 1 else f"{following}–{number - 1}"
+        return f"session {number} skips session{'s' if number > following + 1 else ''} {skipped}"
+    if number > planned:
+        return f"session {number} is beyond the {planned} planned sessions"
+    return None
 
 
 def record_visit(actor: Actor, course_id: int, visit: VisitInput) -> VisitRecord:
