@@ -256,7 +256,8 @@ with st.form(f"visit_{course.course.id}_{len(recorded)}"):
     )
     held_back = st.session_state.get(SESSION_CONCERN_KEY)
     confirmed_number = None
-    if held_back is not None and held_back[0] == course.course.id:
+    # Shown while the form still holds that number (a page left and reopened does not).
+    if held_back is not None and held_back[:2] == (course.course.id, int(session_number)):
         st.warning(f"Nothing was saved — {held_back[2]}. Check the session number.")
         if st.checkbox(f"Session {held_back[1]} is right: record it as it is"):
             confirmed_number = held_back[1]

@@ -119,8 +119,12 @@ def session_number_concern(number: int, *, recorded: Sequence[int], planned: int
     sessions after the ``recorded`` ones, or lies beyond the ``planned`` sessions."""
     following = max(recorded, default=-1) + 1
     if number > following:
-        skipped = f"{following}" if number == following + 1 else f"{following}–{number - 1}"
-        return f"session {number} skips session{'s' if number > following + 1 else ''} {skipped}"
+        skipped = (
+            f"session {following}"
+            if number == following + 1
+            else f"sessions {following}–{number - 1}"
+        )
+        return f"session {number} skips {skipped}"
     if number > planned:
         return f"session {number} is beyond the {planned} planned sessions"
     return None
