@@ -27,7 +27,7 @@ from tracker.reports.records import VisitSummary
 from tracker.services import photos, progress
 from tracker.services.access import Actor
 from tracker.services.progress import CountedPhoto, PatientProgress
-from tracker.services.records import CourseInput, PhotoRecord
+from tracker.services.records import CourseInput, MeasurementRecord, PhotoRecord
 
 VERDICT_BADGES: dict[str, tuple[str, str]] = {
     "improving": ("Improving", "green"),
@@ -53,6 +53,7 @@ PLAIN_VERDICTS: dict[str, str] = {
 UNJUDGED = ("insufficient data", "not comparable")
 # Before/after photos are shown this large at most: a column of a wide page, zoomed in.
 BEFORE_AFTER_PX = 1600
+COUNTED_PATCH = "Patch counted at every visit"
 
 
 def verdict_badge(verdict: str) -> None:
@@ -264,12 +265,18 @@ def photo_panel(actor: Actor, photo: PhotoRecord) -> bool:
         if measurement is not None and measurement.overlay_sha256 is not None:
             right.image(photos.overlay_file(actor, measurement.id), caption="What was detected")
         if measurement is not None:
-            st.table(figure_table(measurement.figures), hide_index=True)
+            st.table(figure_table(measurement), hide_index=True)
             if photo.view.value == "trichoscopy":
+                patch = (
+                    f" “{COUNTED_PATCH}” is the central patch of the baseline photo found "
+                    "again in this one: the charts follow it."
+                    if measurement.region_figures is not None
+                    else ""
+                )
                 st.caption(
                     "Each line on the overlay is one hair. The hair count adds an estimate of "
                     "the hairs lying under or merged with others, which no line shows, from "
-                    "the hair the photo shows beyond the lines."
+                    f"the hair the photo shows beyond the lines.{patch}"
                 )
         if photo.different_spot:
             st.caption(
@@ -287,13 +294,23 @@ def photo_panel(actor: Actor, photo: PhotoRecord) -> bool:
     return False
 
 
-def figure_table(figures: dict[str, float | int | None]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "Figure": [name.replace("_", " ") for name in figures],
-            "Value": ["not measurable" if v is None else f"{v:.4g}" for v in figures.values()],
-        }
-    )
+def figure_table(measurement: MeasurementRecord) -> pd.DataFrame:
+    """The measurement's figures over the whole photo and, for a close-up placed on its
+    baseline, over the patch counted at every visit (what the charts show)."""
+
+    def shown(value: float | int | None) -> str:
+        return "not measurable" if value is None else f"{value:.4g}"
+
+    table = {
+        "Figure": [name.replace("_", " ") for name in measurement.figures],
+        "Whole photo": [shown(value) for value in measurement.figures.values()],
+    }
+    region = measurement.region_figures
+    if region is not None:
+        table[COUNTED_PATCH] = [
+            shown(region[name]) if name in region else "" for name in measurement.figures
+        ]
+    return pd.DataFrame(table)
 
 
 def course_inputs(*, key: str) -> CourseInput:

@@ -23,7 +23,7 @@ from tests.test_app_helpers import (
     sqlite_only,
     texts,
 )
-from tracker.registration import Registration
+from tracker.registration import REGION_FIGURES, Registration, identity_registration
 from tracker.services import audit, patients, photos, progress, visits
 from tracker.services.records import CourseInput, PhotoUpload, VisitInput
 
@@ -114,6 +114,26 @@ def test_recording_a_visit_measures_the_uploaded_photos(demo_clinic: DemoClinic)
     captions = [caption for image in app.image for caption in image.captions]
     assert captions == ["Photo", "What was detected"] * 2
     assert len(app.table) == 2
+    assert list(app.table[0].value.columns) == ["Figure", "Whole photo"], "not placed"
+
+
+def test_a_photo_placed_on_its_baseline_shows_the_figures_of_the_counted_patch(
+    demo_clinic: DemoClinic, monkeypatch: pytest.MonkeyPatch
+):
+    patch = {name: None for name in REGION_FIGURES} | {"area_cm2": 0.18, "density_per_cm2": 172.5}
+    monkeypatch.setattr(
+        photos, "locate_on_baseline", lambda *_, **__: (identity_registration(), patch)
+    )
+    app = visit_form(demo_clinic, demo_clinic.other_patient_id)
+    by_label(app.file_uploader, "Photos").set_value([("a.png", scalp_png(seed=33), "image/png")])
+    (submit,) = [b for b in app.button if b.label == "Save visit"]
+    submit.click().run()
+    assert not app.exception
+    (table,) = [table.value.set_index("Figure") for table in app.table]
+    assert list(table.columns) == ["Whole photo", "Patch counted at every visit"]
+    assert table.loc["density per cm2", "Patch counted at every visit"] == "172.5"
+    assert table.loc["vellus count", "Patch counted at every visit"] == ""
+    assert "the charts follow it" in texts(app)
 
 
 def test_a_non_image_file_saves_nothing_and_keeps_what_was_typed(demo_clinic: DemoClinic):
