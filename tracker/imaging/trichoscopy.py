@@ -1219,8 +1219,8 @@ def _medians_along(image: np.ndarray, groups: list[list[_Segment]]) -> np.ndarra
     points = index * ((ends - starts) / (samples - 1)[:, None])[of_segment] + starts[of_segment]
     points[first + samples - 1] = ends
     values = ndimage.map_coordinates(image, (points[:, 1], points[:, 0]), order=1)
-    group_first = np.cumsum([len(group) for group in groups]) - [len(group) for group in groups]
-    counts = np.add.reduceat(samples, group_first)
+    segment_counts = np.array([len(group) for group in groups])
+    counts = np.add.reduceat(samples, np.cumsum(segment_counts) - segment_counts)
     ordered = values[np.lexsort((values, np.repeat(np.arange(len(groups)), counts)))]
     group_start = np.cumsum(counts) - counts
     # As np.median: the middle value, or the mean of the middle two (x + x) / 2 = x.
