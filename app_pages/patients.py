@@ -29,10 +29,9 @@ shown = summaries[(page_number - 1) * PAGE_SIZE : page_number * PAGE_SIZE]
 st.caption(f"{len(summaries)} patients; showing {len(shown)}.")
 
 header = st.columns([2, 3, 3, 1, 2, 3, 2])
+# The last column, of "Open" links, has no title ("****" would draw a rule).
 for column, title in zip(
-    header,
-    ["Code", "Name", "Condition", "Visits", "Last visit", "Latest verdict", ""],
-    strict=True,
+    header, ["Code", "Name", "Condition", "Visits", "Last visit", "Latest verdict"], strict=False
 ):
     column.markdown(f"**{title}**")
 verdicts = progress.latest_verdicts(actor, [summary.patient.id for summary in shown])

@@ -56,6 +56,10 @@ def test_patient_list_shows_search_results_with_latest_verdicts(demo_clinic: Dem
     assert not app.exception
     page = texts(app)
     assert "P-001" in page and "P-002" in page
+    headings = [element.value for element in app.markdown if element.value.startswith("**")]
+    assert headings[:6] == ["**Code**", "**Name**", "**Condition**", "**Visits**",
+                            "**Last visit**", "**Latest verdict**"]  # fmt: skip
+    assert "****" not in headings, "an empty bold title renders as a rule"
     badges = [element.value for element in app.markdown if "-badge[" in element.value]
     expected = [
         progress.get_patient_progress(demo_clinic.staff.clinician, patient_id).headline_site
