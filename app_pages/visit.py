@@ -162,10 +162,13 @@ def photo_settings(
         min_value=0.0,
         value=last.aruco_mm if last else None,
         key=f"{key}-aruco",
-        help="The printed ArUco sticker's side, when one is in the photo.",
+        help="The printed ArUco sticker's side, when one is in a close-up.",
     )
-    site = global_site if view is PhotoView.GLOBAL else target_site.strip()
-    return view, site, px_per_mm or None, aruco_mm or None
+    if view is PhotoView.GLOBAL:
+        # Coverage is a share and needs no scale; a close-up's calibration left in the form
+        # must not send a global photo looking for a marker.
+        return view, global_site, None, None
+    return view, target_site.strip(), px_per_mm or None, aruco_mm or None
 
 
 actor = browser_session.require_page(Role.CLINICIAN, Role.ADMIN, doing="record visits")

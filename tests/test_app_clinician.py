@@ -358,6 +358,21 @@ def test_the_close_up_site_and_calibration_are_filled_in_from_the_last_close_up(
     assert by_label(app.text_input, "Close-up target site").value == "crown target"
 
 
+def test_a_global_photo_takes_no_close_up_calibration_from_the_form(demo_clinic: DemoClinic):
+    app = visit_form(demo_clinic, demo_clinic.other_patient_id)
+    px_label = "Dermatoscope pixels per mm (device setting)"
+    assert by_label(app.number_input, px_label).value == PX_PER_MM, "filled in"
+    by_label(app.number_input, "Marker side in mm").set_value(5.0)
+    by_label(app.radio, "View").set_value(PhotoView.GLOBAL)
+    by_label(app.file_uploader, "Photos").set_value([("head.png", scalp_png(seed=44), "image/png")])
+    (submit,) = [b for b in app.button if b.label == "Save visit"]
+    submit.click().run()
+    assert not app.exception
+    record = patients.patient_file(demo_clinic.staff.clinician, demo_clinic.other_patient_id)
+    (photo,) = record.courses[-1].visits[-1].photos
+    assert (photo.view, photo.px_per_mm, photo.aruco_mm) == (PhotoView.GLOBAL, None, None)
+
+
 def test_a_photo_of_a_different_spot_is_flagged_and_cannot_be_accepted(
     demo_clinic: DemoClinic, monkeypatch: pytest.MonkeyPatch
 ):
