@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -96,6 +97,33 @@ def test_fhir_bundle_has_one_valid_observation_per_value() -> None:
         units.add((observation["code"]["coding"][0]["code"], quantity["code"]))
     assert units == {("density_per_cm2", "/cm2"), ("mean_width_um", "um"), ("vellus_fraction", "1")}
     assert len({entry["fullUrl"] for entry in bundle["entry"]}) == 27
+
+
+def test_exports_carry_the_reference_patch_figures_apart() -> None:
+    placed = replace(
+        records()[0], patch_measures={"density_per_cm2": 150.0, "hair_count": 30, "area_cm2": 0.2}
+    )
+    out = io.StringIO()
+    write_measurements_csv([placed], out, for_patient_themself=False)
+    parsed = [
+        (row["counted_on"], row["measure"], float(row["value"]))
+        for row in csv.DictReader(io.StringIO(out.getvalue()))
+    ]
+    assert parsed == [
+        ("whole_photo", "density_per_cm2", 180.0),
+        ("whole_photo", "mean_width_um", 61.5),
+        ("whole_photo", "vellus_fraction", 0.2),
+        ("reference_patch", "hair_count", 30.0),
+        ("reference_patch", "density_per_cm2", 150.0),
+    ]
+    entries = measurements_bundle([placed])["entry"]
+    assert len({entry["fullUrl"] for entry in entries}) == 5  # type: ignore[index]
+    patch_density = entries[-1]["resource"]  # type: ignore[index]
+    assert patch_density["valueQuantity"]["value"] == 150.0
+    assert patch_density["bodySite"]["text"] == "scalp, vertex, reference patch"
+    # The whole photo's Observations keep the names earlier exports gave them.
+    unplaced = measurements_bundle([records()[0]])["entry"]
+    assert [e["fullUrl"] for e in unplaced] == [e["fullUrl"] for e in entries[:3]]  # type: ignore[index]
 
 
 def test_fhir_refers_to_unusual_codes_by_identifier_only() -> None:

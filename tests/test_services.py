@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Callable
 from dataclasses import replace
@@ -39,7 +40,7 @@ from tests.conftest import (
 from tracker.measurement import Measurement, Quality, QualityIssue
 from tracker.outcomes import END_OF_COURSE
 from tracker.photostore import OVERLAY_EXTENSION, default_store
-from tracker.registration import Registration
+from tracker.registration import REGION_FIGURES, Registration, identity_registration
 from tracker.services import (
     clinics,
     exports,
@@ -229,6 +230,32 @@ def test_visit_keeps_side_effects_and_clinician(clinic: ClinicStaff) -> None:
     assert set(visit.side_effects) == set(effects)
     assert visit.injections_given == 35
     assert visit.clinician_id == clinic.clinician.user_id
+
+
+@pytest.mark.usefixtures("quick_measure")
+def test_exports_carry_the_figures_of_the_patch_progress_follows(
+    clinic: ClinicStaff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patch = {name: None for name in REGION_FIGURES} | {"area_cm2": 0.25, "density_per_cm2": 164.0}
+    monkeypatch.setattr(
+        photos, "locate_on_baseline", lambda *_, **__: (identity_registration(), patch)
+    )
+    patient_id = register(clinic)
+    _, visit_id = course_with_baseline(clinic, patient_id)
+    (added,) = photos.add_photos(clinic.clinician, visit_id, [upload(1)])
+    assert added.photo is not None
+    rows = list(csv.DictReader(io.StringIO(exports.export_csv(clinic.clinician, patient_id=None))))
+    by_region = {(row["counted_on"], row["measure"]): float(row["value"]) for row in rows}
+    assert by_region[("reference_patch", "density_per_cm2")] == 164.0
+    whole = added.photo.latest_measurement.figures["density_per_cm2"]  # type: ignore[union-attr]
+    assert by_region[("whole_photo", "density_per_cm2")] == whole
+    observations = exports.export_fhir(clinic.clinician, patient_id=patient_id)["entry"]
+    patch_texts = [
+        entry["resource"]["bodySite"]["text"]  # type: ignore[index]
+        for entry in observations  # type: ignore[attr-defined]
+        if entry["resource"]["valueQuantity"]["value"] == 164.0  # type: ignore[index]
+    ]
+    assert patch_texts == ["scalp, vertex tattoo, reference patch"]
 
 
 @pytest.mark.usefixtures("quick_measure")

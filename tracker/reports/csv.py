@@ -1,4 +1,5 @@
-"""CSV export: one tidy row per measured value of one photo."""
+"""CSV export: one tidy row per measured value of one photo, over the whole photo
+(``counted_on`` ``whole_photo``) or over the patch progress follows (``reference_patch``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import csv
 from collections.abc import Iterable
 from typing import TextIO
 
-from tracker.reports.records import EXPORTED_UNITS, MeasurementRecord
+from tracker.reports.records import EXPORTED_UNITS, MeasurementRecord, exported_values
 
 COLUMNS: tuple[str, ...] = (
     "patient_code",
@@ -17,6 +18,7 @@ COLUMNS: tuple[str, ...] = (
     "replicate",
     "photo_id",
     "measure",
+    "counted_on",
     "value",
     "unit",
     "algorithm_version",
@@ -33,10 +35,7 @@ def write_measurements_csv(
     writer.writeheader()
     rows = 0
     for record in records:
-        for measure, unit in EXPORTED_UNITS.items():
-            value = record.measures.get(measure)
-            if value is None:
-                continue
+        for counted_on, measure, value in exported_values(record):
             row = {
                 "patient_code": record.patient_code,
                 "session": record.session,
@@ -46,8 +45,9 @@ def write_measurements_csv(
                 "replicate": record.replicate,
                 "photo_id": record.photo_id,
                 "measure": measure,
-                "value": repr(float(value)),
-                "unit": unit,
+                "counted_on": counted_on,
+                "value": repr(value),
+                "unit": EXPORTED_UNITS[measure],
                 "algorithm_version": record.algorithm_version,
                 "quality_ok": str(record.quality_ok).lower(),
             }

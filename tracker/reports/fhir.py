@@ -7,7 +7,12 @@ import uuid
 from collections.abc import Iterable
 
 from tracker.progress import MEASURES
-from tracker.reports.records import EXPORTED_UNITS, MeasurementRecord
+from tracker.reports.records import (
+    EXPORTED_UNITS,
+    REFERENCE_PATCH,
+    MeasurementRecord,
+    exported_values,
+)
 
 UCUM_SYSTEM = "http://unitsofmeasure.org"
 MEASURE_SYSTEM = "urn:hair-tracker:measure"
@@ -26,7 +31,11 @@ def patient_reference(patient_code: str) -> dict[str, object]:
     return reference
 
 
-def observation(record: MeasurementRecord, *, measure: str, value: float) -> dict[str, object]:
+def observation(
+    record: MeasurementRecord, *, counted_on: str, measure: str, value: float
+) -> dict[str, object]:
+    # Values on the reference patch: the patch of the baseline photo followed at every visit.
+    patch = ", reference patch" if counted_on == REFERENCE_PATCH else ""
     return {
         "resourceType": "Observation",
         "status": "final",
@@ -42,7 +51,7 @@ def observation(record: MeasurementRecord, *, measure: str, value: float) -> dic
         ],
         "code": {
             "coding": [{"system": MEASURE_SYSTEM, "code": measure, "display": LABELS[measure]}],
-            "text": f"{LABELS[measure]} ({record.view}, {record.site})",
+            "text": f"{LABELS[measure]} ({record.view}, {record.site}{patch})",
         },
         "subject": patient_reference(record.patient_code),
         "effectiveDateTime": record.visit_date.isoformat(),
@@ -52,25 +61,29 @@ def observation(record: MeasurementRecord, *, measure: str, value: float) -> dic
             "system": UCUM_SYSTEM,
             "code": EXPORTED_UNITS[measure],
         },
-        "bodySite": {"text": f"scalp, {record.site}"},
+        "bodySite": {"text": f"scalp, {record.site}{patch}"},
         "method": {"text": f"{record.view} photo analysis {record.algorithm_version}"},
         "note": [{"text": f"session {record.session}, replicate {record.replicate}"}],
     }
 
 
-def observation_uuid(record: MeasurementRecord, *, measure: str) -> uuid.UUID:
-    """Stable per photo and measure, so a repeated export names the same Observation."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"{MEASURE_SYSTEM}:{record.photo_id}:{measure}")
+def observation_uuid(record: MeasurementRecord, *, counted_on: str, measure: str) -> uuid.UUID:
+    """Stable per photo, measure and what it was counted on, so a repeated export names the
+    same Observation."""
+    patch = f":{REFERENCE_PATCH}" if counted_on == REFERENCE_PATCH else ""
+    name = f"{MEASURE_SYSTEM}:{record.photo_id}:{measure}{patch}"
+    return uuid.uuid5(uuid.NAMESPACE_URL, name)
 
 
 def measurements_bundle(records: Iterable[MeasurementRecord]) -> dict[str, object]:
     entries = [
         {
-            "fullUrl": f"urn:uuid:{observation_uuid(record, measure=measure)}",
-            "resource": observation(record, measure=measure, value=float(value)),
+            "fullUrl": (
+                f"urn:uuid:{observation_uuid(record, counted_on=counted_on, measure=measure)}"
+            ),
+            "resource": observation(record, counted_on=counted_on, measure=measure, value=value),
         }
         for record in records
-        for measure in EXPORTED_UNITS
-        if (value := record.measures.get(measure)) is not None
+        for counted_on, measure, value in exported_values(record)
     ]
     return {"resourceType": "Bundle", "type": "collection", "entry": entries}

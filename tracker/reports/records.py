@@ -38,6 +38,27 @@ class MeasurementRecord:
     algorithm_version: str
     quality_ok: bool
     measures: Mapping[str, float | None]
+    # The figures counted on the patch of the baseline frame that progress follows; None
+    # when the photo was not placed on its baseline (a global photo, no calibration).
+    patch_measures: Mapping[str, float | None] | None = None
+
+
+WHOLE_PHOTO = "whole_photo"
+REFERENCE_PATCH = "reference_patch"
+
+
+def exported_values(record: MeasurementRecord) -> list[tuple[str, str, float]]:
+    """(counted on, measure, value) of each exported value of one photo: the whole photo's
+    figures of ``EXPORTED_UNITS``, then those counted on the reference patch."""
+    parts = [(WHOLE_PHOTO, record.measures)]
+    if record.patch_measures is not None:
+        parts.append((REFERENCE_PATCH, record.patch_measures))
+    return [
+        (counted_on, measure, float(value))
+        for counted_on, measures in parts
+        for measure in EXPORTED_UNITS
+        if (value := measures.get(measure)) is not None
+    ]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ Every export is audited.
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import date
 
 from models import AuditAction, Role
@@ -48,7 +49,11 @@ def _measurement_records(actor: Actor, patient_id: int | None) -> list[Measureme
         patients: tuple[PatientProgress, ...] = (get_patient_progress(actor, patient_id),)
     else:
         patients = clinic_summary(actor).patients
-    return [photo.measurement for patient in patients for photo in patient.photos]
+    return [
+        replace(photo.measurement, patch_measures=photo.region_figures)
+        for patient in patients
+        for photo in patient.photos
+    ]
 
 
 def export_csv(actor: Actor, *, patient_id: int | None) -> str:
