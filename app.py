@@ -19,10 +19,11 @@ RECORD_VISIT = st.Page("app_pages/visit.py", title="Record a visit", icon=":mate
 MY_RECORD = st.Page("app_pages/my_record.py", title="My progress", icon=":material/monitoring:")
 OUTCOMES = st.Page("app_pages/outcomes.py", title="Clinic outcomes", icon=":material/analytics:")
 USERS = st.Page("app_pages/users.py", title="Accounts", icon=":material/manage_accounts:")
+CLINIC = st.Page("app_pages/clinic.py", title="Clinic settings", icon=":material/settings:")
 LOG_IN = "app_pages/login.py"
 PAGES_BY_ROLE: dict[Role, list[st.Page]] = {
     Role.CLINICIAN: [PATIENTS, PATIENT, NEW_PATIENT, RECORD_VISIT],
-    Role.ADMIN: [OUTCOMES, USERS, PATIENTS, PATIENT],
+    Role.ADMIN: [OUTCOMES, USERS, CLINIC, PATIENTS, PATIENT],
     Role.PATIENT: [MY_RECORD],
 }
 

@@ -12,7 +12,7 @@ import streamlit as st
 from app_pages import browser_session, views
 from models import GLOBAL_SITES, CourseStatus, PhotoView, Role, Severity, SideEffectKind
 from tracker.imaging.intake import IntakeError, prepare_image
-from tracker.services import patients, photos, visits
+from tracker.services import clinics, patients, photos, visits
 from tracker.services.errors import ServiceError
 from tracker.services.records import (
     CloseUpSettings,
@@ -113,7 +113,7 @@ def visit_panel(visit_file: VisitFile) -> None:
             st.rerun()
     with st.form(f"more_photos_{visit.id}", clear_on_submit=True):
         st.markdown("**Add or retake photos for this visit**")
-        view, site, px_per_mm, aruco_mm = photo_settings(f"more-{visit.id}", last=last_close_up)
+        view, site, px_per_mm, aruco_mm = photo_settings(f"more-{visit.id}", close_up=close_up)
         files = st.file_uploader(
             "Photos", type=PHOTO_TYPES, accept_multiple_files=True, key=f"more-files-{visit.id}"
         )
@@ -129,11 +129,11 @@ def visit_panel(visit_file: VisitFile) -> None:
 
 
 def photo_settings(
-    key: str, *, last: CloseUpSettings | None
+    key: str, *, close_up: CloseUpSettings
 ) -> tuple[PhotoView, str, float | None, float | None]:
     """View, site and calibration of the photos about to be uploaded (inside a form), the
-    close-up's filled in from the ``last`` close-up's: a typo in the site would start a
-    new series, and one in the calibration would read as a change of density."""
+    close-up's filled in from ``close_up``: a typo in the site would start a new series,
+    and one in the calibration would read as a change of density."""
     left, middle, right = st.columns(3)
     view = left.radio(
         "View",
@@ -145,22 +145,23 @@ def photo_settings(
     global_site = middle.selectbox("Global view", GLOBAL_SITES, key=f"{key}-global-site")
     target_site = right.text_input(
         "Close-up target site",
-        value=last.site if last else "vertex target",
+        value=close_up.site,
         key=f"{key}-target-site",
     )
     calibration, marker = st.columns(2)
     px_per_mm = calibration.number_input(
         "Dermatoscope pixels per mm (device setting)",
         min_value=0.0,
-        value=last.px_per_mm if last else None,
+        value=close_up.px_per_mm,
         key=f"{key}-px-per-mm",
         help="Leave empty when a marker of known size is in the photo. Filled in from the "
-        "patient's last close-up: change it when another dermatoscope or lens is used.",
+        "patient's last close-up, or the clinic's dermatoscope profile for a first one: "
+        "change it when another dermatoscope or lens is used.",
     )
     aruco_mm = marker.number_input(
         "Marker side in mm",
         min_value=0.0,
-        value=last.aruco_mm if last else None,
+        value=close_up.aruco_mm,
         key=f"{key}-aruco",
         help="The printed ArUco sticker's side, when one is in a close-up.",
     )
@@ -180,7 +181,14 @@ try:
 except ServiceError as refusal:
     browser_session.stop_on_refusal(refusal)
 patient = patient_file.patient
+# What this patient's close-ups were taken with, else the clinic's dermatoscope profile.
 last_close_up = patient_file.last_close_up
+close_up = CloseUpSettings(
+    site=last_close_up.site if last_close_up else "vertex target",
+    px_per_mm=(last_close_up.px_per_mm if last_close_up else None)
+    or clinics.get_clinic(actor).dermatoscope_px_per_mm,
+    aruco_mm=last_close_up.aruco_mm if last_close_up else None,
+)
 st.markdown(f"**{patient.code} — {patient.name}**")
 for warning in patient.contraindication_warnings:
     st.warning(warning)
@@ -249,7 +257,7 @@ with st.form(f"visit_{course.course.id}_{len(recorded)}"):
     }
     notes = st.text_area("Notes")
     st.markdown("**Photos**")
-    view, site, px_per_mm, aruco_mm = photo_settings("visit", last=last_close_up)
+    view, site, px_per_mm, aruco_mm = photo_settings("visit", close_up=close_up)
     files = st.file_uploader("Photos", type=PHOTO_TYPES, accept_multiple_files=True)
     camera_photo = st.camera_input("Camera") if use_camera else None
     # A visit after the course has ended is a follow-up of it, or belongs to a next course

@@ -40,6 +40,9 @@ class Clinic(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     # What the clinic claims (e.g. "90 % success"), kept to compare with what is measured.
     advertised_success_rate_pct: Mapped[float | None] = mapped_column(Float)
+    # The clinic's dermatoscope profile: its pixels per mm, offered for close-ups of a
+    # patient who has none yet.
+    dermatoscope_px_per_mm: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
     __table_args__ = (
@@ -47,6 +50,10 @@ class Clinic(Base):
             "advertised_success_rate_pct IS NULL OR "
             "(advertised_success_rate_pct >= 0 AND advertised_success_rate_pct <= 100)",
             name="success_rate_pct",
+        ),
+        CheckConstraint(
+            "dermatoscope_px_per_mm IS NULL OR dermatoscope_px_per_mm > 0",
+            name="dermatoscope_px_per_mm",
         ),
     )
 

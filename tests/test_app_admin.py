@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_pages import browser_session
 from models import Role
 from tests.test_app_helpers import (
+    APP,
     DemoClinic,
     app_signed_in_as,
     open_page,
     sqlite_only,
     texts,
 )
-from tracker.services import audit, auth, progress, users
+from tracker.services import audit, auth, clinics, progress, users
 from tracker.services.errors import AuthenticationFailed
 
 pytestmark = sqlite_only
@@ -113,3 +117,36 @@ def test_a_patient_account_without_a_patient_record_is_refused(demo_clinic: Demo
     assert "A patient account needs a patient record" in texts(app)
     emails = [a.email for a in users.list_users(demo_clinic.staff.admin)]
     assert "someone@clinic-a.test" not in emails
+
+
+def test_the_clinics_settings_are_set_by_its_admin_and_shown_with_the_outcomes(
+    demo_clinic: DemoClinic,
+):
+    app = open_page(app_signed_in_as(demo_clinic.staff.admin), "app_pages/clinic.py")
+    assert not app.exception
+    advertised, px_per_mm = app.number_input
+    advertised.set_value(90.0)
+    px_per_mm.set_value(0.08)
+    button(app, "Save").click().run()
+    assert "0.08 is not a plausible setting" in texts(app)
+    assert clinics.get_clinic(demo_clinic.staff.admin).advertised_success_rate_pct is None
+
+    advertised, px_per_mm = app.number_input
+    px_per_mm.set_value(64.0)
+    button(app, "Save").click().run()
+    assert "Saved." in texts(app)
+    saved = clinics.get_clinic(demo_clinic.staff.admin)
+    assert (saved.advertised_success_rate_pct, saved.dermatoscope_px_per_mm) == (90.0, 64.0)
+    outcomes = app_signed_in_as(demo_clinic.staff.admin)
+    assert "The clinic advertises 90 % success" in texts(outcomes)
+
+
+def test_a_clinician_running_the_clinics_settings_is_refused(demo_clinic: DemoClinic):
+    # Navigation offers the page to admins only (test_app_login); run directly, as from a
+    # forged link, the page asks the services and is refused.
+    direct = AppTest.from_file(APP.parent / "app_pages" / "clinic.py", default_timeout=60)
+    direct.session_state[browser_session.ACTOR_KEY] = demo_clinic.staff.clinician
+    direct.session_state[browser_session.LAST_ACTIVITY_KEY] = time.time()
+    direct.run()
+    assert direct.error[0].value.startswith("Only admin accounts may change the clinic")
+    assert not direct.number_input

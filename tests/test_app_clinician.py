@@ -13,7 +13,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from app_pages.views import VERDICT_BADGES
-from models import AuditAction, CourseStatus, PhotoView, Role
+from models import AuditAction, CourseStatus, HairCondition, PhotoView, Role
 from tests.conftest import QUICK_ALGORITHM_VERSION, dark_pixel_measure, scalp_png
 from tests.test_app_helpers import (
     PX_PER_MM,
@@ -24,8 +24,8 @@ from tests.test_app_helpers import (
     texts,
 )
 from tracker.registration import REGION_FIGURES, Registration, identity_registration
-from tracker.services import audit, patients, photos, progress, visits
-from tracker.services.records import CourseInput, PhotoUpload, VisitInput
+from tracker.services import audit, clinics, patients, photos, progress, visits
+from tracker.services.records import CourseInput, PatientInput, PhotoUpload, VisitInput
 
 pytestmark = sqlite_only
 
@@ -356,6 +356,32 @@ def test_the_close_up_site_and_calibration_are_filled_in_from_the_last_close_up(
     assert by_label(app.number_input, px_label).value is None, "the last one had no setting"
     assert by_label(app.number_input, "Marker side in mm").value == 5.0
     assert by_label(app.text_input, "Close-up target site").value == "crown target"
+
+
+def test_a_patients_first_close_up_is_offered_the_clinics_dermatoscope_profile(
+    demo_clinic: DemoClinic,
+):
+    clinician = demo_clinic.staff.clinician
+    newcomer = patients.register_patient(
+        clinician,
+        PatientInput(
+            "P-003",
+            "New Patient",
+            "female",
+            HairCondition.ANDROGENETIC_ALOPECIA,
+            consent_photography=True,
+        ),
+    )
+    visits.start_course(clinician, newcomer.id, CourseInput(6, 7, date(2026, 2, 2)))
+    px_label = "Dermatoscope pixels per mm (device setting)"
+    assert by_label(visit_form(demo_clinic, newcomer.id).number_input, px_label).value is None
+    clinics.update_clinic(
+        demo_clinic.staff.admin, advertised_success_rate_pct=None, dermatoscope_px_per_mm=64.0
+    )
+    assert by_label(visit_form(demo_clinic, newcomer.id).number_input, px_label).value == 64.0
+    # A patient with close-ups keeps the setting they were taken with.
+    own = by_label(visit_form(demo_clinic, demo_clinic.other_patient_id).number_input, px_label)
+    assert own.value == PX_PER_MM
 
 
 def test_a_global_photo_takes_no_close_up_calibration_from_the_form(demo_clinic: DemoClinic):

@@ -83,6 +83,7 @@ ALL_PAGES = {
     "app_pages/my_record.py",
     "app_pages/outcomes.py",
     "app_pages/users.py",
+    "app_pages/clinic.py",
 }
 OFFERED = {
     "clinician": (
@@ -99,6 +100,7 @@ OFFERED = {
         {
             "app_pages/outcomes.py",
             "app_pages/users.py",
+            "app_pages/clinic.py",
             "app_pages/patients.py",
             "app_pages/patient.py",
         },

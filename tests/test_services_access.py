@@ -188,15 +188,28 @@ def test_patient_may_withdraw_consent_but_not_give_it(clinic: ClinicStaff) -> No
     assert (cohort.consenting_patients, cohort.excluded_without_consent) == (0, 1)
 
 
-def test_only_admins_record_the_advertised_success_rate(clinic: ClinicStaff) -> None:
+def test_only_admins_set_the_clinics_details(clinic: ClinicStaff) -> None:
     with pytest.raises(AccessDenied):
-        clinics.set_advertised_success_rate(clinic.clinician, 90.0)
+        clinics.update_clinic(
+            clinic.clinician, advertised_success_rate_pct=90.0, dermatoscope_px_per_mm=None
+        )
     with pytest.raises(InvalidInput, match="between 0 and 100"):
-        clinics.set_advertised_success_rate(clinic.admin, 120.0)
-    assert (
-        clinics.set_advertised_success_rate(clinic.admin, 90.0).advertised_success_rate_pct == 90.0
+        clinics.update_clinic(
+            clinic.admin, advertised_success_rate_pct=120.0, dermatoscope_px_per_mm=None
+        )
+    with pytest.raises(InvalidInput, match=r"0\.08 is not a plausible setting"):
+        clinics.update_clinic(
+            clinic.admin, advertised_success_rate_pct=90.0, dermatoscope_px_per_mm=0.08
+        )
+    assert clinics.get_clinic(clinic.clinician).advertised_success_rate_pct is None, (
+        "a refused change saves neither"
     )
-    assert clinics.get_clinic(clinic.clinician).advertised_success_rate_pct == 90.0
+    saved = clinics.update_clinic(
+        clinic.admin, advertised_success_rate_pct=90.0, dermatoscope_px_per_mm=64.0
+    )
+    assert (saved.advertised_success_rate_pct, saved.dermatoscope_px_per_mm) == (90.0, 64.0)
+    seen = clinics.get_clinic(clinic.clinician)
+    assert (seen.advertised_success_rate_pct, seen.dermatoscope_px_per_mm) == (90.0, 64.0)
 
 
 def test_a_deactivated_account_is_refused_on_its_next_call(clinic: ClinicStaff) -> None:

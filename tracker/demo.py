@@ -49,6 +49,8 @@ from tracker.services.records import (
 
 DEMO_CLINIC = "Demo Hair Clinic"
 PX_PER_MM = 64.0
+# A claim of the kind clinics make, for the outcomes page to set against what it measures.
+DEMO_ADVERTISED_SUCCESS_PCT = 90.0
 # The intake wants at least 640 px on the short side; the scene fills the whole frame.
 FRAME_PX = (800, 640)
 FIELD_MM = (FRAME_PX[0] / PX_PER_MM, FRAME_PX[1] / PX_PER_MM)
@@ -144,6 +146,11 @@ def seed_demo_clinic(
         )
         actors[login.role] = Actor(account.id, login.role, clinic.id, email=account.email)
     clinician = actors[Role.CLINICIAN]
+    clinics.update_clinic(
+        actors[Role.ADMIN],
+        advertised_success_rate_pct=DEMO_ADVERTISED_SUCCESS_PCT,
+        dermatoscope_px_per_mm=PX_PER_MM,
+    )
     first_day = date.today() - timedelta(days=7 * sessions)
     courses = []
     for demo in demo_patients(patient_count):

@@ -4,7 +4,7 @@ records (:mod:`tracker.services.records`), never ORM objects.
 
 - ``auth``: ``authenticate(email, password) -> Actor`` (lock-out after 5 failures, 15 min).
 - ``clinics``: ``ensure_clinic(name)`` (operator), ``find_clinic``,
-  ``clinic_named_or_only(name)`` (operator), ``get_clinic``, ``set_advertised_success_rate``.
+  ``clinic_named_or_only(name)`` (operator), ``get_clinic``, ``update_clinic``.
 - ``users``: ``create_user``, ``list_users``, ``reset_password``, ``deactivate_user``.
 - ``patients``: ``register_patient``, ``update_consent``, ``list_patients(search=)``,
   ``get_patient``, ``patient_file``, ``own_patient_file``, ``delete_patient``.

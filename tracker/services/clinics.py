@@ -19,6 +19,11 @@ from tracker.services.convert import clinic_record
 from tracker.services.errors import InvalidInput, NotFound
 from tracker.services.records import ClinicRecord
 
+# Dermatoscopes and phone attachments photograph 20-200× fields: tens to a few thousand
+# pixels per mm. Outside that, a setting is a typo (a mm value, an extra zero).
+MIN_PX_PER_MM = 10.0
+MAX_PX_PER_MM = 5000.0
+
 
 def ensure_clinic(name: str) -> ClinicRecord:
     """The clinic called ``name``, created if missing (for the operator's CLI and demo)."""
@@ -56,18 +61,33 @@ def get_clinic(actor: Actor) -> ClinicRecord:
         return clinic_record(clinic)
 
 
-def set_advertised_success_rate(actor: Actor, percent: float | None) -> ClinicRecord:
-    """Record the success rate the clinic advertises, to set against measured outcomes."""
+def update_clinic(
+    actor: Actor, *, advertised_success_rate_pct: float | None, dermatoscope_px_per_mm: float | None
+) -> ClinicRecord:
+    """Set the clinic's details (admins): the success rate it advertises, to set against
+    measured outcomes, and its dermatoscope profile; None clears one. Both or neither."""
     require_role(actor, Role.ADMIN, doing="change the clinic's details")
+    percent, px_per_mm = advertised_success_rate_pct, dermatoscope_px_per_mm
     if percent is not None and not 0 <= percent <= 100:
         raise InvalidInput("A success rate is a percentage between 0 and 100.")
+    if px_per_mm is not None and not MIN_PX_PER_MM <= px_per_mm <= MAX_PX_PER_MM:
+        raise InvalidInput(
+            f"A dermatoscope's pixels per mm lie between {MIN_PX_PER_MM:g} and "
+            f"{MAX_PX_PER_MM:g}; {px_per_mm:g} is not a plausible setting."
+        )
     with writing_session() as session:
         clinic = session.get(Clinic, actor.clinic_id)
         if clinic is None:
             raise NotFound("Your clinic no longer exists.")
         clinic.advertised_success_rate_pct = percent
+        clinic.dermatoscope_px_per_mm = px_per_mm
         record_audit(
-            session, actor, AuditAction.CHANGE, "clinic", clinic.id, detail=f"advertised {percent}"
+            session,
+            actor,
+            AuditAction.CHANGE,
+            "clinic",
+            clinic.id,
+            detail=f"advertised {percent}, dermatoscope {px_per_mm} px/mm",
         )
         return clinic_record(clinic)
 

@@ -30,7 +30,9 @@ def enum_as_text(column: Any) -> Any:
 
 
 def clinic_record(clinic: models.Clinic) -> ClinicRecord:
-    return ClinicRecord(clinic.id, clinic.name, clinic.advertised_success_rate_pct)
+    return ClinicRecord(
+        clinic.id, clinic.name, clinic.advertised_success_rate_pct, clinic.dermatoscope_px_per_mm
+    )
 
 
 def user_record(user: models.User) -> UserRecord:

@@ -23,6 +23,8 @@ class ClinicRecord:
     id: int
     name: str
     advertised_success_rate_pct: float | None
+    # The clinic's dermatoscope profile, offered for a patient's first close-ups.
+    dermatoscope_px_per_mm: float | None = None
 
 
 @dataclass(frozen=True)
