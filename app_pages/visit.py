@@ -70,8 +70,8 @@ def unusable(uploads: list[PhotoUpload], *, photography_consent: bool) -> list[s
     """Why photos cannot be stored and measured, found before anything is saved."""
     if uploads and not photography_consent:
         return ["the patient has not consented to photography; record the consent first."]
-    if uploads and not uploads[0].site:
-        return ["name the close-up's target site."]
+    if uploads and (problem := photos.settings_problem(uploads[0])):
+        return [problem]
     problems = []
     for upload in uploads:
         try:

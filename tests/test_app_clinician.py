@@ -153,6 +153,18 @@ def test_a_non_image_file_saves_nothing_and_keeps_what_was_typed(demo_clinic: De
     assert by_label(app.text_area, "Notes").value == "tolerated well"
 
 
+def test_a_mistyped_dermatoscope_setting_saves_nothing(demo_clinic: DemoClinic):
+    app = visit_form(demo_clinic, demo_clinic.other_patient_id)
+    by_label(app.number_input, "Dermatoscope pixels per mm (device setting)").set_value(0.1)
+    by_label(app.file_uploader, "Photos").set_value([("a.png", scalp_png(seed=31), "image/png")])
+    (submit,) = [b for b in app.button if b.label == "Save visit"]
+    submit.click().run()
+    assert "Nothing was saved — A dermatoscope's pixels per mm lie between 10 and 5000" in texts(
+        app
+    )
+    assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2]
+
+
 def test_a_taken_session_number_saves_nothing(demo_clinic: DemoClinic):
     app = visit_form(demo_clinic, demo_clinic.other_patient_id)
     by_label(app.number_input, "Session number").set_value(1)

@@ -276,6 +276,9 @@ def test_photos_become_replicates_duplicates_are_skipped_bad_files_rejected(
     )
     assert [r.status for r in results] == ["added", "added", "duplicate", "rejected", "added"]
     assert "not a photo" in results[3].reason
+    (mistyped,) = photos.add_photos(clinic.clinician, visit_id, [upload(5, px_per_mm=0.064)])
+    assert mistyped.status == "rejected" and mistyped.photo is None
+    assert "0.064 is not a plausible setting" in mistyped.reason
     added = [r.photo for r in results if r.status == "added" and r.photo]
     assert [(p.site, p.replicate_index) for p in added] == [
         ("vertex tattoo", 0),

@@ -24,6 +24,20 @@ DEFAULT_ARUCO_DICTIONARY = cv2.aruco.DICT_4X4_50
 DETECTION_LONG_SIDE_PX = 1600
 
 PxPerMmSource = Literal["device", "aruco"]
+# Dermatoscopes and phone attachments photograph 20-200× fields: tens to a few thousand
+# pixels per mm. A device setting outside that is a typo (a mm value, an extra zero).
+PLAUSIBLE_PX_PER_MM = (10.0, 5000.0)
+
+
+def implausible_px_per_mm(px_per_mm: float) -> str | None:
+    """Why a device setting of ``px_per_mm`` cannot be right, or None when it can."""
+    low, high = PLAUSIBLE_PX_PER_MM
+    if low <= px_per_mm <= high:
+        return None
+    return (
+        f"A dermatoscope's pixels per mm lie between {low:g} and {high:g}; "
+        f"{px_per_mm:g} is not a plausible setting."
+    )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ records (:mod:`tracker.services.records`), never ORM objects.
   ``get_patient``, ``patient_file``, ``own_patient_file``, ``delete_patient``.
 - ``visits``: ``start_course``, ``set_course_status``, ``record_visit``.
 - ``photos``: ``add_photos`` (measured on add), ``accept_photo``, ``reanalyse_photo``,
-  ``photo_file``, ``overlay_file``.
+  ``photo_file``, ``photo_on_baseline``, ``overlay_file``, ``settings_problem``.
 - ``reanalysis``: ``plan_reanalysis`` and ``reanalyse_photos`` (admins; every stale photo of
   the clinic after an engine upgrade, ``photos reanalyse``).
 - ``audit``: ``list_audit_events``.

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from db import read_session, write_session
 from models import AuditAction, Clinic, Role
+from tracker.imaging.calibration import implausible_px_per_mm
 from tracker.services.access import (
     Actor,
     reading_session,
@@ -18,11 +19,6 @@ from tracker.services.access import (
 from tracker.services.convert import clinic_record
 from tracker.services.errors import InvalidInput, NotFound
 from tracker.services.records import ClinicRecord
-
-# Dermatoscopes and phone attachments photograph 20-200× fields: tens to a few thousand
-# pixels per mm. Outside that, a setting is a typo (a mm value, an extra zero).
-MIN_PX_PER_MM = 10.0
-MAX_PX_PER_MM = 5000.0
 
 
 def ensure_clinic(name: str) -> ClinicRecord:
@@ -70,11 +66,8 @@ def update_clinic(
     percent, px_per_mm = advertised_success_rate_pct, dermatoscope_px_per_mm
     if percent is not None and not 0 <= percent <= 100:
         raise InvalidInput("A success rate is a percentage between 0 and 100.")
-    if px_per_mm is not None and not MIN_PX_PER_MM <= px_per_mm <= MAX_PX_PER_MM:
-        raise InvalidInput(
-            f"A dermatoscope's pixels per mm lie between {MIN_PX_PER_MM:g} and "
-            f"{MAX_PX_PER_MM:g}; {px_per_mm:g} is not a plausible setting."
-        )
+    if px_per_mm is not None and (problem := implausible_px_per_mm(px_per_mm)):
+        raise InvalidInput(problem)
     with writing_session() as session:
         clinic = session.get(Clinic, actor.clinic_id)
         if clinic is None:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 import models
 from models import GLOBAL_SITES, AuditAction, PhotoView, Visit
 from tracker.analysis import analyze_image
+from tracker.imaging.calibration import implausible_px_per_mm
 from tracker.imaging.intake import IntakeError, PreparedImage, prepare_image
 from tracker.imaging.resample import shrink_to_long_side
 from tracker.measurement import GLOBAL_FIGURES, TRICHOSCOPY_FIGURES, Measurement
@@ -106,7 +107,8 @@ def add_photos(
     measured: list[_Measured] = []
     for upload in uploads:
         try:
-            _check_view_and_site(upload)
+            if problem := settings_problem(upload):
+                raise InvalidInput(problem)
             prepared = prepare_image(upload.data)
         except (IntakeError, InvalidInput) as error:
             results.append(PhotoAddResult(upload.filename, "rejected", None, str(error)))
@@ -638,11 +640,14 @@ def _check_photography_allowed(visit: Visit) -> None:
         )
 
 
-def _check_view_and_site(upload: PhotoUpload) -> None:
+def settings_problem(upload: PhotoUpload) -> str | None:
+    """Why ``upload``'s view, site or calibration cannot be right, or None (its file is
+    judged on reading it)."""
     if upload.view is PhotoView.GLOBAL and upload.site not in GLOBAL_SITES:
-        raise InvalidInput(f"A global photo's view is one of {', '.join(GLOBAL_SITES)}.")
+        return f"A global photo's view is one of {', '.join(GLOBAL_SITES)}."
     if upload.view is PhotoView.TRICHOSCOPY and not upload.site.strip():
-        raise InvalidInput("A trichoscopy photo needs the name of its target site.")
+        return "A trichoscopy photo needs the name of its target site."
+    return None if upload.px_per_mm is None else implausible_px_per_mm(upload.px_per_mm)
 
 
 def _restore_missing_files(store: PhotoStore, measured: list[_Measured]) -> None:
