@@ -1730,7 +1730,7 @@ def _straight_pieces(points: np.ndarray, *, tolerance: float, depth: int = 0) ->
 def _pieces_ends(pieces: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per near-straight (N, 2) run of skeleton points: its two ends along its principal
     axis. Runs of one length share one stacked SVD (the cost is per call, not per run)."""
-    ends: list[tuple[np.ndarray, np.ndarray]] = [(np.empty(2), np.empty(2))] * len(pieces)
+    ends: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     by_length: dict[int, list[int]] = {}
     for index, piece in enumerate(pieces):
         by_length.setdefault(len(piece), []).append(index)
@@ -1745,7 +1745,7 @@ def _pieces_ends(pieces: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]
         for index, centre, axis in zip(indices, centres, axes[:, 0], strict=True):
             along = (pieces[index] - centre) @ axis
             ends[index] = (centre + along.min() * axis, centre + along.max() * axis)
-    return ends
+    return [ends[index] for index in range(len(pieces))]
 
 
 def _join_crossings(
