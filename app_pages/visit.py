@@ -181,13 +181,8 @@ try:
 except ServiceError as refusal:
     browser_session.stop_on_refusal(refusal)
 patient = patient_file.patient
-# What this patient's close-ups were taken with, else the clinic's dermatoscope profile.
-last_close_up = patient_file.last_close_up
-close_up = CloseUpSettings(
-    site=last_close_up.site if last_close_up else "vertex target",
-    px_per_mm=(last_close_up.px_per_mm if last_close_up else None)
-    or clinics.get_clinic(actor).dermatoscope_px_per_mm,
-    aruco_mm=last_close_up.aruco_mm if last_close_up else None,
+close_up = patient_file.close_up_settings(
+    clinic_px_per_mm=clinics.get_clinic(actor).dermatoscope_px_per_mm
 )
 st.markdown(f"**{patient.code} — {patient.name}**")
 for warning in patient.contraindication_warnings:

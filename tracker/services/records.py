@@ -24,7 +24,7 @@ class ClinicRecord:
     name: str
     advertised_success_rate_pct: float | None
     # The clinic's dermatoscope profile, offered for a patient's first close-ups.
-    dermatoscope_px_per_mm: float | None = None
+    dermatoscope_px_per_mm: float | None
 
 
 @dataclass(frozen=True)
@@ -233,6 +233,10 @@ class CourseFile:
     visits: tuple[VisitFile, ...]
 
 
+# The target site a close-up form offers before the patient has any close-up.
+DEFAULT_CLOSE_UP_SITE = "vertex target"
+
+
 @dataclass(frozen=True)
 class CloseUpSettings:
     """The target site and calibration a close-up (trichoscopy) photo was uploaded with:
@@ -250,10 +254,11 @@ class PatientFile:
     patient: PatientRecord
     courses: tuple[CourseFile, ...]
 
-    @property
-    def last_close_up(self) -> CloseUpSettings | None:
-        """What the patient's most recently added close-up was uploaded with (the next
-        visit's close-ups are of the same spot with the same dermatoscope), or None."""
+    def close_up_settings(self, *, clinic_px_per_mm: float | None) -> CloseUpSettings:
+        """What the next close-ups are most likely taken with: what the patient's most
+        recently added close-up was uploaded with (the same spot, the same dermatoscope),
+        the clinic's dermatoscope profile ``clinic_px_per_mm`` where that gave no device
+        setting, and ``DEFAULT_CLOSE_UP_SITE`` for a first one."""
         close_ups = [
             photo
             for course in self.courses
@@ -262,11 +267,12 @@ class PatientFile:
             if photo.view is PhotoView.TRICHOSCOPY
         ]
         if not close_ups:
-            return None
+            return CloseUpSettings(DEFAULT_CLOSE_UP_SITE, clinic_px_per_mm, None)
         last = max(close_ups, key=lambda photo: (photo.created_at, photo.id))
         return CloseUpSettings(
             site=last.site,
-            px_per_mm=last.px_per_mm if last.px_per_mm_source == "device" else None,
+            px_per_mm=(last.px_per_mm if last.px_per_mm_source == "device" else None)
+            or clinic_px_per_mm,
             aruco_mm=last.aruco_mm,
         )
 
