@@ -13,6 +13,7 @@ from tests.test_app_helpers import (
     APP,
     DemoClinic,
     app_signed_in_as,
+    button,
     open_page,
     sqlite_only,
     texts,
@@ -21,11 +22,6 @@ from tracker.services import audit, auth, clinics, progress, users
 from tracker.services.errors import AuthenticationFailed
 
 pytestmark = sqlite_only
-
-
-def button(app: AppTest, label: str):
-    (found,) = [b for b in app.button if b.label == label]
-    return found
 
 
 def export_events(demo_clinic: DemoClinic) -> list[str]:

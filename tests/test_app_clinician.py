@@ -19,6 +19,7 @@ from tests.test_app_helpers import (
     PX_PER_MM,
     DemoClinic,
     app_signed_in_as,
+    button,
     open_page,
     sqlite_only,
     texts,
@@ -108,8 +109,7 @@ def test_recording_a_visit_measures_the_uploaded_photos(demo_clinic: DemoClinic)
     by_label(app.file_uploader, "Photos").set_value(
         [("a.png", scalp_png(seed=31), "image/png"), ("b.png", scalp_png(seed=32), "image/png")]
     )
-    (submit,) = [b for b in app.button if b.label == "Save visit"]
-    submit.click().run()
+    button(app, "Save visit").click().run()
     assert not app.exception
     assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2, 3]
     page = texts(app)
@@ -130,8 +130,7 @@ def test_a_photo_placed_on_its_baseline_shows_the_figures_of_the_counted_patch(
     )
     app = visit_form(demo_clinic, demo_clinic.other_patient_id)
     by_label(app.file_uploader, "Photos").set_value([("a.png", scalp_png(seed=33), "image/png")])
-    (submit,) = [b for b in app.button if b.label == "Save visit"]
-    submit.click().run()
+    button(app, "Save visit").click().run()
     assert not app.exception
     (table,) = [table.value.set_index("Figure") for table in app.table]
     assert list(table.columns) == ["Whole photo", "Patch counted at every visit"]
@@ -146,8 +145,7 @@ def test_a_non_image_file_saves_nothing_and_keeps_what_was_typed(demo_clinic: De
     by_label(app.file_uploader, "Photos").set_value(
         ("scan.jpg", b"%PDF-1.4 a document renamed", "image/jpeg")
     )
-    (submit,) = [b for b in app.button if b.label == "Save visit"]
-    submit.click().run()
+    button(app, "Save visit").click().run()
     assert "Nothing was saved — scan.jpg" in texts(app)
     assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2]
     assert by_label(app.text_area, "Notes").value == "tolerated well"
@@ -157,8 +155,7 @@ def test_a_mistyped_dermatoscope_setting_saves_nothing(demo_clinic: DemoClinic):
     app = visit_form(demo_clinic, demo_clinic.other_patient_id)
     by_label(app.number_input, "Dermatoscope pixels per mm (device setting)").set_value(0.1)
     by_label(app.file_uploader, "Photos").set_value([("a.png", scalp_png(seed=31), "image/png")])
-    (submit,) = [b for b in app.button if b.label == "Save visit"]
-    submit.click().run()
+    button(app, "Save visit").click().run()
     assert "Nothing was saved — A dermatoscope's pixels per mm lie between 10 and 5000" in texts(
         app
     )
@@ -169,8 +166,7 @@ def test_a_taken_session_number_saves_nothing(demo_clinic: DemoClinic):
     app = visit_form(demo_clinic, demo_clinic.other_patient_id)
     by_label(app.number_input, "Session number").set_value(1)
     by_label(app.text_area, "Notes").input("second try")
-    (submit,) = [b for b in app.button if b.label == "Save visit"]
-    submit.click().run()
+    button(app, "Save visit").click().run()
     assert "Session 1 is already recorded in this course; nothing was saved." in texts(app)
     assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2]
     assert by_label(app.text_area, "Notes").value == "second try"
@@ -182,15 +178,13 @@ def test_a_session_number_that_skips_sessions_is_saved_only_once_confirmed(
     app = visit_form(demo_clinic, demo_clinic.other_patient_id)
     by_label(app.number_input, "Session number").set_value(7)
     by_label(app.text_area, "Notes").input("typed 7 for 3?")
-    (submit,) = [b for b in app.button if b.label == "Save visit"]
-    submit.click().run()
+    button(app, "Save visit").click().run()
     assert "Nothing was saved — session 7 skips sessions 3–6." in texts(app)
     assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2]
     assert by_label(app.text_area, "Notes").value == "typed 7 for 3?"
 
     by_label(app.checkbox, "Session 7 is right: record it as it is").check()
-    (submit,) = [b for b in app.button if b.label == "Save visit"]
-    submit.click().run()
+    button(app, "Save visit").click().run()
     assert not app.exception
     assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2, 7]
     assert "skips" not in texts(app), "saved: the warning is gone"
@@ -198,8 +192,7 @@ def test_a_session_number_that_skips_sessions_is_saved_only_once_confirmed(
 
 def test_an_empty_visit_form_is_refused(demo_clinic: DemoClinic):
     app = visit_form(demo_clinic, demo_clinic.other_patient_id)
-    (submit,) = [b for b in app.button if b.label == "Save visit"]
-    submit.click().run()
+    button(app, "Save visit").click().run()
     assert "The form is empty" in texts(app)
     assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2]
 
@@ -209,8 +202,7 @@ def test_a_course_stopped_early_is_followed_by_the_next(demo_clinic: DemoClinic)
     assert "(session 0 is the baseline); active." in texts(app)
     assert not [b for b in app.button if b.label == "Start course"]
     by_label(app.radio, "Course status").set_value(CourseStatus.STOPPED)
-    (save,) = [b for b in app.button if b.label == "Save course status"]
-    save.click().run()
+    button(app, "Save course status").click().run()
     assert not app.exception
     assert "(session 0 is the baseline); stopped." in texts(app)
     record = patients.patient_file(demo_clinic.staff.clinician, demo_clinic.other_patient_id)
@@ -219,21 +211,18 @@ def test_a_course_stopped_early_is_followed_by_the_next(demo_clinic: DemoClinic)
 
     # A visit in the stopped course is saved only as a follow-up, once the clinician says so.
     by_label(app.text_area, "Notes").input("check-up after stopping")
-    (submit,) = [b for b in app.button if b.label == "Save visit"]
-    submit.click().run()
+    button(app, "Save visit").click().run()
     assert "Nothing was saved — this course is stopped." in texts(app)
     assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2]
     assert by_label(app.text_area, "Notes").value == "check-up after stopping"
     by_label(app.checkbox, "Record it as a follow-up visit of this stopped course").check()
-    (submit,) = [b for b in app.button if b.label == "Save visit"]
-    submit.click().run()
+    button(app, "Save visit").click().run()
     assert not app.exception
     assert saved_sessions(demo_clinic, demo_clinic.other_patient_id) == [0, 1, 2, 3]
 
     by_label(app.number_input, "Planned sessions").set_value(6)
     by_label(app.text_input, "Product / cocktail").input("maintenance")
-    (start,) = [b for b in app.button if b.label == "Start course"]
-    start.click().run()
+    button(app, "Start course").click().run()
     assert not app.exception
     assert "0 of 7 sessions recorded (session 0 is the baseline); active." in texts(app)
     record = patients.patient_file(demo_clinic.staff.clinician, demo_clinic.other_patient_id)
@@ -249,11 +238,9 @@ def test_a_flagged_photo_can_be_accepted(demo_clinic: DemoClinic):
     Image.fromarray(np.full((640, 640, 3), 20, dtype=np.uint8)).save(dark, format="PNG")
     by_label(app.number_input, "Dermatoscope pixels per mm (device setting)").set_value(100.0)
     by_label(app.file_uploader, "Photos").set_value(("dark.png", dark.getvalue(), "image/png"))
-    (submit,) = [b for b in app.button if b.label == "Save visit"]
-    submit.click().run()
+    button(app, "Save visit").click().run()
     assert "The photo is too dark." in texts(app)
-    (accept,) = [b for b in app.button if b.label == "Accept this photo anyway"]
-    accept.click().run()
+    button(app, "Accept this photo anyway").click().run()
     assert "Accepted despite the flags above" in texts(app)
     record = patients.patient_file(demo_clinic.staff.clinician, demo_clinic.other_patient_id)
     (photo,) = record.courses[-1].visits[-1].photos
@@ -327,8 +314,7 @@ def test_a_photo_taken_with_the_tablet_camera_is_measured(demo_clinic: DemoClini
     jpeg = io.BytesIO()
     Image.open(io.BytesIO(scalp_png(seed=41))).convert("RGB").save(jpeg, format="JPEG")
     app.camera_input[0].upload("image.jpg", jpeg.getvalue())
-    (submit,) = [b for b in app.button if b.label == "Save visit"]
-    submit.click().run()
+    button(app, "Save visit").click().run()
     assert not app.exception
     record = patients.patient_file(demo_clinic.staff.clinician, demo_clinic.other_patient_id)
     (photo,) = record.courses[-1].visits[-1].photos
@@ -403,8 +389,7 @@ def test_a_global_photo_takes_no_close_up_calibration_from_the_form(demo_clinic:
     by_label(app.number_input, "Marker side in mm").set_value(5.0)
     by_label(app.radio, "View").set_value(PhotoView.GLOBAL)
     by_label(app.file_uploader, "Photos").set_value([("head.png", scalp_png(seed=44), "image/png")])
-    (submit,) = [b for b in app.button if b.label == "Save visit"]
-    submit.click().run()
+    button(app, "Save visit").click().run()
     assert not app.exception
     record = patients.patient_file(demo_clinic.staff.clinician, demo_clinic.other_patient_id)
     (photo,) = record.courses[-1].visits[-1].photos
@@ -421,8 +406,7 @@ def test_a_photo_of_a_different_spot_is_flagged_and_cannot_be_accepted(
     app = visit_form(demo_clinic, demo_clinic.other_patient_id)
     by_label(app.number_input, "Dermatoscope pixels per mm (device setting)").set_value(100.0)
     by_label(app.file_uploader, "Photos").set_value(("moved.png", scalp_png(seed=7), "image/png"))
-    (submit,) = [b for b in app.button if b.label == "Save visit"]
-    submit.click().run()
+    button(app, "Save visit").click().run()
 
     page = texts(app)
     assert "Different spot: too few matching features: use the same spot as the baseline." in page

@@ -111,6 +111,12 @@ def build_demo_clinic(clinic: ClinicStaff) -> DemoClinic:
     return DemoClinic(clinic, patient_id, other_id, patient, email)
 
 
+def button(app: AppTest, label: str):
+    """The one button of ``app`` labelled ``label``."""
+    (found,) = [b for b in app.button if b.label == label]
+    return found
+
+
 def app_signed_in_as(actor: Actor) -> AppTest:
     """The app after a successful log-in of ``actor`` (the log-in form has its own tests)."""
     app = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT_S)
